@@ -1,0 +1,93 @@
+"""Exact money: ISO 4217 currencies, minor units and half-up rounding.
+
+Every amount in the service is a ``Decimal``; floats never touch money. Amounts are rounded
+half-up to the minor unit of their currency (EUR 2, KES 2, RWF 0, JPY 0, KWD 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+# ISO 4217 active codes (list one, 2026). Exponents other than 2 are listed in _EXPONENTS.
+CURRENCIES: frozenset[str] = frozenset(
+    """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+    BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN
+    ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD
+    JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT
+    MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN PYG
+    QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP STN SVC SYP SZL THB TJS TMT
+    TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD XCG XOF
+    XPF YER ZAR ZMW ZWG
+    """.split()
+)
+
+_EXPONENTS: dict[str, int] = {
+    **dict.fromkeys(
+        "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split(), 0
+    ),
+    **dict.fromkeys("BHD IQD JOD KWD LYD OMR TND".split(), 3),
+    **dict.fromkeys("CLF UYW".split(), 4),
+}
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+class UnknownCurrencyError(ValueError):
+    """Raised for a code that is not an active ISO 4217 currency."""
+
+
+def normalize_currency(code: str) -> str:
+    """Return the upper-case ISO 4217 code, or raise ``UnknownCurrencyError``."""
+    upper = code.strip().upper()
+    if upper not in CURRENCIES:
+        raise UnknownCurrencyError(f"'{code}' is not an ISO 4217 currency code")
+    return upper
+
+
+def minor_unit(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (EUR 2, JPY 0, KWD 3)."""
+    return _EXPONENTS.get(currency.upper(), 2)
+
+
+def quantum(currency: str) -> Decimal:
+    """The smallest amount of the currency as a Decimal exponent (``Decimal('0.01')``)."""
+    return Decimal(1).scaleb(-minor_unit(currency))
+
+
+def round_money(amount: Decimal, currency: str) -> Decimal:
+    """Round half-up to the currency's minor unit."""
+    return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def to_minor_units(amount: Decimal, currency: str) -> int:
+    """Integer minor units (cents) of an amount already rounded to the currency."""
+    scaled = round_money(amount, currency).scaleb(minor_unit(currency))
+    return int(scaled)
+
+
+def from_minor_units(units: int, currency: str) -> Decimal:
+    """The Decimal amount of an integer count of minor units."""
+    return round_money(Decimal(units).scaleb(-minor_unit(currency)), currency)
+
+
+@dataclass(frozen=True, slots=True)
+class Money:
+    """An amount in one currency, always rounded to that currency's minor unit."""
+
+    amount: Decimal
+    currency: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "currency", normalize_currency(self.currency))
+        object.__setattr__(self, "amount", round_money(Decimal(self.amount), self.currency))
+
+    @property
+    def minor_units(self) -> int:
+        """The amount as an integer count of minor units."""
+        return to_minor_units(self.amount, self.currency)
+
+    def __str__(self) -> str:
+        return f"{self.amount} {self.currency}"

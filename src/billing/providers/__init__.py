@@ -1,0 +1,1 @@
+"""Payment provider plugins: one documented contract, a closed registry, neutral data types."""

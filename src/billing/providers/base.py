@@ -136,7 +136,9 @@ class PaymentResult:
     next_action: NextAction | None = None
     failure_code: str | None = None
     failure_message: str | None = None
-    provider_receipt: str | None = None  # M-Pesa receipt, Stripe charge id, Pesapal confirmation code
+    provider_receipt: str | None = (
+        None  # M-Pesa receipt, Stripe charge id, Pesapal confirmation code
+    )
     paid_at: datetime | None = None
     refunded_amount: Amount | None = None
     raw: Mapping[str, object] = field(default_factory=dict)  # gateway data, never secrets

@@ -1,0 +1,43 @@
+# One-command workflows. `make run` and `make test` set everything up on a fresh machine.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+WORKERS ?= 2
+
+.PHONY: run test lint format openapi bench migrate clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0.0.1:8000
+	$(BIN)/billing seed-demo
+	$(BIN)/billing serve
+
+test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded)
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q
+
+lint: $(STAMP) ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check src tests bench alembic
+	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests bench alembic
+	$(BIN)/ruff check --fix src tests bench alembic
+
+openapi: $(STAMP) ## Regenerate openapi.json
+	$(BIN)/billing openapi
+
+migrate: $(STAMP)
+	$(BIN)/billing migrate
+
+bench: $(STAMP) ## Benchmarks, printed beside same-run baselines
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,24 @@
+"""Run every benchmark: ``python -m bench`` (``make bench``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from bench import bench_tenants
+from bench.harness import scratch_database
+from billing.core.logging import configure_logging
+
+
+def main() -> None:
+    """Parse options and run the benchmarks in one scratch database."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    args = parser.parse_args()
+    configure_logging(level="WARNING")
+    with scratch_database() as url:
+        asyncio.run(bench_tenants.run(url, seconds=args.seconds))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Authentication (JWT and API keys) and authorisation (roles, permissions, scopes)."""

@@ -1,0 +1,183 @@
+"""The ``billing`` command line: serve, migrate, token, openapi, seed-demo."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from billing.auth.principal import Role
+from billing.auth.tokens import mint_token
+from billing.config import get_settings
+
+app = typer.Typer(help="Multi-tenant billing service.", no_args_is_help=True)
+
+
+@contextmanager
+def database_url() -> Iterator[str]:
+    """``DATABASE_URL``, or an embedded PostgreSQL started for the command's lifetime."""
+    settings = get_settings()
+    if settings.database_url:
+        yield settings.database_url
+        return
+    from billing.core.embedded import start_embedded_postgres
+
+    url, server = start_embedded_postgres(settings.data_dir)
+    typer.echo(f"embedded PostgreSQL in {settings.data_dir.resolve()}", err=True)
+    # Child processes (uvicorn workers, alembic) read the URL from the environment.
+    os.environ["DATABASE_URL"] = url
+    get_settings.cache_clear()
+    try:
+        yield url
+    finally:
+        server.cleanup()
+
+
+def alembic_config(url: str) -> Any:
+    """The Alembic configuration, found beside the working directory or the source tree."""
+    from alembic.config import Config
+
+    candidates = [Path.cwd() / "alembic.ini", Path(__file__).resolve().parents[2] / "alembic.ini"]
+    ini = next((path for path in candidates if path.exists()), None)
+    if ini is None:
+        raise typer.BadParameter("alembic.ini not found; run from the project directory")
+    config = Config(str(ini))
+    config.attributes["database_url"] = url
+    return config
+
+
+def run_migrations(url: str) -> None:
+    """``alembic upgrade head`` as the connecting (owner) role."""
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@app.command()
+def migrate() -> None:
+    """Apply every pending database migration."""
+    with database_url() as url:
+        run_migrations(url)
+        typer.echo("database is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Reload on code changes.")] = False,
+    migrate_first: Annotated[
+        bool, typer.Option("--migrate/--no-migrate", help="Migrate before serving.")
+    ] = False,
+) -> None:
+    """Serve the API with uvicorn."""
+    import uvicorn
+
+    from billing.core.logging import configure_logging
+
+    settings = get_settings()
+    settings.require_production_secrets()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    with database_url() as url:
+        if migrate_first:
+            run_migrations(url)
+        uvicorn.run(
+            "billing.main:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port or settings.port,
+            workers=workers,
+            reload=reload,
+            proxy_headers=True,
+            log_config=None,
+        )
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="Role claim.")],
+    tenant: Annotated[str | None, typer.Option(help="Tenant id (tenant roles).")] = None,
+    reseller: Annotated[str | None, typer.Option(help="Reseller id (reseller role).")] = None,
+    sub: Annotated[str, typer.Option(help="Subject (user id).")] = "dev-user",
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds.")] = 12 * 3600,
+) -> None:
+    """Print a development JWT signed with BILLING_JWT_SECRET."""
+    if role in (Role.TENANT_OWNER, Role.TENANT_MEMBER) and not tenant:
+        raise typer.BadParameter("--tenant is required for tenant roles")
+    if role is Role.RESELLER and not reseller:
+        raise typer.BadParameter("--reseller is required for the reseller role")
+    typer.echo(
+        mint_token(
+            get_settings(),
+            role=role,
+            subject=sub,
+            tenant_id=uuid.UUID(tenant) if tenant else None,
+            reseller_id=uuid.UUID(reseller) if reseller else None,
+            ttl_seconds=ttl,
+        )
+    )
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path(
+        "openapi.json"
+    ),
+    check: Annotated[bool, typer.Option(help="Fail if the file is stale; write nothing.")] = False,
+) -> None:
+    """Write (or check) openapi.json from the application."""
+    from billing.config import Settings
+    from billing.main import create_app
+    from billing.openapi import render_openapi, write_openapi
+
+    # The document does not depend on the database; a placeholder URL avoids starting one.
+    application = create_app(Settings(database_url="postgresql://localhost/openapi"))
+    if check:
+        current = output.read_text(encoding="utf-8") if output.exists() else ""
+        if current != render_openapi(application):
+            typer.echo(f"{output} is stale: run `billing openapi`", err=True)
+            raise typer.Exit(1)
+        typer.echo(f"{output} is up to date")
+        return
+    changed = write_openapi(application, output)
+    typer.echo(f"{output} {'written' if changed else 'unchanged'}")
+
+
+@app.command("seed-demo")
+def seed_demo(
+    migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
+) -> None:
+    """Create demo data (idempotent) and print ready-to-use tokens."""
+    from billing.demo import seed
+
+    settings = get_settings()
+    with database_url() as url:
+        if migrate_first:
+            run_migrations(url)
+        ids = asyncio.run(seed(url, settings))
+    typer.echo("demo data ready")
+    typer.echo(f"  tenant (Acme):      {ids.tenant_ids[0]}")
+    typer.echo(f"  tenant (Globex):    {ids.tenant_ids[1]}")
+    typer.echo(f"  reseller:           {ids.reseller_id}")
+    tokens = {
+        "admin": mint_token(settings, role=Role.ADMIN, subject="demo-admin"),
+        "reseller": mint_token(
+            settings, role=Role.RESELLER, subject="demo-reseller", reseller_id=ids.reseller_id
+        ),
+        "tenant_owner": mint_token(
+            settings, role=Role.TENANT_OWNER, subject="demo-owner", tenant_id=ids.tenant_ids[0]
+        ),
+    }
+    for name, value in tokens.items():
+        typer.echo(f"  {name} token: {value}")
+
+
+if __name__ == "__main__":
+    app()

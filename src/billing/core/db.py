@@ -1,0 +1,92 @@
+"""Database engines and sessions.
+
+The API runs as an unprivileged role: every pooled connection executes ``SET ROLE`` to the
+configured application role, which owns no tables and has no BYPASSRLS, so row-level security
+applies to everything the API does. Migrations use the connecting (owner) role directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+def async_database_url(url: str) -> str:
+    """Normalise ``postgres://`` / ``postgresql://`` URLs to the asyncpg driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    if parsed.password == "":
+        parsed = parsed.set(password=None)
+    return parsed.render_as_string(hide_password=False)
+
+
+def libpq_database_url(url: str) -> str:
+    """The same database as a plain libpq URL (psycopg, psql)."""
+    parsed = make_url(async_database_url(url)).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+def create_engine(
+    url: str,
+    *,
+    role: str | None,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    echo: bool = False,
+) -> AsyncEngine:
+    """An asyncpg engine; with ``role`` every new connection assumes it via ``SET ROLE``."""
+    engine = create_async_engine(
+        async_database_url(url),
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        echo=echo,
+    )
+    if role is not None:
+        quoted = '"' + role.replace('"', '""') + '"'
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _assume_app_role(dbapi_connection: Any, connection_record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET ROLE {quoted}")
+            cursor.close()
+
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The engine and session factory of one process."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        role: str | None,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        echo: bool = False,
+    ) -> Database:
+        """Build the engine (lazily connecting) and its session factory."""
+        engine = create_engine(
+            url, role=role, pool_size=pool_size, max_overflow=max_overflow, echo=echo
+        )
+        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()

@@ -1,0 +1,182 @@
+"""Typed business errors and the handlers that render every failure as the error envelope."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from http import HTTPStatus
+from typing import Any, ClassVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from billing.core.context import current_request_id
+
+
+class BillingError(Exception):
+    """Base of every expected failure: a stable snake_case ``code`` and a real HTTP status."""
+
+    code: ClassVar[str] = "billing_error"
+    status_code: ClassVar[int] = 400
+    message: ClassVar[str] = "The request could not be processed."
+
+    def __init__(
+        self,
+        message: str | None = None,
+        *,
+        details: Sequence[Mapping[str, Any]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.detail_message = message or type(self).message
+        self.details = list(details or [])
+        self.headers = dict(headers or {})
+        super().__init__(self.detail_message)
+
+
+class BadRequest(BillingError):
+    """A rule or state violation (400)."""
+
+    code = "bad_request"
+    status_code = 400
+
+
+class Unauthorized(BillingError):
+    """Missing or invalid credentials (401)."""
+
+    code = "unauthorized"
+    status_code = 401
+    message = "Missing or invalid credentials."
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(BillingError):
+    """Authenticated but not allowed (403)."""
+
+    code = "forbidden"
+    status_code = 403
+    message = "You are not allowed to do this."
+
+
+class NotFound(BillingError):
+    """The object does not exist or is not visible to the caller (404)."""
+
+    code = "not_found"
+    status_code = 404
+    message = "Not found."
+
+
+class Conflict(BillingError):
+    """The request conflicts with the current state (409)."""
+
+    code = "conflict"
+    status_code = 409
+
+
+class Unprocessable(BillingError):
+    """The request is well-formed but its content cannot be used (422)."""
+
+    code = "validation_error"
+    status_code = 422
+    message = "The request is invalid."
+
+
+class NotImplementedYet(BillingError):
+    """A method the service knows but does not support for this operation (501)."""
+
+    code = "not_implemented"
+    status_code = 501
+
+
+class UpstreamError(BillingError):
+    """A payment provider failed (502)."""
+
+    code = "provider_error"
+    status_code = 502
+
+
+class UpstreamUnavailable(BillingError):
+    """A payment provider did not answer in time (504)."""
+
+    code = "provider_timeout"
+    status_code = 504
+
+
+def error_body(
+    code: str, message: str, details: Sequence[Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The error envelope ``{error: {code, message, details}, meta: {request_id}}``."""
+    return {
+        "error": {"code": code, "message": message, "details": list(details or [])},
+        "meta": {"request_id": current_request_id()},
+    }
+
+
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Sequence[Mapping[str, Any]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response carrying the error envelope."""
+    return JSONResponse(
+        error_body(code, message, details), status_code=status_code, headers=dict(headers or {})
+    )
+
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+async def _billing_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BillingError)
+    return error_response(
+        exc.status_code, exc.code, exc.detail_message, exc.details, headers=exc.headers
+    )
+
+
+async def _validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    details = [
+        {
+            "loc": [str(part) for part in error.get("loc", ())],
+            "field": ".".join(str(part) for part in error.get("loc", ())[1:]) or None,
+            "message": error.get("msg", ""),
+            "type": error.get("type", ""),
+        }
+        for error in exc.errors()
+    ]
+    summary = "; ".join(
+        f"{detail['field'] or detail['loc'][0]}: {detail['message']}" for detail in details[:5]
+    )
+    return error_response(422, "validation_error", f"Invalid request: {summary}", details)
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _HTTP_CODES.get(exc.status_code, "http_error")
+    message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+    return error_response(exc.status_code, code, message, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render business errors, validation errors and HTTP errors as envelopes.
+
+    Unexpected exceptions are rendered by ``RequestContextMiddleware`` (with the request id).
+    """
+    app.add_exception_handler(BillingError, _billing_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)

@@ -1,0 +1,83 @@
+"""Schema bases and shared field types for request and response bodies."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+from billing.core.money import UnknownCurrencyError, normalize_currency
+
+
+class ReadSchema(BaseModel):
+    """Response bodies, built from ORM objects."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class WriteSchema(BaseModel):
+    """Request bodies: unknown fields are refused, strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _float_via_text(value: Any) -> Any:
+    # JSON numbers arrive as floats; go through their shortest text form so 0.1 stays 0.1
+    # instead of Decimal(0.1) = 0.1000000000000000055...
+    if isinstance(value, float):
+        return str(value) if value == value and abs(value) != float("inf") else value
+    return value
+
+
+def _decimal_str(value: Decimal) -> str:
+    return format(value, "f")
+
+
+DecimalString = Annotated[
+    Decimal,
+    BeforeValidator(_float_via_text),
+    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["116.00"]}),
+]
+"""A decimal accepted as a string (or number) and always returned as a string."""
+
+
+def _currency(value: str) -> str:
+    try:
+        return normalize_currency(value)
+    except UnknownCurrencyError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+CurrencyCode = Annotated[
+    str,
+    AfterValidator(_currency),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$", "examples": ["EUR"]}),
+]
+"""An ISO 4217 currency code (case-insensitive on input, upper case on output)."""
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+def _country(value: str) -> str:
+    upper = value.upper()
+    if not _COUNTRY.match(upper):
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as 'DE'")
+    return upper
+
+
+CountryCode = Annotated[
+    str,
+    AfterValidator(_country),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "examples": ["KE"]}),
+]
+"""An ISO 3166-1 alpha-2 country code."""

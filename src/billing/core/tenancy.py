@@ -1,0 +1,84 @@
+"""Access scopes: which tenants a request may touch, and the RLS settings that enforce it.
+
+Only this module mints ``TenantId`` values, and only from a resolved scope, so a repository that
+needs one cannot be built from an unchecked id.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NewType
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+TenantId = NewType("TenantId", uuid.UUID)
+
+
+class ScopeKind(StrEnum):
+    """The three shapes of access."""
+
+    ADMIN = "admin"
+    RESELLER = "reseller"
+    TENANT = "tenant"
+
+
+@dataclass(frozen=True, slots=True)
+class AccessScope:
+    """The tenants a request may see: all (admin), a reseller subtree, or exactly one."""
+
+    kind: ScopeKind
+    tenant_id: TenantId | None = None
+    reseller_ids: tuple[uuid.UUID, ...] = ()
+    root_reseller_id: uuid.UUID | None = None
+
+    @classmethod
+    def admin(cls) -> AccessScope:
+        """Everything (operator staff, operator-wide API keys, system jobs)."""
+        return cls(ScopeKind.ADMIN)
+
+    @classmethod
+    def tenant(cls, tenant_id: uuid.UUID) -> AccessScope:
+        """Exactly one tenant."""
+        return cls(ScopeKind.TENANT, tenant_id=TenantId(tenant_id))
+
+    @classmethod
+    def reseller(cls, root: uuid.UUID, subtree: Iterable[uuid.UUID]) -> AccessScope:
+        """The tenants of reseller ``root`` and of its descendants (``subtree`` includes it)."""
+        return cls(ScopeKind.RESELLER, reseller_ids=tuple(subtree), root_reseller_id=root)
+
+    def narrowed_to(self, tenant_id: uuid.UUID) -> TenantContext:
+        """A context for one tenant; the caller has already checked the tenant is visible."""
+        return TenantContext(tenant_id=TenantId(tenant_id), scope=self)
+
+
+@dataclass(frozen=True, slots=True)
+class TenantContext:
+    """One tenant that the current scope may act on."""
+
+    tenant_id: TenantId
+    scope: AccessScope
+
+
+async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:
+    """Set the transaction-local settings that the RLS policies read.
+
+    ``set_config(..., true)`` lasts until the end of the transaction, so a pooled connection
+    never carries a scope into the next request.
+    """
+    reseller_ids = "{" + ",".join(str(rid) for rid in scope.reseller_ids) + "}"
+    await session.execute(
+        text(
+            "SELECT set_config('app.scope', :scope, true),"
+            " set_config('app.tenant_id', :tenant_id, true),"
+            " set_config('app.reseller_ids', :reseller_ids, true)"
+        ),
+        {
+            "scope": scope.kind.value,
+            "tenant_id": str(scope.tenant_id) if scope.tenant_id else "",
+            "reseller_ids": reseller_ids if scope.reseller_ids else "",
+        },
+    )

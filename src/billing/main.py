@@ -1,0 +1,64 @@
+"""Application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from billing import __version__
+from billing.api import api_router
+from billing.config import Settings, get_settings
+from billing.core.db import Database
+from billing.core.errors import install_error_handlers
+from billing.core.logging import RequestContextMiddleware
+from billing.core.metrics import MetricsMiddleware
+from billing.health.router import router as health_router
+from billing.openapi import operation_id
+
+DESCRIPTION = """
+Multi-tenant billing: invoices, payments and European e-invoices.
+
+* Authenticate with `Authorization: Bearer <JWT or bk_ API key>`.
+* Every response is an envelope: `{data, meta}`, lists add `pagination`, errors are
+  `{error: {code, message, details}, meta}`.
+* Money, quantities and rates are decimal strings.
+* Send an `Idempotency-Key` header with POST requests to make retries safe.
+"""
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    """Build the ASGI app. The engine connects lazily; the lifespan disposes of it."""
+    settings = settings or get_settings()
+    if database is None:
+        if not settings.database_url:
+            raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded database)")
+        database = Database.connect(
+            settings.database_url,
+            role=settings.app_role,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            echo=settings.db_echo,
+        )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="billing",
+        version=__version__,
+        description=DESCRIPTION,
+        generate_unique_id_function=operation_id,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app

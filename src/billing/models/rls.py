@@ -1,0 +1,111 @@
+"""Row-level security DDL shared by migrations.
+
+Access is expressed through three transaction-local settings that ``billing.core.tenancy``
+sets at the start of every request or job:
+
+* ``app.scope``: ``admin`` (all tenants), ``reseller`` or ``tenant``;
+* ``app.tenant_id``: the tenant of a tenant principal;
+* ``app.reseller_ids``: a reseller's subtree as a uuid array literal.
+
+Every comparison goes through ``NULLIF(current_setting(name, true), '')``: a setting that was never
+made is NULL and one left behind by an earlier pooled transaction is '' (also NULL), so a
+connection without a scope sees no rows at all.
+"""
+
+from __future__ import annotations
+
+APP_SCOPE = "NULLIF(current_setting('app.scope', true), '')"
+APP_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
+APP_RESELLERS = "NULLIF(current_setting('app.reseller_ids', true), '')::uuid[]"
+
+
+def tenant_visible(column: str = "tenant_id") -> str:
+    """SQL predicate: the row's tenant is visible in the current scope."""
+    return (
+        f"({APP_SCOPE} = 'admin'"
+        f" OR {column} = {APP_TENANT}"
+        f" OR ({APP_SCOPE} = 'reseller' AND {column} IN ("
+        f"SELECT t.id FROM tenants t WHERE t.reseller_id = ANY ({APP_RESELLERS}))))"
+    )
+
+
+def enable_tenant_rls(table: str, column: str = "tenant_id") -> list[str]:
+    """Statements enabling and forcing RLS on a tenant-owned table with a fail-closed policy."""
+    predicate = tenant_visible(column)
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING {predicate} WITH CHECK {predicate}",
+    ]
+
+
+def tenants_table_rls() -> list[str]:
+    """RLS for ``tenants`` itself: a reseller sees tenants whose reseller is in its subtree."""
+    predicate = (
+        f"({APP_SCOPE} = 'admin' OR id = {APP_TENANT}"
+        f" OR ({APP_SCOPE} = 'reseller' AND reseller_id = ANY ({APP_RESELLERS})))"
+    )
+    return [
+        "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON tenants USING {predicate} WITH CHECK {predicate}",
+    ]
+
+
+def create_app_role(role: str) -> list[str]:
+    """Create the unprivileged API role (cluster-wide, so tolerate concurrent creation)."""
+    quoted = _quote(role)
+    literal = role.replace("'", "''")
+    return [
+        f"""
+        DO $$
+        BEGIN
+            IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{literal}') THEN
+                CREATE ROLE {quoted} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE;
+            END IF;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END
+        $$
+        """,
+        # The owner must be a member to SET ROLE (superusers are implicitly).
+        f"""
+        DO $$
+        BEGIN
+            EXECUTE format('GRANT %I TO %I', '{literal}', current_user);
+        EXCEPTION WHEN OTHERS THEN
+            NULL;
+        END
+        $$
+        """,
+        f"GRANT USAGE ON SCHEMA public TO {quoted}",
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {quoted}",
+    ]
+
+
+def api_keys_rls() -> list[str]:
+    """RLS for ``api_keys``: admins see all; authentication sees only the key it looks up."""
+    predicate = (
+        f"({APP_SCOPE} = 'admin'"
+        " OR key_hash = NULLIF(current_setting('app.api_key_hash', true), ''))"
+    )
+    return [
+        "ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE api_keys FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY api_key_access ON api_keys USING {predicate} WITH CHECK {predicate}",
+    ]
+
+
+def app_role_name() -> str:
+    """The configured API role (``BILLING_APP_ROLE``)."""
+    from billing.config import get_settings
+
+    return get_settings().app_role
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'

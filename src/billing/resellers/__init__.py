@@ -1,0 +1,1 @@
+"""Resellers: operator partners that manage a subtree of tenants."""

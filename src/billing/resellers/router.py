@@ -1,0 +1,83 @@
+"""Admin routes for resellers (``/api/v1/admin/resellers``)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from billing.auth.dependencies import StaffScope, require
+from billing.auth.principal import Permission
+from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.pagination import Page
+from billing.core.session import Session
+from billing.resellers.errors import ResellerCycle, ResellerNotFound, ResellerRootForbidden
+from billing.resellers.schemas import ResellerCreate, ResellerRead, ResellerUpdate
+from billing.resellers.service import reseller as reseller_service
+from billing.routing import TransactionalRoute
+
+router = APIRouter(prefix="/resellers", tags=["resellers"], route_class=TransactionalRoute)
+
+
+@router.post(
+    "",
+    name="resellers_create",
+    status_code=201,
+    dependencies=[require(Permission.RESELLERS_WRITE)],
+    responses=error_responses(ResellerNotFound),
+)
+async def create_reseller(
+    body: ResellerCreate, scope: StaffScope, session: Session
+) -> ApiResponse[ResellerRead]:
+    """Create a reseller (resellers create children in their own subtree)."""
+    created = await reseller_service.create(session, scope=scope, body=body)
+    return ApiResponse(data=ResellerRead.model_validate(created))
+
+
+@router.get("", name="resellers_list", dependencies=[require(Permission.RESELLERS_READ)])
+async def list_resellers(
+    scope: StaffScope,
+    session: Session,
+    page: Page,
+    q: Annotated[str | None, Query(max_length=200, description="Name or e-mail.")] = None,
+    parent_id: uuid.UUID | None = None,
+) -> ListResponse[ResellerRead]:
+    """List the resellers visible to the caller."""
+    items, total = await reseller_service.list(
+        session, scope=scope, q=q, parent_id=parent_id, page=page.page, per_page=page.per_page
+    )
+    return ListResponse(
+        data=[ResellerRead.model_validate(item) for item in items],
+        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@router.get(
+    "/{reseller_id}",
+    name="resellers_get",
+    dependencies=[require(Permission.RESELLERS_READ)],
+    responses=error_responses(ResellerNotFound),
+)
+async def get_reseller(
+    reseller_id: uuid.UUID, scope: StaffScope, session: Session
+) -> ApiResponse[ResellerRead]:
+    """One reseller."""
+    found = await reseller_service.get(session, scope=scope, reseller_id=reseller_id)
+    return ApiResponse(data=ResellerRead.model_validate(found))
+
+
+@router.patch(
+    "/{reseller_id}",
+    name="resellers_update",
+    dependencies=[require(Permission.RESELLERS_WRITE)],
+    responses=error_responses(ResellerNotFound, ResellerCycle, ResellerRootForbidden),
+)
+async def update_reseller(
+    reseller_id: uuid.UUID, body: ResellerUpdate, scope: StaffScope, session: Session
+) -> ApiResponse[ResellerRead]:
+    """Change a reseller; fields left out keep their values."""
+    updated = await reseller_service.update(
+        session, scope=scope, reseller_id=reseller_id, body=body
+    )
+    return ApiResponse(data=ResellerRead.model_validate(updated))

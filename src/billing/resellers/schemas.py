@@ -1,0 +1,45 @@
+"""Request and response bodies of the resellers domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import EmailStr, Field
+
+from billing.core.schemas import DecimalString, ReadSchema, WriteSchema
+
+
+class ResellerCreate(WriteSchema):
+    """A new reseller."""
+
+    name: str = Field(min_length=1, max_length=200)
+    parent_id: uuid.UUID | None = Field(
+        default=None, description="Parent reseller; resellers default to themselves."
+    )
+    commission_rate: DecimalString = Field(
+        default=Decimal("0.00"), ge=0, le=100, decimal_places=2, description="Percent."
+    )
+    email: EmailStr | None = None
+
+
+class ResellerUpdate(WriteSchema):
+    """A partial update."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    parent_id: uuid.UUID | None = None
+    commission_rate: DecimalString | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    email: EmailStr | None = None
+
+
+class ResellerRead(ReadSchema):
+    """A reseller."""
+
+    id: uuid.UUID
+    name: str
+    parent_id: uuid.UUID | None
+    commission_rate: DecimalString
+    email: str | None
+    created_at: datetime
+    updated_at: datetime

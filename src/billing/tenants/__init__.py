@@ -1,0 +1,1 @@
+"""Tenants: the companies the operator bills."""

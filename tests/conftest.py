@@ -1,0 +1,74 @@
+"""Shared fixtures: a migrated database per worker, the app over HTTP, tokens, factories."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from billing.config import Settings
+from billing.core.db import Database
+from billing.main import create_app
+from tests.fixtures.auth import Tokens
+from tests.fixtures.database import database_url, server_url
+from tests.fixtures.factories import Factory
+
+__all__ = ["database_url", "server_url"]
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """The xdist worker id (``master`` without xdist)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return "master" if workerinput is None else str(workerinput["workerid"])
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings for the test app."""
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        log_json=False,
+        db_pool_size=5,
+        db_max_overflow=30,
+    )
+
+
+@pytest.fixture(scope="session")
+async def database(settings: Settings) -> AsyncIterator[Database]:
+    """The app's engine (assumes the unprivileged app role)."""
+    assert settings.database_url is not None
+    database = Database.connect(
+        settings.database_url, role=settings.app_role, pool_size=5, max_overflow=30
+    )
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, database: Database) -> FastAPI:
+    """The application under test."""
+    return create_app(settings, database)
+
+
+@pytest.fixture(scope="session")
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over HTTP (ASGI transport, no network)."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def tokens(settings: Settings) -> Tokens:
+    """Headers for every kind of principal."""
+    return Tokens(settings)
+
+
+@pytest.fixture(scope="session")
+def factory(client: httpx.AsyncClient, tokens: Tokens) -> Factory:
+    """Object factories over the API."""
+    return Factory(client, tokens)

@@ -1,0 +1,79 @@
+"""Idempotency-Key: replay, mismatch, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+
+from tests.fixtures.auth import Tokens
+
+TENANTS = "/api/v1/admin/tenants"
+
+
+class TestIdempotencyKey:
+    async def test_same_key_same_body_replays(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        headers = {**tokens.admin(), "Idempotency-Key": uuid.uuid4().hex}
+        body = {"name": f"Idem {uuid.uuid4().hex[:6]}"}
+        first = await client.post(TENANTS, headers=headers, json=body)
+        second = await client.post(TENANTS, headers=headers, json=body)
+        assert first.status_code == second.status_code == 201
+        assert second.headers["idempotent-replayed"] == "true"
+        assert second.json()["data"] == first.json()["data"]
+
+    async def test_same_key_other_body_is_409(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        headers = {**tokens.admin(), "Idempotency-Key": uuid.uuid4().hex}
+        assert (await client.post(TENANTS, headers=headers, json={"name": "A"})).status_code == 201
+        response = await client.post(TENANTS, headers=headers, json={"name": "B"})
+        assert response.status_code == 409
+        assert response.json()["error"]["code"] == "idempotency_key_mismatch"
+
+    async def test_keys_are_scoped_per_principal(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        key = uuid.uuid4().hex
+        body = {"name": f"Scoped {key[:6]}"}
+        first = await client.post(
+            TENANTS, headers={**tokens.admin("alice"), "Idempotency-Key": key}, json=body
+        )
+        second = await client.post(
+            TENANTS, headers={**tokens.admin("bob"), "Idempotency-Key": key}, json=body
+        )
+        assert first.status_code == second.status_code == 201
+        assert first.json()["data"]["id"] != second.json()["data"]["id"]
+
+    async def test_failed_request_does_not_consume_the_key(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        headers = {**tokens.admin(), "Idempotency-Key": uuid.uuid4().hex}
+        body = {"name": "Bad reseller", "reseller_id": str(uuid.uuid4())}
+        failed = await client.post(TENANTS, headers=headers, json=body)
+        assert failed.status_code == 400
+        retried = await client.post(TENANTS, headers=headers, json=body)
+        assert retried.status_code == 400
+        assert "idempotent-replayed" not in retried.headers
+
+    async def test_invalid_key_is_422(self, client: httpx.AsyncClient, tokens: Tokens) -> None:
+        headers = {**tokens.admin(), "Idempotency-Key": "x" * 300}
+        response = await client.post(TENANTS, headers=headers, json={"name": "A"})
+        assert response.status_code == 422
+        assert response.json()["error"]["code"] == "idempotency_key_invalid"
+
+    async def test_twenty_concurrent_duplicates_create_one_tenant(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        marker = f"Concurrent {uuid.uuid4().hex}"
+        headers = {**tokens.admin(), "Idempotency-Key": uuid.uuid4().hex}
+        responses = await asyncio.gather(
+            *(client.post(TENANTS, headers=headers, json={"name": marker}) for _ in range(20))
+        )
+        assert {response.status_code for response in responses} == {201}
+        assert len({response.json()["data"]["id"] for response in responses}) == 1
+        assert sum("idempotent-replayed" in r.headers for r in responses) == 19
+        listed = await client.get(TENANTS, headers=tokens.admin(), params={"q": marker})
+        assert listed.json()["pagination"]["total"] == 1

@@ -1,0 +1,743 @@
+"""A fake Safaricom Daraja API: OAuth, STK push with real HTTP callbacks, STK Query, Reversal.
+
+It checks what the real API checks and plugins get wrong (Basic credentials, Bearer token and
+its expiry, the STK ``Password`` against the ``Timestamp`` in Kenyan time, phone format, whole
+amounts, field lengths) and answers with the shapes of providers.md section 4.
+
+What happens after a push is scripted per test by a :class:`StkScenario`: the result code, a
+delay, how many times the callback is delivered, or no callback at all. Scenarios are set for the
+next push or for a phone number through the control endpoints (all under ``/__control``):
+
+- ``POST /__control/scenario``: body with scenario fields (``result_code``, ``result_desc``,
+  ``delay_ms``, ``deliveries``, ``drop``, ``manual``, ``receipt``) plus ``phone`` (sticky for that
+  number) or ``default: true``; without either, for the next push only.
+- ``POST /__control/stk/{id}/trigger``: decide now (optional ``result_code``, ``deliveries``) and
+  deliver the callback; answers with the delivery results.
+- ``POST /__control/forge``: send a forged STK callback, ``{"url", "body"}`` or ``{"url",
+  "checkout_request_id", "result_code", "amount", "receipt", "phone"}``.
+- ``POST /__control/c2b``: send a C2B confirmation/validation body to ``url``.
+- ``GET /__control/requests`` (``?path=`` prefix), ``/__control/deliveries``,
+  ``/__control/transactions``, ``/__control/reversals``: what the fake saw and sent.
+- ``POST /__control/faults``: fail upcoming API calls (``status``, ``body``, ``count``,
+  ``delay_ms``, ``path``).
+- ``POST /__control/expire-tokens``: invalidate every issued token.
+- ``POST /__control/settings``: ``token_ttl_ms``, ``timestamp_tolerance_s``,
+  ``leak_credentials_in_errors``.
+- ``POST /__control/reset``: forget everything except settings.
+
+State is in memory per app instance; run it with :class:`billing.fakes.server.FakeServer`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import json
+import re
+import secrets
+import time
+from collections import deque
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from billing.fakes.server import Fault, FaultPlan, ReceivedRequest
+
+__all__ = [
+    "SANDBOX_PASSKEY",
+    "SANDBOX_SHORTCODE",
+    "DarajaFake",
+    "DarajaFakeSettings",
+    "StkScenario",
+    "create_daraja_app",
+]
+
+SANDBOX_SHORTCODE = "174379"
+SANDBOX_PASSKEY = "bfb279f9aa9bdbcf158e97dd71a467cd2e0c893059b10f78e6b72ada1ed2c919"
+
+_EAT = timezone(timedelta(hours=3), "EAT")
+_MSISDN = re.compile(r"^254[71]\d{8}$")
+_TIMESTAMP = re.compile(r"^\d{14}$")
+_TRANSACTION_TYPES = frozenset({"CustomerPayBillOnline", "CustomerBuyGoodsOnline"})
+
+_RESULT_DESCRIPTIONS = {
+    0: "The service request is processed successfully.",
+    1: "The balance is insufficient for the transaction.",
+    1019: "Transaction has expired.",
+    1032: "Request cancelled by user",
+    1037: "DS timeout user cannot be reached",
+    2001: "The initiator information is invalid.",
+}
+
+
+@dataclass(slots=True)
+class StkScenario:
+    """What the fake does after accepting an STK push.
+
+    ``result_code`` 0 succeeds with a receipt; 1032 cancelled, 1037 timeout, 1 insufficient
+    funds, any other code a failure. The result is decided ``delay_ms`` after the push (or when
+    triggered, if ``manual``); the callback is then POSTed ``deliveries`` times unless ``drop``.
+    """
+
+    result_code: int = 0
+    result_desc: str | None = None
+    delay_ms: int = 0
+    deliveries: int = 1
+    drop: bool = False
+    manual: bool = False
+    receipt: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StkScenario:
+        """Build from a control request body, ignoring non-scenario keys."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+@dataclass(slots=True)
+class DarajaFakeSettings:
+    """Credentials the fake accepts and its tunables.
+
+    ``credentials`` maps each accepted shortcode to its passkey. ``timestamp_tolerance_s``
+    bounds the distance between the push's ``Timestamp`` (read as Kenyan time) and now, which
+    catches timestamps built in UTC; ``None`` disables the check.
+    """
+
+    consumer_key: str = "fake-daraja-consumer-key"
+    consumer_secret: str = "fake-daraja-consumer-secret"
+    credentials: dict[str, str] = field(
+        default_factory=lambda: {SANDBOX_SHORTCODE: SANDBOX_PASSKEY}
+    )
+    token_ttl_ms: int = 3_599_000
+    timestamp_tolerance_s: float | None = 900.0
+    initiator_name: str | None = None  # None: any initiator is accepted
+    security_credential: str | None = None  # None: any non-empty credential is accepted
+    callback_timeout_s: float = 5.0
+    result_delay_ms: int = 0  # before a reversal result is posted
+    leak_credentials_in_errors: bool = False  # echo received secrets, to test client redaction
+
+
+@dataclass(slots=True)
+class StkTransaction:
+    """One accepted STK push and its (eventual) outcome."""
+
+    checkout_request_id: str
+    merchant_request_id: str
+    shortcode: str
+    phone: str
+    amount: int
+    account_reference: str
+    callback_url: str
+    scenario: StkScenario
+    decided: bool = False
+    result_code: int | None = None
+    result_desc: str | None = None
+    receipt: str | None = None
+    transaction_date: int | None = None
+    reversed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON view for the control API."""
+        data = asdict(self)
+        data["scenario"] = asdict(self.scenario)
+        return data
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse(
+        {"requestId": secrets.token_hex(8), "errorCode": code, "errorMessage": message},
+        status_code=status,
+    )
+
+
+def _bad_request(what: str) -> JSONResponse:
+    return _error(400, "400.002.02", f"Bad Request - Invalid {what}")
+
+
+def _now_eat() -> datetime:
+    return datetime.now(UTC).astimezone(_EAT)
+
+
+def _receipt() -> str:
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+def _whole_amount(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or amount != amount.to_integral_value() or amount < 1:
+        return None
+    return int(amount)
+
+
+class DarajaFake:
+    """State and routes of one fake Daraja instance; ``app`` is the Starlette application."""
+
+    def __init__(self, settings: DarajaFakeSettings | None = None) -> None:
+        self.settings = settings or DarajaFakeSettings()
+        self.tokens: dict[str, float] = {}
+        self.requests: list[ReceivedRequest] = []
+        self.deliveries: list[dict[str, Any]] = []
+        self.transactions: dict[str, StkTransaction] = {}
+        self.reversals: list[dict[str, Any]] = []
+        self.next_scenarios: deque[StkScenario] = deque()
+        self.phone_scenarios: dict[str, StkScenario] = {}
+        self.default_scenario = StkScenario()
+        self.faults = FaultPlan()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.app = Starlette(
+            routes=[
+                Route("/oauth/v1/generate", self.generate_token, methods=["GET"]),
+                Route("/mpesa/stkpush/v1/processrequest", self.stk_push, methods=["POST"]),
+                Route("/mpesa/stkpushquery/v1/query", self.stk_query, methods=["POST"]),
+                Route("/mpesa/reversal/v1/request", self.reversal, methods=["POST"]),
+                Route("/__control/scenario", self.control_scenario, methods=["POST"]),
+                Route(
+                    "/__control/stk/{checkout_id}/trigger", self.control_trigger, methods=["POST"]
+                ),
+                Route("/__control/forge", self.control_forge, methods=["POST"]),
+                Route("/__control/c2b", self.control_c2b, methods=["POST"]),
+                Route("/__control/requests", self.control_requests, methods=["GET"]),
+                Route("/__control/deliveries", self.control_deliveries, methods=["GET"]),
+                Route("/__control/transactions", self.control_transactions, methods=["GET"]),
+                Route("/__control/reversals", self.control_reversals, methods=["GET"]),
+                Route("/__control/faults", self.control_faults, methods=["POST"]),
+                Route("/__control/expire-tokens", self.control_expire_tokens, methods=["POST"]),
+                Route("/__control/settings", self.control_settings, methods=["POST"]),
+                Route("/__control/reset", self.control_reset, methods=["POST"]),
+            ]
+        )
+        self.app.state.fake = self
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    async def _begin(self, request: Request) -> tuple[bytes, Response | None]:
+        """Record the request and apply an injected fault, if one is queued for its path."""
+        body = await request.body()
+        self.requests.append(
+            ReceivedRequest(
+                method=request.method,
+                path=request.url.path,
+                query=dict(request.query_params),
+                headers={k.lower(): v for k, v in request.headers.items()},
+                body=body,
+            )
+        )
+        fault = self.faults.take(request.url.path)
+        if fault is None:
+            return body, None
+        if fault.delay_ms:
+            await asyncio.sleep(fault.delay_ms / 1000)
+        payload = fault.body
+        if payload is None:
+            payload = {
+                "requestId": secrets.token_hex(8),
+                "errorCode": "500.003.1001",
+                "errorMessage": "Internal Server Error",
+            }
+        return body, JSONResponse(payload, status_code=fault.status)
+
+    def _check_bearer(self, request: Request) -> Response | None:
+        header = request.headers.get("authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else ""
+        expires_at = self.tokens.get(token)
+        if expires_at is None or time.monotonic() >= expires_at:
+            return _error(404, "404.001.03", "Invalid Access Token")
+        return None
+
+    @staticmethod
+    def _json_body(body: bytes, request: Request) -> dict[str, Any] | None:
+        if "json" not in request.headers.get("content-type", ""):
+            return None
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def _check_password(self, data: dict[str, Any]) -> Response | None:
+        shortcode = str(data.get("BusinessShortCode", ""))
+        passkey = self.settings.credentials.get(shortcode)
+        if passkey is None:
+            return _bad_request("BusinessShortCode")
+        timestamp = str(data.get("Timestamp", ""))
+        if not _TIMESTAMP.fullmatch(timestamp):
+            return _bad_request("Timestamp")
+        tolerance = self.settings.timestamp_tolerance_s
+        if tolerance is not None:
+            try:
+                sent = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=_EAT)
+            except ValueError:
+                return _bad_request("Timestamp")
+            if abs((sent - _now_eat()).total_seconds()) > tolerance:
+                return _bad_request("Timestamp")
+        try:
+            decoded = base64.b64decode(str(data.get("Password", "")), validate=True)
+        except (binascii.Error, ValueError):
+            decoded = b""
+        if decoded != f"{shortcode}{passkey}{timestamp}".encode():
+            return _error(500, "500.001.1001", "Wrong credentials")
+        return None
+
+    def _spawn(self, coroutine: Any) -> None:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _post(self, url: str, payload: Any, count: int, kind: str) -> list[dict[str, Any]]:
+        """POST ``payload`` to ``url`` ``count`` times, recording each outcome."""
+        results: list[dict[str, Any]] = []
+        async with httpx.AsyncClient(timeout=self.settings.callback_timeout_s) as client:
+            for attempt in range(1, count + 1):
+                record: dict[str, Any] = {"kind": kind, "url": url, "attempt": attempt}
+                try:
+                    response = await client.post(url, json=payload)
+                    record["status_code"] = response.status_code
+                    record["response"] = response.text[:500]
+                except httpx.HTTPError as exc:
+                    record["error"] = f"{type(exc).__name__}: {exc}"
+                record["body"] = payload
+                self.deliveries.append(record)
+                results.append(record)
+        return results
+
+    # -- OAuth ----------------------------------------------------------------------------
+
+    async def generate_token(self, request: Request) -> Response:
+        """``GET /oauth/v1/generate?grant_type=client_credentials`` with HTTP Basic."""
+        _, failure = await self._begin(request)
+        if failure is not None:
+            return failure
+        if request.query_params.get("grant_type") != "client_credentials":
+            return _error(400, "400.008.02", "Invalid grant type passed")
+        header = request.headers.get("authorization", "")
+        key = secret = ""
+        if header.startswith("Basic "):
+            try:
+                key, _, secret = base64.b64decode(header[6:]).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                key = secret = ""
+        settings = self.settings
+        if key != settings.consumer_key or secret != settings.consumer_secret:
+            message = "Invalid Authentication passed"
+            if settings.leak_credentials_in_errors:
+                message += f" (received {key}:{secret}, header {header})"
+            return _error(400, "400.008.01", message)
+        token = secrets.token_urlsafe(21)
+        self.tokens[token] = time.monotonic() + settings.token_ttl_ms / 1000
+        return JSONResponse(
+            {"access_token": token, "expires_in": str(settings.token_ttl_ms // 1000)}
+        )
+
+    # -- STK push -------------------------------------------------------------------------
+
+    def _scenario_for(self, phone: str) -> StkScenario:
+        if phone in self.phone_scenarios:
+            return self.phone_scenarios[phone]
+        if self.next_scenarios:
+            return self.next_scenarios.popleft()
+        return self.default_scenario
+
+    async def stk_push(self, request: Request) -> Response:
+        """``POST /mpesa/stkpush/v1/processrequest``."""
+        raw, failure = await self._begin(request)
+        if failure is not None:
+            return failure
+        denied = self._check_bearer(request)
+        if denied is not None:
+            return denied
+        data = self._json_body(raw, request)
+        if data is None:
+            return _bad_request("JSON body")
+        wrong = self._check_password(data)
+        if wrong is not None:
+            return wrong
+        if data.get("TransactionType") not in _TRANSACTION_TYPES:
+            return _bad_request("TransactionType")
+        amount = _whole_amount(data.get("Amount"))
+        if amount is None:
+            return _bad_request("Amount")
+        phone = str(data.get("PhoneNumber", ""))
+        if not _MSISDN.fullmatch(phone) or not _MSISDN.fullmatch(str(data.get("PartyA", ""))):
+            return _bad_request("PhoneNumber")
+        if not str(data.get("PartyB", "")).strip():
+            return _bad_request("PartyB")
+        callback_url = str(data.get("CallBackURL", ""))
+        if not callback_url.startswith(("http://", "https://")):
+            return _bad_request("CallBackURL")
+        reference = str(data.get("AccountReference", ""))
+        if not reference or len(reference) > 12:
+            return _bad_request("AccountReference")
+        if len(str(data.get("TransactionDesc", ""))) > 13:
+            return _bad_request("TransactionDesc")
+        now = _now_eat()
+        transaction = StkTransaction(
+            checkout_request_id=f"ws_CO_{now:%d%m%Y%H%M%S}{secrets.randbelow(10**9):09d}",
+            merchant_request_id=f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1",
+            shortcode=str(data["BusinessShortCode"]),
+            phone=phone,
+            amount=amount,
+            account_reference=reference,
+            callback_url=callback_url,
+            scenario=self._scenario_for(phone),
+        )
+        self.transactions[transaction.checkout_request_id] = transaction
+        if not transaction.scenario.manual:
+            self._spawn(self._run_scenario(transaction))
+        return JSONResponse(
+            {
+                "MerchantRequestID": transaction.merchant_request_id,
+                "CheckoutRequestID": transaction.checkout_request_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Success. Request accepted for processing",
+                "CustomerMessage": "Success. Request accepted for processing",
+            }
+        )
+
+    def _decide(self, transaction: StkTransaction, result_code: int | None = None) -> None:
+        if transaction.decided:
+            return
+        scenario = transaction.scenario
+        code = scenario.result_code if result_code is None else result_code
+        transaction.decided = True
+        transaction.result_code = code
+        transaction.result_desc = (
+            scenario.result_desc
+            if scenario.result_desc and result_code is None
+            else _RESULT_DESCRIPTIONS.get(code, "The transaction failed.")
+        )
+        if code == 0:
+            transaction.receipt = scenario.receipt or _receipt()
+            transaction.transaction_date = int(_now_eat().strftime("%Y%m%d%H%M%S"))
+
+    @staticmethod
+    def callback_body(transaction: StkTransaction) -> dict[str, Any]:
+        """The STK callback Daraja would POST for a decided transaction."""
+        stk: dict[str, Any] = {
+            "MerchantRequestID": transaction.merchant_request_id,
+            "CheckoutRequestID": transaction.checkout_request_id,
+            "ResultCode": transaction.result_code,
+            "ResultDesc": transaction.result_desc,
+        }
+        if transaction.result_code == 0:
+            stk["CallbackMetadata"] = {
+                "Item": [
+                    {"Name": "Amount", "Value": float(transaction.amount)},
+                    {"Name": "MpesaReceiptNumber", "Value": transaction.receipt},
+                    {"Name": "Balance"},
+                    {"Name": "TransactionDate", "Value": transaction.transaction_date},
+                    {"Name": "PhoneNumber", "Value": int(transaction.phone)},
+                ]
+            }
+        return {"Body": {"stkCallback": stk}}
+
+    async def _run_scenario(self, transaction: StkTransaction) -> None:
+        scenario = transaction.scenario
+        if scenario.delay_ms:
+            await asyncio.sleep(scenario.delay_ms / 1000)
+        self._decide(transaction)
+        if not scenario.drop and scenario.deliveries > 0:
+            await self._post(
+                transaction.callback_url,
+                self.callback_body(transaction),
+                scenario.deliveries,
+                "stk_callback",
+            )
+
+    async def stk_query(self, request: Request) -> Response:
+        """``POST /mpesa/stkpushquery/v1/query``: "being processed" until decided."""
+        raw, failure = await self._begin(request)
+        if failure is not None:
+            return failure
+        denied = self._check_bearer(request)
+        if denied is not None:
+            return denied
+        data = self._json_body(raw, request)
+        if data is None:
+            return _bad_request("JSON body")
+        wrong = self._check_password(data)
+        if wrong is not None:
+            return wrong
+        transaction = self.transactions.get(str(data.get("CheckoutRequestID", "")))
+        if transaction is None:
+            return _bad_request("CheckoutRequestID")
+        if not transaction.decided:
+            return _error(500, "500.001.1001", "The transaction is being processed")
+        return JSONResponse(
+            {
+                "ResponseCode": "0",
+                "ResponseDescription": "The service request has been accepted successsfully",
+                "MerchantRequestID": transaction.merchant_request_id,
+                "CheckoutRequestID": transaction.checkout_request_id,
+                "ResultCode": str(transaction.result_code),
+                "ResultDesc": transaction.result_desc,
+            }
+        )
+
+    # -- Reversal -------------------------------------------------------------------------
+
+    async def reversal(self, request: Request) -> Response:
+        """``POST /mpesa/reversal/v1/request``; the result is posted to ``ResultURL``."""
+        raw, failure = await self._begin(request)
+        if failure is not None:
+            return failure
+        denied = self._check_bearer(request)
+        if denied is not None:
+            return denied
+        data = self._json_body(raw, request)
+        if data is None:
+            return _bad_request("JSON body")
+        settings = self.settings
+        initiator = str(data.get("Initiator") or "")
+        credential = str(data.get("SecurityCredential") or "")
+        if not initiator or (settings.initiator_name and initiator != settings.initiator_name):
+            return _bad_request("Initiator")
+        if not credential or (
+            settings.security_credential and credential != settings.security_credential
+        ):
+            return _bad_request("SecurityCredential")
+        if data.get("CommandID") != "TransactionReversal":
+            return _bad_request("CommandID")
+        if str(data.get("RecieverIdentifierType")) != "11":
+            return _bad_request("RecieverIdentifierType")
+        for url_field in ("ResultURL", "QueueTimeOutURL"):
+            if not str(data.get(url_field, "")).startswith(("http://", "https://")):
+                return _bad_request(url_field)
+        remarks = str(data.get("Remarks") or "")
+        if not 2 <= len(remarks) <= 100:
+            return _bad_request("Remarks")
+        amount = _whole_amount(data.get("Amount"))
+        if amount is None:
+            return _bad_request("Amount")
+        receipt = str(data.get("TransactionID") or "")
+        conversation_id = f"AG_{_now_eat():%Y%m%d}_{secrets.token_hex(10)}"
+        originator_id = f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1"
+        self.reversals.append(
+            {
+                "conversation_id": conversation_id,
+                "originator_conversation_id": originator_id,
+                "transaction_id": receipt,
+                "amount": amount,
+                "result_url": data["ResultURL"],
+                "remarks": remarks,
+            }
+        )
+        self._spawn(
+            self._reverse(receipt, amount, str(data["ResultURL"]), conversation_id, originator_id)
+        )
+        return JSONResponse(
+            {
+                "OriginatorConversationID": originator_id,
+                "ConversationID": conversation_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            }
+        )
+
+    async def _reverse(
+        self, receipt: str, amount: int, result_url: str, conversation_id: str, originator_id: str
+    ) -> None:
+        if self.settings.result_delay_ms:
+            await asyncio.sleep(self.settings.result_delay_ms / 1000)
+        original = next(
+            (t for t in self.transactions.values() if t.receipt and t.receipt == receipt), None
+        )
+        result: dict[str, Any] = {
+            "ResultType": 0,
+            "OriginatorConversationID": originator_id,
+            "ConversationID": conversation_id,
+            "ReferenceData": {"ReferenceItem": {"Key": "QueueTimeoutURL", "Value": result_url}},
+        }
+        if original is None or original.reversed or amount != original.amount:
+            result.update(
+                ResultCode="R000002",
+                ResultDesc="The OriginalTransactionID is invalid.",
+                TransactionID=_receipt(),
+            )
+        else:
+            original.reversed = True
+            reversal_id = _receipt()
+            result.update(
+                ResultCode=0,
+                ResultDesc="The service request is processed successfully.",
+                TransactionID=reversal_id,
+                ResultParameters={
+                    "ResultParameter": [
+                        {"Key": "Amount", "Value": float(amount)},
+                        {"Key": "OriginalTransactionID", "Value": receipt},
+                        {"Key": "CreditPartyPublicName", "Value": f"{original.phone} - Customer"},
+                        {
+                            "Key": "TransCompletedTime",
+                            "Value": int(_now_eat().strftime("%Y%m%d%H%M%S")),
+                        },
+                    ]
+                },
+            )
+        await self._post(result_url, {"Result": result}, 1, "reversal_result")
+
+    # -- control --------------------------------------------------------------------------
+
+    @staticmethod
+    async def _control_json(request: Request) -> dict[str, Any]:
+        raw = await request.body()
+        if not raw:
+            return {}
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("control body must be a JSON object")
+        return data
+
+    async def control_scenario(self, request: Request) -> Response:
+        """Set the scenario for the next push, for one phone, or as the default."""
+        data = await self._control_json(request)
+        scenario = StkScenario.from_json(data)
+        if data.get("phone"):
+            self.phone_scenarios[str(data["phone"])] = scenario
+        elif data.get("default"):
+            self.default_scenario = scenario
+        else:
+            self.next_scenarios.append(scenario)
+        return JSONResponse({"scenario": asdict(scenario)})
+
+    async def control_trigger(self, request: Request) -> Response:
+        """Decide a push now (if still undecided) and deliver its callback, waiting for it."""
+        transaction = self.transactions.get(request.path_params["checkout_id"])
+        if transaction is None:
+            return JSONResponse({"error": "unknown CheckoutRequestID"}, status_code=404)
+        data = await self._control_json(request)
+        code = data.get("result_code")
+        self._decide(transaction, int(code) if code is not None else None)
+        count = int(data.get("deliveries", transaction.scenario.deliveries or 1))
+        results = await self._post(
+            transaction.callback_url, self.callback_body(transaction), count, "stk_callback"
+        )
+        return JSONResponse({"transaction": transaction.to_json(), "deliveries": results})
+
+    async def control_forge(self, request: Request) -> Response:
+        """Send a callback Daraja never issued (to test that callbacks are only hints)."""
+        data = await self._control_json(request)
+        url = str(data["url"])
+        body = data.get("body")
+        if body is None:
+            forged = StkTransaction(
+                checkout_request_id=str(data.get("checkout_request_id", "ws_CO_FORGED")),
+                merchant_request_id=str(data.get("merchant_request_id", "0000-0000-1")),
+                shortcode=SANDBOX_SHORTCODE,
+                phone=str(data.get("phone", "254708374149")),
+                amount=int(data.get("amount", 1)),
+                account_reference="FORGED",
+                callback_url=url,
+                scenario=StkScenario(),
+            )
+            forged.decided = True
+            forged.result_code = int(data.get("result_code", 0))
+            forged.result_desc = _RESULT_DESCRIPTIONS.get(forged.result_code, "Failed")
+            forged.receipt = str(data.get("receipt", _receipt()))
+            forged.transaction_date = int(_now_eat().strftime("%Y%m%d%H%M%S"))
+            body = self.callback_body(forged)
+        results = await self._post(url, body, int(data.get("deliveries", 1)), "forged")
+        return JSONResponse({"deliveries": results})
+
+    async def control_c2b(self, request: Request) -> Response:
+        """Send a C2B validation/confirmation body (customer paid to the Paybill/Till)."""
+        data = await self._control_json(request)
+        now = _now_eat()
+        body = {
+            "TransactionType": data.get("transaction_type", "Pay Bill"),
+            "TransID": data.get("trans_id", _receipt()),
+            "TransTime": now.strftime("%Y%m%d%H%M%S"),
+            "TransAmount": str(data.get("amount", "1.00")),
+            "BusinessShortCode": str(data.get("shortcode", SANDBOX_SHORTCODE)),
+            "BillRefNumber": data.get("bill_ref", ""),
+            "InvoiceNumber": "",
+            "OrgAccountBalance": "",
+            "ThirdPartyTransID": "",
+            "MSISDN": data.get("msisdn", "2547 ***** 149"),
+            "FirstName": data.get("first_name", "JOHN"),
+            "MiddleName": "",
+            "LastName": "",
+        }
+        results = await self._post(str(data["url"]), body, int(data.get("deliveries", 1)), "c2b")
+        return JSONResponse({"deliveries": results})
+
+    async def control_requests(self, request: Request) -> Response:
+        """Requests received by the API routes, oldest first (``?path=`` filters by prefix)."""
+        prefix = request.query_params.get("path", "")
+        return JSONResponse([r.to_dict() for r in self.requests if r.path.startswith(prefix)])
+
+    async def control_deliveries(self, request: Request) -> Response:
+        """Callbacks and results sent so far."""
+        return JSONResponse(self.deliveries)
+
+    async def control_transactions(self, request: Request) -> Response:
+        """STK pushes received and their state."""
+        return JSONResponse([t.to_json() for t in self.transactions.values()])
+
+    async def control_reversals(self, request: Request) -> Response:
+        """Reversal requests received."""
+        return JSONResponse(self.reversals)
+
+    async def control_faults(self, request: Request) -> Response:
+        """Fail upcoming calls (``status``, ``body``, ``count``, ``delay_ms``, ``path``)."""
+        data = await self._control_json(request)
+        self.faults.add(
+            Fault(
+                status=int(data.get("status", 503)),
+                body=data.get("body"),
+                count=int(data.get("count", 1)),
+                delay_ms=int(data.get("delay_ms", 0)),
+                path=data.get("path"),
+            )
+        )
+        return JSONResponse({"queued": len(self.faults.faults)})
+
+    async def control_expire_tokens(self, request: Request) -> Response:
+        """Invalidate every token issued so far (clients must fetch a new one)."""
+        self.tokens.clear()
+        return JSONResponse({"expired": True})
+
+    async def control_settings(self, request: Request) -> Response:
+        """Change tunables at run time."""
+        data = await self._control_json(request)
+        for name in ("token_ttl_ms", "timestamp_tolerance_s", "leak_credentials_in_errors"):
+            if name in data:
+                setattr(self.settings, name, data[name])
+        return JSONResponse(
+            asdict(self.settings) | {"credentials": sorted(self.settings.credentials)}
+        )
+
+    async def control_reset(self, request: Request) -> Response:
+        """Cancel pending callbacks; forget tokens, requests, transactions, scenarios, faults."""
+        # A callback still scheduled from an earlier test must not reach the next test.
+        pending = list(self._tasks)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        self.tokens.clear()
+        self.requests.clear()
+        self.deliveries.clear()
+        self.transactions.clear()
+        self.reversals.clear()
+        self.next_scenarios.clear()
+        self.phone_scenarios.clear()
+        self.default_scenario = StkScenario()
+        self.faults.clear()
+        return JSONResponse({"reset": True})
+
+
+def create_daraja_app(settings: DarajaFakeSettings | None = None) -> Starlette:
+    """A fresh fake Daraja app; its :class:`DarajaFake` state is ``app.state.fake``."""
+    return DarajaFake(settings).app

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from billing.config import Settings
 from billing.core.db import Database
+from billing.core.logging import configure_logging
 from billing.main import create_app
 from tests.fixtures.auth import Tokens
 from tests.fixtures.database import database_url, server_url
@@ -27,7 +28,8 @@ def worker_id(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture(scope="session")
 def settings(database_url: str) -> Settings:
-    """Settings for the test app."""
+    """Settings for the test app (logs as in production: JSON, warnings and up)."""
+    configure_logging(level="WARNING", json=True)
     return Settings(
         database_url=database_url,
         environment="test",

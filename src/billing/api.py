@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from billing.auth.router import router as api_keys_router
+from billing.billing_profiles.router import admin_router as admin_billing_profile_router
+from billing.billing_profiles.router import tenant_router as billing_profile_router
+from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
+from billing.invoices.router import admin_router as admin_invoices_router
+from billing.invoices.router import tenant_router as tenant_invoices_router
 from billing.resellers.router import router as resellers_router
+from billing.settings.router import router as settings_router
 from billing.tenants.router import router as tenants_router
 
 API_PREFIX = "/api/v1"
@@ -15,10 +21,17 @@ _AUTHENTICATED_ERRORS = error_responses(401, 403, 422, 500)
 
 admin_router = APIRouter(prefix="/admin", responses=_AUTHENTICATED_ERRORS)
 admin_router.include_router(tenants_router)
+admin_router.include_router(admin_billing_profile_router)
 admin_router.include_router(resellers_router)
 admin_router.include_router(api_keys_router)
+admin_router.include_router(settings_router)
+admin_router.include_router(tax_rates_router)
+admin_router.include_router(products_router)
+admin_router.include_router(admin_invoices_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
+billing_router.include_router(billing_profile_router)
+billing_router.include_router(tenant_invoices_router)
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(admin_router)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Field
 
@@ -69,6 +69,11 @@ class ListResponse(BaseModel, Generic[T]):
 
 
 def _type_name(param: Any) -> str:
+    arguments = [arg for arg in get_args(param) if arg is not type(None)]
+    if len(arguments) == 1 and len(get_args(param)) == 2:
+        return "Optional" + _type_name(arguments[0])
+    if get_origin(param) is list and arguments:
+        return _type_name(arguments[0]) + "Array"
     return str(getattr(param, "__name__", None) or param).replace(" ", "")
 
 

@@ -91,3 +91,18 @@ class Money:
 
     def __str__(self) -> str:
         return f"{self.amount} {self.currency}"
+
+
+def display_decimal(value: Decimal, *, min_places: int = 0) -> Decimal:
+    """``value`` without trailing zeros, but with at least ``min_places`` decimals.
+
+    Stored NUMERIC columns carry their column scale (``1.500000``); clients want ``1.5`` for a
+    quantity and ``12.50`` for a price in a two-decimal currency.
+    """
+    normalized = value.normalize()
+    if normalized == normalized.to_integral_value() and min_places == 0:
+        return normalized.quantize(Decimal(1))
+    exponent = int(normalized.as_tuple().exponent)
+    if -exponent < min_places:
+        return normalized.quantize(Decimal(1).scaleb(-min_places))
+    return normalized

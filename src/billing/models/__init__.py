@@ -2,14 +2,34 @@
 
 from billing.models.api_key import ApiKey
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
+from billing.models.billing_profile import BillingProfile
+from billing.models.catalog import Product, TaxRate
 from billing.models.idempotency import IdempotencyRecord
+from billing.models.invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceNumberCounter,
+    InvoiceNumberRegistry,
+)
+from billing.models.payment import Payment, PaymentAllocation
+from billing.models.settings import OperatorSettingsRow
 from billing.models.tenant import Reseller, Tenant, TenantStatus
 
 __all__ = [
     "ApiKey",
     "Base",
+    "BillingProfile",
     "IdempotencyRecord",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceNumberCounter",
+    "InvoiceNumberRegistry",
+    "OperatorSettingsRow",
+    "Payment",
+    "PaymentAllocation",
+    "Product",
     "Reseller",
+    "TaxRate",
     "Tenant",
     "TenantScopedMixin",
     "TenantStatus",

@@ -109,3 +109,18 @@ def app_role_name() -> str:
 
 def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
+
+
+def grant_app_role(role: str) -> list[str]:
+    """Re-grant table privileges after a migration creates tables."""
+    quoted = _quote(role)
+    return [
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+    ]
+
+
+def append_only(tables: tuple[str, ...], role: str) -> list[str]:
+    """The API role may insert and read these tables, never change or remove rows."""
+    quoted = _quote(role)
+    return [f"REVOKE UPDATE, DELETE ON {table} FROM {quoted}" for table in tables]

@@ -1,0 +1,1 @@
+"""Billing profiles: how a tenant appears as the buyer on its invoices."""

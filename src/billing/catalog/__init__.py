@@ -1,0 +1,1 @@
+"""The operator's catalog: tax rates and products, shared by every tenant's invoices."""

@@ -1,0 +1,1 @@
+"""Invoices: creation, lines, totals, numbering, lifecycle."""

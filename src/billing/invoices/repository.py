@@ -1,0 +1,151 @@
+"""Every SQL statement about invoices and their lines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
+
+from billing.core.repository import LIKE_ESCAPE, ScopedRepository, contains_pattern
+from billing.invoices.schemas import InvoiceStatus, PaymentStatus
+from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.tenant import Tenant
+
+OPEN_STATUSES = (InvoiceStatus.ISSUED.value, InvoiceStatus.SENT.value)
+SORTABLE = {
+    "issue_date": Invoice.issue_date,
+    "due_date": Invoice.due_date,
+    "total_amount": Invoice.total_amount,
+    "created_at": Invoice.created_at,
+    "invoice_number": Invoice.invoice_number,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceFilters:
+    """List filters; ``today`` (operator time zone) decides what is overdue."""
+
+    today: date
+    status: InvoiceStatus | None = None
+    payment_status: PaymentStatus | None = None
+    payment_method: str | None = None
+    q: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    tenant_id: uuid.UUID | None = None
+    reseller_id: uuid.UUID | None = None
+    currency: str | None = None
+    open_only: bool = False
+    sort: str = "-issue_date"
+
+
+def overdue_clause(today: date) -> ColumnElement[bool]:
+    """Issued or sent, past due, with a balance: the SQL twin of ``is_overdue``."""
+    return and_(
+        Invoice.status.in_(OPEN_STATUSES),
+        Invoice.due_date < today,
+        Invoice.total_amount > Invoice.amount_paid,
+    )
+
+
+def status_clause(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
+    """Effective status as SQL (``overdue`` derived; issued/sent exclude overdue ones)."""
+    if status is InvoiceStatus.OVERDUE:
+        return overdue_clause(today)
+    if status.value in OPEN_STATUSES:
+        return and_(Invoice.status == status.value, not_(overdue_clause(today)))
+    return Invoice.status == status.value
+
+
+def payment_status_clause(status: PaymentStatus) -> ColumnElement[bool]:
+    """Payment status as SQL; mirrors ``billing.invoices.presenter.payment_status``."""
+    refunded = and_(Invoice.amount_refunded > 0, Invoice.amount_paid == 0)
+    if status is PaymentStatus.REFUNDED:
+        return refunded
+    if status is PaymentStatus.PAID:
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid >= Invoice.total_amount)
+    if status is PaymentStatus.PARTIAL:
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid < Invoice.total_amount)
+    return and_(Invoice.amount_paid == 0, not_(refunded))
+
+
+class InvoiceRepository(ScopedRepository[Invoice]):
+    """Invoices visible in the request's scope, always with their lines."""
+
+    model = Invoice
+
+    def eager_options(self) -> Sequence[ExecutableOption]:
+        """Lines come with every invoice (one extra statement per query, not per row)."""
+        return (selectinload(Invoice.items),)
+
+    async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
+        """One visible invoice; ``for_update`` locks its row for the transaction."""
+        statement = self.base_statement().where(Invoice.id == invoice_id)
+        if for_update:
+            statement = statement.with_for_update(of=Invoice)
+        return await self.get_one_or_none(statement)
+
+    async def get_by_number(self, invoice_number: str) -> Invoice | None:
+        """One visible invoice by its number."""
+        return await self.get_one_or_none(
+            self.base_statement().where(Invoice.invoice_number == invoice_number)
+        )
+
+    async def list_page(
+        self, filters: InvoiceFilters, *, page: int, per_page: int
+    ) -> tuple[Sequence[Invoice], int]:
+        """A filtered, sorted page with lines: three statements whatever the page size."""
+        statement = self.base_statement()
+        if filters.status is not None:
+            statement = statement.where(status_clause(filters.status, filters.today))
+        if filters.open_only:
+            statement = statement.where(
+                Invoice.status.in_(OPEN_STATUSES), Invoice.total_amount > Invoice.amount_paid
+            )
+        if filters.payment_status is not None:
+            statement = statement.where(payment_status_clause(filters.payment_status))
+        if filters.payment_method:
+            statement = statement.where(Invoice.payment_method == filters.payment_method)
+        if filters.q:
+            pattern = contains_pattern(filters.q)
+            statement = statement.where(
+                or_(
+                    Invoice.invoice_number.ilike(pattern, escape=LIKE_ESCAPE),
+                    Invoice.notes.ilike(pattern, escape=LIKE_ESCAPE),
+                    Invoice.buyer["name"].astext.ilike(pattern, escape=LIKE_ESCAPE),
+                )
+            )
+        if filters.date_from is not None:
+            statement = statement.where(Invoice.issue_date >= filters.date_from)
+        if filters.date_to is not None:
+            statement = statement.where(Invoice.issue_date <= filters.date_to)
+        if filters.tenant_id is not None:
+            statement = statement.where(Invoice.tenant_id == filters.tenant_id)
+        if filters.reseller_id is not None:
+            statement = statement.where(
+                Invoice.tenant_id.in_(
+                    select(Tenant.id).where(Tenant.reseller_id == filters.reseller_id)
+                )
+            )
+        if filters.currency:
+            statement = statement.where(Invoice.currency == filters.currency)
+        descending = filters.sort.startswith("-")
+        column = SORTABLE[filters.sort.lstrip("-")]
+        order = column.desc().nulls_last() if descending else column.asc().nulls_last()
+        statement = statement.order_by(order, Invoice.id)
+        return await self.paginate(statement, page=page, per_page=per_page)
+
+    async def delete(self, invoice: Invoice) -> None:
+        """Remove a draft and its (loaded) lines."""
+        await self.session.delete(invoice)
+        await self.session.flush()
+
+    async def remove_line(self, invoice: Invoice, line: InvoiceLine) -> None:
+        """Remove one line of a draft."""
+        invoice.items.remove(line)
+        await self.session.flush()

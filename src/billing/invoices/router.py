@@ -1,0 +1,361 @@
+"""Invoice routes: admin (``/api/v1/admin/invoices``) and tenant (``/api/v1/billing/invoices``)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
+from billing.auth.principal import Permission
+from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.errors import Unprocessable
+from billing.core.pagination import Page
+from billing.core.session import Session
+from billing.invoices.dependencies import PresentationDep, StaffInvoice, TenantInvoice
+from billing.invoices.errors import (
+    CurrencyNotEnabled,
+    InvalidStatusTransition,
+    InvoiceCancelled,
+    InvoiceInvalid,
+    InvoiceItemNotFound,
+    InvoiceNotDeletable,
+    InvoiceNotEditable,
+    InvoiceNotFound,
+    InvoiceNumberTaken,
+    PaymentStatusNotSettable,
+)
+from billing.invoices.repository import SORTABLE, InvoiceFilters
+from billing.invoices.schemas import (
+    InvoiceCreate,
+    InvoiceRead,
+    InvoiceStatus,
+    InvoiceUpdate,
+    LineInput,
+    PaymentStatus,
+    StatusInput,
+    StatusUpdate,
+)
+from billing.invoices.service import invoice as invoice_service
+from billing.payments.ledger import AmountExceedsBalance
+from billing.routing import TransactionalRoute
+from billing.settings.errors import PaymentMethodNotEnabled
+from billing.tenants.errors import TenantNotFound
+
+admin_router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
+tenant_router = APIRouter(
+    prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
+)
+
+Reads = [require(Permission.INVOICES_READ)]
+Writes = [require(Permission.INVOICES_WRITE)]
+
+
+def _filters(
+    presentation: PresentationDep,
+    status: Annotated[StatusInput | None, Query(description="Effective status.")] = None,
+    payment_status: PaymentStatus | None = None,
+    payment_method: Annotated[str | None, Query(max_length=30)] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Invoice number, notes or customer name.")
+    ] = None,
+    date_from: Annotated[date | None, Query(description="Issue date from (inclusive).")] = None,
+    date_to: Annotated[date | None, Query(description="Issue date to (inclusive).")] = None,
+    from_: Annotated[date | None, Query(alias="from", description="Alias of date_from.")] = None,
+    to: Annotated[date | None, Query(description="Alias of date_to.")] = None,
+    tenant_id: uuid.UUID | None = None,
+    reseller_id: uuid.UUID | None = None,
+    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    sort: Annotated[str, Query(description="Field, '-' prefix for descending.")] = "-issue_date",
+) -> InvoiceFilters:
+    if sort.lstrip("-") not in SORTABLE:
+        raise Unprocessable(f"sort must be one of {', '.join(SORTABLE)} (optionally '-' first)")
+    return InvoiceFilters(
+        today=presentation.today,
+        status=status,
+        payment_status=payment_status,
+        payment_method=payment_method,
+        q=q,
+        date_from=date_from or from_,
+        date_to=date_to or to,
+        tenant_id=tenant_id,
+        reseller_id=reseller_id,
+        currency=currency.upper() if currency else None,
+        sort=sort,
+    )
+
+
+Filters = Annotated[InvoiceFilters, Depends(_filters)]
+NOT_FOUND = error_responses(InvoiceNotFound)
+
+
+async def _page(
+    session: Session,
+    scope: StaffScope,
+    page: Page,
+    presentation: PresentationDep,
+    filters: InvoiceFilters,
+) -> ListResponse[InvoiceRead]:
+    items, total = await invoice_service.list(
+        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
+    )
+    return ListResponse(
+        data=[presentation.read(item) for item in items],
+        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@admin_router.get("", name="invoices_list", dependencies=Reads)
+async def list_invoices(
+    session: Session, scope: StaffScope, page: Page, presentation: PresentationDep, filters: Filters
+) -> ListResponse[InvoiceRead]:
+    """List invoices with filters, sorting and pagination."""
+    return await _page(session, scope, page, presentation, filters)
+
+
+@admin_router.get("/pending", name="invoices_list_pending", dependencies=Reads)
+async def list_pending_invoices(
+    session: Session, scope: StaffScope, page: Page, presentation: PresentationDep, filters: Filters
+) -> ListResponse[InvoiceRead]:
+    """Issued, sent or overdue invoices with a balance (open receivables)."""
+    return await _page(session, scope, page, presentation, replace(filters, open_only=True))
+
+
+@admin_router.get("/overdue", name="invoices_list_overdue", dependencies=Reads)
+async def list_overdue_invoices(
+    session: Session, scope: StaffScope, page: Page, presentation: PresentationDep, filters: Filters
+) -> ListResponse[InvoiceRead]:
+    """Invoices past their due date with a balance."""
+    overdue = replace(filters, status=InvoiceStatus.OVERDUE)
+    return await _page(session, scope, page, presentation, overdue)
+
+
+@admin_router.get("/paid", name="invoices_list_paid", dependencies=Reads)
+async def list_paid_invoices(
+    session: Session, scope: StaffScope, page: Page, presentation: PresentationDep, filters: Filters
+) -> ListResponse[InvoiceRead]:
+    """Fully paid invoices."""
+    paid = replace(filters, status=InvoiceStatus.PAID)
+    return await _page(session, scope, page, presentation, paid)
+
+
+@admin_router.post(
+    "",
+    name="invoices_create",
+    status_code=201,
+    dependencies=Writes,
+    responses=error_responses(
+        TenantNotFound,
+        InvoiceNumberTaken,
+        InvoiceInvalid,
+        CurrencyNotEnabled,
+        PaymentMethodNotEnabled,
+        PaymentStatusNotSettable,
+    ),
+)
+async def create_invoice(
+    body: InvoiceCreate,
+    scope: StaffScope,
+    principal: CurrentPrincipal,
+    session: Session,
+    presentation: PresentationDep,
+) -> ApiResponse[InvoiceRead]:
+    """Create an invoice (a draft unless another status is asked for)."""
+    created = await invoice_service.create(session, scope=scope, principal=principal, body=body)
+    return ApiResponse(data=presentation.read(created))
+
+
+@admin_router.get("/{invoice_id}", name="invoices_get", dependencies=Reads, responses=NOT_FOUND)
+async def get_invoice(
+    invoice: StaffInvoice, presentation: PresentationDep
+) -> ApiResponse[InvoiceRead]:
+    """One invoice with its lines, totals and payment summary."""
+    return ApiResponse(data=presentation.read(invoice))
+
+
+@admin_router.put(
+    "/{invoice_id}",
+    name="invoices_update",
+    dependencies=Writes,
+    responses=error_responses(
+        InvoiceNotFound, InvoiceNotEditable, InvoiceInvalid, CurrencyNotEnabled
+    ),
+)
+async def update_invoice(
+    body: InvoiceUpdate,
+    invoice: StaffInvoice,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
+) -> ApiResponse[InvoiceRead]:
+    """Change a draft invoice (409 once issued)."""
+    updated = await invoice_service.update(session, scope=scope, invoice=invoice, body=body)
+    return ApiResponse(data=presentation.read(updated))
+
+
+@admin_router.patch(
+    "/{invoice_id}/status",
+    name="invoices_update_status",
+    dependencies=Writes,
+    responses=error_responses(
+        InvoiceNotFound,
+        InvalidStatusTransition,
+        InvoiceCancelled,
+        InvoiceNotEditable,
+        InvoiceInvalid,
+        PaymentMethodNotEnabled,
+        PaymentStatusNotSettable,
+        AmountExceedsBalance,
+    ),
+)
+async def update_invoice_status(
+    body: StatusUpdate,
+    invoice: StaffInvoice,
+    scope: StaffScope,
+    principal: CurrentPrincipal,
+    session: Session,
+    presentation: PresentationDep,
+) -> ApiResponse[InvoiceRead]:
+    """Change status, payment status, method or reference; 'paid' records a settling payment."""
+    updated = await invoice_service.update_status(
+        session, scope=scope, principal=principal, invoice=invoice, body=body
+    )
+    return ApiResponse(data=presentation.read(updated))
+
+
+@admin_router.post(
+    "/{invoice_id}/items",
+    name="invoices_add_item",
+    status_code=201,
+    dependencies=Writes,
+    responses=error_responses(InvoiceNotFound, InvoiceNotEditable, InvoiceInvalid),
+)
+async def add_invoice_item(
+    body: LineInput,
+    invoice: StaffInvoice,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
+) -> ApiResponse[InvoiceRead]:
+    """Add a line to a draft invoice."""
+    updated = await invoice_service.add_item(session, scope=scope, invoice=invoice, body=body)
+    return ApiResponse(data=presentation.read(updated))
+
+
+@admin_router.delete(
+    "/{invoice_id}/items/{item_id}",
+    name="invoices_remove_item",
+    dependencies=Writes,
+    responses=error_responses(InvoiceNotFound, InvoiceItemNotFound, InvoiceNotEditable),
+)
+async def remove_invoice_item(
+    item_id: uuid.UUID,
+    invoice: StaffInvoice,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
+) -> ApiResponse[InvoiceRead]:
+    """Remove a line from a draft invoice."""
+    updated = await invoice_service.remove_item(
+        session, scope=scope, invoice=invoice, item_id=item_id
+    )
+    return ApiResponse(data=presentation.read(updated))
+
+
+@admin_router.post(
+    "/{invoice_id}/issue",
+    name="invoices_issue",
+    dependencies=Writes,
+    responses=error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid),
+)
+async def issue_invoice(
+    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+) -> ApiResponse[InvoiceRead]:
+    """Issue a draft: allocate its number and freeze its content, buyer and seller."""
+    issued = await invoice_service.issue(session, scope=scope, invoice=invoice)
+    return ApiResponse(data=presentation.read(issued))
+
+
+_CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
+
+
+@admin_router.put(
+    "/{invoice_id}/cancel", name="invoices_cancel", dependencies=Writes, responses=_CANCEL_ERRORS
+)
+async def cancel_invoice(
+    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+) -> ApiResponse[InvoiceRead]:
+    """Cancel an unpaid invoice; it keeps its number."""
+    cancelled = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    return ApiResponse(data=presentation.read(cancelled))
+
+
+@admin_router.post(
+    "/{invoice_id}/void", name="invoices_void", dependencies=Writes, responses=_CANCEL_ERRORS
+)
+async def void_invoice(
+    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+) -> ApiResponse[InvoiceRead]:
+    """Void an unpaid invoice (same as cancel)."""
+    voided = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    return ApiResponse(data=presentation.read(voided))
+
+
+class DeletedInvoice(BaseModel):
+    """What was deleted."""
+
+    id: uuid.UUID
+    deleted: bool = True
+
+
+@admin_router.delete(
+    "/{invoice_id}",
+    name="invoices_delete",
+    dependencies=[require(Permission.INVOICES_DELETE)],
+    responses=error_responses(InvoiceNotFound, InvoiceNotDeletable),
+)
+async def delete_invoice(
+    invoice: StaffInvoice, scope: StaffScope, session: Session
+) -> ApiResponse[DeletedInvoice]:
+    """Delete a draft (admins only); paid or numbered invoices answer 409."""
+    invoice_id = invoice.id
+    await invoice_service.delete(session, scope=scope, invoice=invoice)
+    return ApiResponse(data=DeletedInvoice(id=invoice_id))
+
+
+@tenant_router.get(
+    "", name="billing_invoices_list", dependencies=[require(Permission.BILLING_READ)]
+)
+async def list_my_invoices(
+    scope: TenantScope,
+    session: Session,
+    page: Page,
+    presentation: PresentationDep,
+    status: Annotated[StatusInput | None, Query()] = None,
+) -> ListResponse[InvoiceRead]:
+    """The caller's invoices, newest first."""
+    filters = InvoiceFilters(today=presentation.today, status=status)
+    items, total = await invoice_service.list(
+        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
+    )
+    return ListResponse(
+        data=[presentation.read(item) for item in items],
+        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    )
+
+
+@tenant_router.get(
+    "/{invoice_id}",
+    name="billing_invoices_get",
+    dependencies=[require(Permission.BILLING_READ)],
+    responses=NOT_FOUND,
+)
+async def get_my_invoice(
+    invoice: TenantInvoice, presentation: PresentationDep
+) -> ApiResponse[InvoiceRead]:
+    """One of the caller's invoices with its lines."""
+    return ApiResponse(data=presentation.read(invoice))

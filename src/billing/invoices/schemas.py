@@ -1,0 +1,240 @@
+"""Request and response bodies of the invoices domain."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field, model_validator
+
+from billing.core.schemas import (
+    CountryCode,
+    CurrencyCode,
+    DecimalString,
+    ReadSchema,
+    WriteSchema,
+)
+from billing.core.totals import VatCategory
+
+
+class InvoiceStatus(StrEnum):
+    """Lifecycle status. ``overdue`` is derived: issued or sent, past due, with a balance."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    SENT = "sent"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    """Payment state, derived from the ledger."""
+
+    PENDING = "pending"
+    PARTIAL = "partial"
+    PAID = "paid"
+    REFUNDED = "refunded"
+
+
+STATUS_ALIASES = {"finalized": "issued", "void": "cancelled", "voided": "cancelled"}
+
+
+def _status_alias(value: Any) -> Any:
+    if isinstance(value, str):
+        return STATUS_ALIASES.get(value.strip().lower(), value.strip().lower())
+    return value
+
+
+StatusInput = Annotated[InvoiceStatus, BeforeValidator(_status_alias)]
+"""A status on input; accepts the aliases ``finalized`` (issued) and ``void`` (cancelled)."""
+
+
+def _date_or_datetime(value: Any) -> Any:
+    # Seed clients send full ISO timestamps for dates; the calendar day is what counts.
+    if isinstance(value, str) and "T" in value:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).date()
+    if isinstance(value, datetime):
+        return value.date()
+    return value
+
+
+LenientDate = Annotated[date, BeforeValidator(_date_or_datetime)]
+
+UnitCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$", examples=["C62", "HUR"])]
+
+
+class CustomerDetails(WriteSchema):
+    """Buyer fields that override the tenant's billing profile on this invoice."""
+
+    name: str | None = Field(default=None, max_length=300)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    address_line1: str | None = Field(default=None, max_length=300)
+    address_line2: str | None = Field(default=None, max_length=300)
+    postal_code: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=120)
+    state: str | None = Field(default=None, max_length=120)
+    country_code: CountryCode | None = None
+    vat_id: str | None = Field(default=None, max_length=40)
+
+
+class LineInput(WriteSchema):
+    """A line to add. Product defaults apply to what is left out."""
+
+    product_id: uuid.UUID | None = None
+    sku: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    description: str | None = Field(default=None, max_length=2000)
+    quantity: DecimalString = Field(default=Decimal(1), gt=0, max_digits=20, decimal_places=6)
+    unit_price: DecimalString | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
+    unit_code: UnitCode | None = None
+    tax_rate_id: uuid.UUID | None = None
+    tax_rate: DecimalString | None = Field(default=None, ge=0, le=100, decimal_places=4)
+    tax_category: VatCategory | None = None
+    tax_exemption_reason_code: str | None = Field(default=None, max_length=40)
+    tax_exemption_reason: str | None = Field(default=None, max_length=500)
+    variant_info: dict[str, Any] | None = None
+
+
+class InvoiceCreate(WriteSchema):
+    """A new invoice: lines, or only ``subtotal`` and ``discount_amount`` (one line is made)."""
+
+    tenant_id: uuid.UUID
+    customer: CustomerDetails | None = None
+    currency: CurrencyCode | None = None
+    destination_country: CountryCode | None = None
+    payment_terms: str | None = Field(default=None, max_length=500)
+    issue_date: LenientDate | None = None
+    due_date: LenientDate | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    items: list[LineInput] = Field(default_factory=list, max_length=5000)
+    subtotal: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
+    discount_amount: DecimalString = Field(default=Decimal(0), ge=0, decimal_places=4)
+    tax_rate_id: uuid.UUID | None = Field(
+        default=None, description="Tax rate for lines that name none."
+    )
+    invoice_number: str | None = Field(default=None, min_length=1, max_length=64)
+    status: StatusInput = InvoiceStatus.DRAFT
+    payment_status: PaymentStatus | None = None
+    payment_method: str | None = Field(default=None, max_length=30)
+    payment_reference: str | None = Field(default=None, max_length=200)
+    buyer_reference: str | None = Field(default=None, max_length=200)
+    purchase_order_reference: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _lines_or_subtotal(self) -> InvoiceCreate:
+        if self.items and self.subtotal is not None:
+            raise ValueError("send either items or subtotal, not both")
+        return self
+
+
+class InvoiceUpdate(WriteSchema):
+    """Changes to a draft; fields left out keep their values. ``items`` replaces all lines."""
+
+    customer: CustomerDetails | None = None
+    currency: CurrencyCode | None = None
+    destination_country: CountryCode | None = None
+    payment_terms: str | None = Field(default=None, max_length=500)
+    issue_date: LenientDate | None = None
+    due_date: LenientDate | None = None
+    notes: str | None = Field(default=None, max_length=5000)
+    discount_amount: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
+    items: list[LineInput] | None = Field(default=None, max_length=5000)
+    tax_rate_id: uuid.UUID | None = Field(
+        default=None, description="Apply this tax rate to every line."
+    )
+    buyer_reference: str | None = Field(default=None, max_length=200)
+    purchase_order_reference: str | None = Field(default=None, max_length=200)
+    payment_method: str | None = Field(default=None, max_length=30)
+    payment_reference: str | None = Field(default=None, max_length=200)
+
+
+class StatusUpdate(WriteSchema):
+    """A status change (seed 001): ``paid`` records a settling payment."""
+
+    status: StatusInput | None = None
+    payment_status: PaymentStatus | None = None
+    payment_method: str | None = Field(default=None, max_length=30)
+    payment_reference: str | None = Field(default=None, max_length=200)
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class CancelRequest(WriteSchema):
+    """Why an invoice is cancelled."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class InvoiceLineRead(ReadSchema):
+    """A line of an invoice."""
+
+    id: uuid.UUID
+    position: int
+    product_id: uuid.UUID | None
+    sku: str | None
+    name: str
+    description: str | None
+    quantity: DecimalString
+    unit_code: str
+    unit_price: DecimalString
+    tax_rate: DecimalString
+    tax_category: str
+    tax_exemption_reason_code: str | None
+    tax_exemption_reason: str | None
+    line_total: DecimalString
+    variant_info: dict[str, Any] | None
+    source_invoice_id: uuid.UUID | None
+
+
+class TaxBreakdownRead(ReadSchema):
+    """VAT of one (category, rate) group."""
+
+    category: str
+    rate: DecimalString
+    taxable_amount: DecimalString
+    tax_amount: DecimalString
+
+
+class InvoiceRead(ReadSchema):
+    """An invoice with its lines, totals and payment summary."""
+
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    invoice_number: str | None
+    status: InvoiceStatus
+    payment_status: PaymentStatus
+    currency: str
+    subtotal: DecimalString
+    discount_amount: DecimalString
+    tax_amount: DecimalString
+    total_amount: DecimalString
+    amount_paid: DecimalString
+    amount_refunded: DecimalString
+    balance: DecimalString
+    payment_method: str | None
+    payment_reference: str | None
+    paid_at: datetime | None
+    issue_date: date
+    due_date: date | None
+    issued_at: datetime | None
+    cancelled_at: datetime | None
+    notes: str | None
+    payment_terms: str | None
+    destination_country: str | None
+    buyer_reference: str | None
+    purchase_order_reference: str | None
+    customer_name: str | None
+    customer: dict[str, Any]
+    seller: dict[str, Any] | None
+    items: list[InvoiceLineRead]
+    tax_breakdown: list[TaxBreakdownRead]
+    public_id: str
+    public_url: str
+    pdf_url: str | None
+    consolidated_into_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime

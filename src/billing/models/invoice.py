@@ -1,0 +1,136 @@
+"""Invoices, their lines, and the gap-free number counters."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from billing.models.base import Base, TenantScopedMixin, TimestampMixin
+
+MONEY = Numeric(20, 4)
+QUANTITY = Numeric(20, 6)
+
+
+class Invoice(TenantScopedMixin, TimestampMixin, Base):
+    """An invoice. Totals are written by the totals engine; ``amount_paid`` by the ledger."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
+        Index("ix_invoices_tenant_id_issue_date", "tenant_id", "issue_date"),
+        Index("ix_invoices_issue_date", "issue_date"),
+    )
+
+    invoice_number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    subtotal: Mapped[Decimal] = mapped_column(MONEY)
+    discount_amount: Mapped[Decimal] = mapped_column(MONEY)
+    tax_amount: Mapped[Decimal] = mapped_column(MONEY)
+    total_amount: Mapped[Decimal] = mapped_column(MONEY)
+    amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    amount_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    payment_method: Mapped[str | None] = mapped_column(String(30))
+    payment_reference: Mapped[str | None] = mapped_column(String(200))
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    notes: Mapped[str | None] = mapped_column(Text)
+    payment_terms: Mapped[str | None] = mapped_column(String(500))
+    destination_country: Mapped[str | None] = mapped_column(String(2))
+    buyer_reference: Mapped[str | None] = mapped_column(String(200))
+    purchase_order_reference: Mapped[str | None] = mapped_column(String(200))
+    customer: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    buyer: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    seller: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    pdf_url: Mapped[str | None] = mapped_column(String(1000))
+    consolidated_into_id: Mapped[uuid.UUID | None] = mapped_column()
+    created_by: Mapped[str | None] = mapped_column(String(200))
+
+    items: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice",
+        lazy="raise",
+        order_by="InvoiceLine.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class InvoiceLine(TenantScopedMixin, TimestampMixin, Base):
+    """One line; ``line_total`` is its net (BT-131) rounded to the currency."""
+
+    __tablename__ = "invoice_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["tenant_id", "invoice_id"],
+            ["invoices.tenant_id", "invoices.id"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_invoice_lines_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+    )
+
+    invoice_id: Mapped[uuid.UUID] = mapped_column()
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[uuid.UUID | None] = mapped_column()
+    sku: Mapped[str | None] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[Decimal] = mapped_column(QUANTITY)
+    unit_code: Mapped[str] = mapped_column(String(3), default="C62")
+    unit_price: Mapped[Decimal] = mapped_column(QUANTITY)
+    tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
+    tax_category: Mapped[str] = mapped_column(String(2))
+    tax_exemption_reason_code: Mapped[str | None] = mapped_column(String(40))
+    tax_exemption_reason: Mapped[str | None] = mapped_column(String(500))
+    line_total: Mapped[Decimal] = mapped_column(MONEY)
+    variant_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    source_invoice_id: Mapped[uuid.UUID | None] = mapped_column()
+
+    invoice: Mapped[Invoice] = relationship(back_populates="items", lazy="raise")
+
+
+class InvoiceNumberCounter(Base):
+    """The last number handed out in one series period (``daily:2025-12-13``, ``yearly:2026``).
+
+    Incremented with ``INSERT ... ON CONFLICT DO UPDATE`` inside the issuing transaction: the row
+    lock serialises concurrent issuers and a rollback returns the number, so there are no gaps.
+    """
+
+    __tablename__ = "invoice_number_counters"
+
+    series_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    last_value: Mapped[int] = mapped_column(BigInteger)
+
+
+class InvoiceNumberRegistry(Base):
+    """Every invoice number ever given out, operator-wide.
+
+    Holds no tenant data, so it needs no row-level security, and lets an issuer see a number
+    used by a tenant it cannot see: an auto-allocated number skips past numbers that clients
+    supplied themselves, and a supplied number is refused when taken.
+    """
+
+    __tablename__ = "invoice_numbers"
+
+    invoice_number: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,1 @@
+"""Payments: the append-only ledger of money received and where it went."""

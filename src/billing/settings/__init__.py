@@ -1,0 +1,1 @@
+"""Operator settings: the seller identity, defaults, numbering and payment-method switches."""

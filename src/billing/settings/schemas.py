@@ -1,0 +1,174 @@
+"""The settings document and its partial update."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo, available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+
+from billing.core.schemas import CountryCode, CurrencyCode, DecimalString
+
+EAS_CODES = frozenset(
+    """
+    0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0183
+    0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208
+    0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 9901 9910
+    9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933
+    9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951
+    9952 9953 9957 9959 AN AQ AS AU EM
+    """.split()
+)
+"""Electronic address scheme identifiers (CEF EAS code list) accepted for BT-34 / BT-49."""
+
+
+def _eas(value: str) -> str:
+    if value not in EAS_CODES:
+        raise ValueError("must be an EAS code from the CEF list, e.g. '0088' (GLN) or '9930'")
+    return value
+
+
+EasCode = Annotated[str, AfterValidator(_eas)]
+
+
+def _timezone(value: str) -> str:
+    if value not in available_timezones() and value != "UTC":
+        raise ValueError("must be an IANA time zone name such as 'Africa/Nairobi'")
+    ZoneInfo(value)
+    return value
+
+
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+
+PAYMENT_METHOD_SWITCHES: dict[str, str] = {
+    "cash": "enable_cash",
+    "mpesa": "enable_mpesa",
+    "bank": "enable_bank_payments",
+    "cash_on_delivery": "enable_cash_on_delivery",
+    "pesapal": "enable_pesapal",
+    "stripe": "enable_stripe",
+    "mollie": "enable_mollie",
+}
+"""Payment method name -> the settings switch that enables it (order = display order)."""
+
+# Methods the ledger knows that have no switch of their own.
+ALWAYS_ENABLED_METHODS = frozenset({"wallet", "other"})
+METHOD_ALIASES = {"card": "stripe"}
+
+
+class NumberingSeries(StrEnum):
+    """Invoice number formats."""
+
+    DAILY_LETTER = "daily_letter"  # INV-2025-DEC-13A, ...13B, ..., 13Z, 13ZA
+    YEARLY_SEQUENCE = "yearly_sequence"  # INV-2026-04521
+
+
+class CommissionBasis(StrEnum):
+    """Which invoices earn reseller commission."""
+
+    PAID = "paid"
+    INVOICED = "invoiced"
+
+
+_PREFIX = re.compile(r"^[A-Z0-9]{1,10}$")
+
+
+def _prefix(value: str) -> str:
+    if not _PREFIX.match(value):
+        raise ValueError("must be 1 to 10 upper-case letters or digits")
+    return value
+
+
+class Seller(BaseModel):
+    """The operator as it appears on invoices and e-invoices (BG-4)."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    legal_name: str | None = Field(default=None, max_length=300, description="BT-27")
+    trading_name: str | None = Field(default=None, max_length=300, description="BT-28")
+    address_line1: str | None = Field(default=None, max_length=300)
+    address_line2: str | None = Field(default=None, max_length=300)
+    postal_code: str | None = Field(default=None, max_length=20)
+    city: str | None = Field(default=None, max_length=120)
+    country_code: CountryCode | None = None
+    vat_id: str | None = Field(default=None, max_length=40, description="BT-31")
+    tax_number: str | None = Field(default=None, max_length=40, description="BT-32")
+    registration_id: str | None = Field(default=None, max_length=60, description="BT-30")
+    contact_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    email: EmailStr | None = None
+    iban: str | None = Field(default=None, max_length=34, description="BT-84")
+    bic: str | None = Field(default=None, max_length=11, description="BT-86")
+    bank_name: str | None = Field(default=None, max_length=200)
+    logo_url: str | None = Field(default=None, max_length=1000)
+    peppol_endpoint_id: str | None = Field(default=None, max_length=200, description="BT-34")
+    peppol_scheme: EasCode | None = None
+
+
+class OperatorSettings(BaseModel):
+    """The whole settings document (what GET returns)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seller: Seller = Field(default_factory=Seller)
+    default_currency: CurrencyCode = "EUR"
+    enabled_currencies: list[CurrencyCode] = Field(default_factory=lambda: ["EUR", "KES"])
+    default_tax_rate: DecimalString = Field(default=Decimal("16.00"), ge=0, le=100)
+    default_due_days: int = Field(default=14, ge=0, le=3650)
+    default_paper_size: str = "A4"
+    numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
+    number_prefix: Annotated[str, AfterValidator(_prefix)] = "INV"
+    public_base_url: str | None = None
+    commission_basis: CommissionBasis = CommissionBasis.PAID
+    timezone: TimeZoneName = "UTC"
+    enable_cash: bool = True
+    enable_mpesa: bool = False
+    enable_bank_payments: bool = True
+    enable_cash_on_delivery: bool = False
+    enable_pesapal: bool = False
+    enable_stripe: bool = False
+    enable_mollie: bool = False
+
+    def enabled_methods(self) -> list[str]:
+        """Payment methods switched on, in display order."""
+        return [
+            method for method, switch in PAYMENT_METHOD_SWITCHES.items() if getattr(self, switch)
+        ]
+
+    def method_enabled(self, method: str) -> bool:
+        """True when ``method`` may be used (wallet and other are always allowed)."""
+        method = METHOD_ALIASES.get(method, method)
+        if method in ALWAYS_ENABLED_METHODS:
+            return True
+        switch = PAYMENT_METHOD_SWITCHES.get(method)
+        return switch is not None and bool(getattr(self, switch))
+
+
+class SettingsUpdate(BaseModel):
+    """A partial update: fields left out (also inside ``seller``) keep their values."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seller: dict[str, Any] | None = Field(
+        default=None, description="Any subset of the seller fields; null clears a field."
+    )
+    default_currency: CurrencyCode | None = None
+    enabled_currencies: list[CurrencyCode] | None = None
+    default_tax_rate: DecimalString | None = Field(default=None, ge=0, le=100)
+    default_due_days: int | None = Field(default=None, ge=0, le=3650)
+    default_paper_size: str | None = None
+    numbering_series: NumberingSeries | None = None
+    number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
+    public_base_url: str | None = None
+    commission_basis: CommissionBasis | None = None
+    timezone: TimeZoneName | None = None
+    enable_cash: bool | None = None
+    enable_mpesa: bool | None = None
+    enable_bank_payments: bool | None = None
+    enable_cash_on_delivery: bool | None = None
+    enable_pesapal: bool | None = None
+    enable_stripe: bool | None = None
+    enable_mollie: bool | None = None

@@ -9,8 +9,14 @@ from billing.billing_profiles.router import admin_router as admin_billing_profil
 from billing.billing_profiles.router import tenant_router as billing_profile_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
+from billing.documents.router import admin_router as admin_documents_router
+from billing.documents.router import public_router as public_documents_router
+from billing.documents.router import tenant_router as tenant_documents_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
+from billing.payments.router import admin_router as admin_payments_router
+from billing.payments.router import public_router as public_payments_router
+from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.resellers.router import router as resellers_router
 from billing.settings.router import router as settings_router
 from billing.tenants.router import router as tenants_router
@@ -28,11 +34,21 @@ admin_router.include_router(settings_router)
 admin_router.include_router(tax_rates_router)
 admin_router.include_router(products_router)
 admin_router.include_router(admin_invoices_router)
+admin_router.include_router(admin_documents_router)
+admin_router.include_router(admin_payments_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
+billing_router.include_router(tenant_documents_router)
+billing_router.include_router(tenant_wallet_router)
+
+# Unauthenticated: checkout, public status; each route documents what it exposes.
+public_router = APIRouter(responses=error_responses(422, 500))
+public_router.include_router(public_payments_router)
+public_router.include_router(public_documents_router)
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(admin_router)
 api_router.include_router(billing_router)
+api_router.include_router(public_router)

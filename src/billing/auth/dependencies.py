@@ -155,3 +155,17 @@ async def claim_idempotency_key(
     request.state.idempotency_claim = await claim(
         session, request, principal_key=principal_key, ttl_hours=settings.idempotency_ttl_hours
     )
+
+
+async def get_public_scope(session: Session) -> AccessScope:
+    """Scope of unauthenticated routes (checkout, public pages, provider callbacks).
+
+    They look objects up by capabilities (unguessable ids, provider references) across tenants,
+    so the RLS settings allow every tenant; each route exposes only what it documents.
+    """
+    scope = AccessScope.admin()
+    await apply_scope(session, scope)
+    return scope
+
+
+PublicScope = Annotated[AccessScope, Depends(get_public_scope)]

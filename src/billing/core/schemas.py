@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
@@ -13,15 +13,36 @@ from pydantic import (
     ConfigDict,
     PlainSerializer,
     WithJsonSchema,
+    model_validator,
 )
 
-from billing.core.money import UnknownCurrencyError, normalize_currency
+from billing.core.money import UnknownCurrencyError, normalize_currency, round_money
+
+
+class _MoneyAmount:
+    """Marks a field as an amount of the model's ``currency`` (rounded on output)."""
 
 
 class ReadSchema(BaseModel):
-    """Response bodies, built from ORM objects."""
+    """Response bodies, built from ORM objects.
+
+    Fields typed ``MoneyString`` are rounded to the minor unit of the model's ``currency``, so
+    stored NUMERIC scale (``16.0000``) never leaks into the API (``16.00``, JPY ``1600``).
+    """
 
     model_config = ConfigDict(from_attributes=True)
+
+    @model_validator(mode="after")
+    def _round_money(self) -> Self:
+        currency = getattr(self, "currency", None)
+        if not isinstance(currency, str):
+            return self
+        for name, field in type(self).model_fields.items():
+            if any(isinstance(marker, _MoneyAmount) for marker in field.metadata):
+                value = getattr(self, name)
+                if isinstance(value, Decimal):
+                    object.__setattr__(self, name, round_money(value, currency))
+        return self
 
 
 class WriteSchema(BaseModel):
@@ -49,6 +70,15 @@ DecimalString = Annotated[
     WithJsonSchema({"type": "string", "format": "decimal", "examples": ["116.00"]}),
 ]
 """A decimal accepted as a string (or number) and always returned as a string."""
+
+MoneyString = Annotated[
+    Decimal,
+    _MoneyAmount(),
+    BeforeValidator(_float_via_text),
+    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["116.00"]}),
+]
+"""An amount of money in the enclosing model's ``currency``: a decimal string, rounded."""
 
 
 def _currency(value: str) -> str:

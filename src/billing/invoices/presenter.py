@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import inspect
+from sqlalchemy.orm.base import NO_VALUE
+
 from billing.core.money import display_decimal, minor_unit, round_money
 from billing.invoices.calculation import totals_of
 from billing.invoices.repository import OPEN_STATUSES
 from billing.invoices.schemas import (
+    CashTransactionRead,
     InvoiceLineRead,
     InvoiceRead,
     InvoiceStatus,
@@ -16,6 +20,7 @@ from billing.invoices.schemas import (
     TaxBreakdownRead,
 )
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.ledger import CashTransaction
 
 
 def balance(invoice: Invoice) -> Decimal:
@@ -103,6 +108,9 @@ def present(invoice: Invoice, *, today: date, base_url: str) -> InvoiceRead:
             )
             for group in totals.groups
         ],
+        cash_transactions=[
+            CashTransactionRead.model_validate(cash) for cash in _loaded_cash(invoice)
+        ],
         public_id=invoice.public_id,
         public_url=public_url(base_url, invoice.public_id),
         pdf_url=invoice.pdf_url,
@@ -132,3 +140,9 @@ def line_read(line: InvoiceLine, currency: str) -> InvoiceLineRead:
         variant_info=line.variant_info,
         source_invoice_id=line.source_invoice_id,
     )
+
+
+def _loaded_cash(invoice: Invoice) -> list[CashTransaction]:
+    # A just-created invoice has no cash records and never loaded the collection.
+    loaded = inspect(invoice).attrs.cash_transactions.loaded_value
+    return [] if loaded is NO_VALUE else list(loaded)

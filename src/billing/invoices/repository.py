@@ -80,8 +80,8 @@ class InvoiceRepository(ScopedRepository[Invoice]):
     model = Invoice
 
     def eager_options(self) -> Sequence[ExecutableOption]:
-        """Lines come with every invoice (one extra statement per query, not per row)."""
-        return (selectinload(Invoice.items),)
+        """Lines and cash records come with every invoice (one statement each per query)."""
+        return (selectinload(Invoice.items), selectinload(Invoice.cash_transactions))
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         """One visible invoice; ``for_update`` locks its row for the transaction."""

@@ -41,7 +41,7 @@ from billing.invoices.schemas import (
     StatusUpdate,
 )
 from billing.invoices.service import invoice as invoice_service
-from billing.payments.ledger import AmountExceedsBalance
+from billing.payments.errors import AmountExceedsBalance
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.tenants.errors import TenantNotFound

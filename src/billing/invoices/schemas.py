@@ -14,6 +14,7 @@ from billing.core.schemas import (
     CountryCode,
     CurrencyCode,
     DecimalString,
+    MoneyString,
     ReadSchema,
     WriteSchema,
 )
@@ -199,6 +200,23 @@ class TaxBreakdownRead(ReadSchema):
     tax_amount: DecimalString
 
 
+class CashTransactionRead(ReadSchema):
+    """Cash handed over and the change returned."""
+
+    id: uuid.UUID
+    invoice_id: uuid.UUID
+    payment_id: uuid.UUID | None
+    currency: str
+    amount_due: MoneyString
+    amount_given: MoneyString
+    change_amount: MoneyString
+    status: str
+    processed_by: str | None
+    completed_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
 class InvoiceRead(ReadSchema):
     """An invoice with its lines, totals and payment summary."""
 
@@ -232,6 +250,7 @@ class InvoiceRead(ReadSchema):
     seller: dict[str, Any] | None
     items: list[InvoiceLineRead]
     tax_breakdown: list[TaxBreakdownRead]
+    cash_transactions: list[CashTransactionRead]
     public_id: str
     public_url: str
     pdf_url: str | None

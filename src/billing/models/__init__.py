@@ -11,6 +11,13 @@ from billing.models.invoice import (
     InvoiceNumberCounter,
     InvoiceNumberRegistry,
 )
+from billing.models.ledger import (
+    CashTransaction,
+    CodPayment,
+    PaymentTransaction,
+    Refund,
+    WalletEntry,
+)
 from billing.models.payment import Payment, PaymentAllocation
 from billing.models.settings import OperatorSettingsRow
 from billing.models.tenant import Reseller, Tenant, TenantStatus
@@ -19,6 +26,8 @@ __all__ = [
     "ApiKey",
     "Base",
     "BillingProfile",
+    "CashTransaction",
+    "CodPayment",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",
@@ -27,11 +36,14 @@ __all__ = [
     "OperatorSettingsRow",
     "Payment",
     "PaymentAllocation",
+    "PaymentTransaction",
     "Product",
+    "Refund",
     "Reseller",
     "TaxRate",
     "Tenant",
     "TenantScopedMixin",
     "TenantStatus",
     "TimestampMixin",
+    "WalletEntry",
 ]

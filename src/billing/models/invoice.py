@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     BigInteger,
@@ -23,6 +23,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
+
+if TYPE_CHECKING:
+    from billing.models.ledger import CashTransaction
 
 MONEY = Numeric(20, 4)
 QUANTITY = Numeric(20, 6)
@@ -67,6 +70,9 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     consolidated_into_id: Mapped[uuid.UUID | None] = mapped_column()
     created_by: Mapped[str | None] = mapped_column(String(200))
 
+    cash_transactions: Mapped[list[CashTransaction]] = relationship(
+        lazy="raise", viewonly=True, order_by="CashTransaction.created_at"
+    )
     items: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
         lazy="raise",

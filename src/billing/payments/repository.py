@@ -1,0 +1,254 @@
+"""Every SQL statement of the payments domain."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from billing.core.repository import ScopedRepository
+from billing.models.invoice import Invoice
+from billing.models.ledger import (
+    CashTransaction,
+    CodPayment,
+    PaymentTransaction,
+    Refund,
+    WalletEntry,
+)
+from billing.models.payment import Payment, PaymentAllocation
+
+OPEN_STATUSES = ("issued", "sent")
+
+
+class PaymentRepository(ScopedRepository[Payment]):
+    """Payments visible in the scope."""
+
+    model = Payment
+
+    async def get(self, payment_id: uuid.UUID) -> Payment | None:
+        """One payment."""
+        return await self.get_one_or_none(self.base_statement().where(Payment.id == payment_id))
+
+    async def for_invoice(self, invoice: Invoice) -> list[tuple[Payment, Decimal]]:
+        """Payments allocated to ``invoice`` with the net amount each left on it."""
+        net = func.sum(PaymentAllocation.amount).label("net")
+        statement = (
+            select(Payment, net)
+            .join(
+                PaymentAllocation,
+                (PaymentAllocation.tenant_id == Payment.tenant_id)
+                & (PaymentAllocation.payment_id == Payment.id),
+            )
+            .where(
+                PaymentAllocation.tenant_id == invoice.tenant_id,
+                PaymentAllocation.invoice_id == invoice.id,
+            )
+            .group_by(Payment.tenant_id, Payment.id)
+            .order_by(Payment.paid_at, Payment.id)
+        )
+        result = await self.session.execute(statement)
+        return [(payment, Decimal(amount)) for payment, amount in result.all()]
+
+    async def allocations(self, payment: Payment) -> Sequence[PaymentAllocation]:
+        """Every allocation row of a payment (positive and refund reversals), oldest first."""
+        result = await self.session.execute(
+            select(PaymentAllocation)
+            .where(
+                PaymentAllocation.tenant_id == payment.tenant_id,
+                PaymentAllocation.payment_id == payment.id,
+            )
+            .order_by(PaymentAllocation.created_at, PaymentAllocation.id)
+        )
+        return result.scalars().all()
+
+    async def refunded_total(self, payment: Payment) -> Decimal:
+        """What was already refunded of a payment."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(Refund.amount), 0)).where(
+                Refund.tenant_id == payment.tenant_id, Refund.payment_id == payment.id
+            )
+        )
+        return Decimal(total or 0)
+
+    async def wallet_credit_of(self, payment: Payment) -> Decimal:
+        """The net wallet credit a payment left (credits minus refund debits)."""
+        total = await self.session.scalar(
+            select(func.coalesce(func.sum(WalletEntry.amount), 0)).where(
+                WalletEntry.tenant_id == payment.tenant_id,
+                WalletEntry.payment_id == payment.id,
+                WalletEntry.kind.in_(("credit", "refund")),
+            )
+        )
+        return Decimal(total or 0)
+
+
+class OpenInvoices(ScopedRepository[Invoice]):
+    """Invoices that can still take money, for quick-pay and consolidation."""
+
+    model = Invoice
+
+    async def lock_open(
+        self, tenant_id: uuid.UUID, currency: str, *, unpaid_only: bool = False
+    ) -> Sequence[Invoice]:
+        """Open invoices of one tenant and currency, oldest due first, rows locked.
+
+        Locks are taken in id order before sorting so two concurrent quick-pays of one tenant
+        wait for each other instead of deadlocking.
+        """
+        locked = (
+            select(Invoice.id)
+            .where(
+                Invoice.tenant_id == tenant_id,
+                Invoice.currency == currency,
+                Invoice.status.in_(OPEN_STATUSES),
+                Invoice.total_amount > Invoice.amount_paid,
+            )
+            .order_by(Invoice.id)
+            .with_for_update()
+        )
+        if unpaid_only:
+            locked = locked.where(Invoice.amount_paid == 0)
+        scope = self.scope_clause()
+        if scope is not None:
+            locked = locked.where(scope)
+        ids = list((await self.session.execute(locked)).scalars().all())
+        if not ids:
+            return []
+        statement = (
+            select(Invoice)
+            .options(selectinload(Invoice.items))
+            .where(Invoice.tenant_id == tenant_id, Invoice.id.in_(ids))
+            .order_by(
+                Invoice.due_date.asc().nulls_last(),
+                Invoice.issue_date,
+                Invoice.created_at,
+                Invoice.id,
+            )
+        )
+        return (await self.session.execute(statement)).scalars().all()
+
+
+class WalletRepository(ScopedRepository[WalletEntry]):
+    """Wallet entries visible in the scope."""
+
+    model = WalletEntry
+
+    async def balances(self, tenant_id: uuid.UUID) -> dict[str, Decimal]:
+        """Balance per currency."""
+        statement = (
+            select(WalletEntry.currency, func.sum(WalletEntry.amount))
+            .where(WalletEntry.tenant_id == tenant_id)
+            .group_by(WalletEntry.currency)
+            .order_by(WalletEntry.currency)
+        )
+        result = await self.session.execute(statement)
+        return {currency: Decimal(total) for currency, total in result.all()}
+
+    async def entries_page(
+        self, tenant_id: uuid.UUID, *, page: int, per_page: int
+    ) -> tuple[Sequence[WalletEntry], int]:
+        """Entries, newest first."""
+        statement = (
+            self.base_statement()
+            .where(WalletEntry.tenant_id == tenant_id)
+            .order_by(WalletEntry.created_at.desc(), WalletEntry.id)
+        )
+        return await self.paginate(statement, page=page, per_page=per_page)
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilters:
+    """Transaction monitoring filters."""
+
+    status: str | None = None
+    method: str | None = None
+    tenant_id: uuid.UUID | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    timezone: str = "UTC"
+
+
+class TransactionRepository(ScopedRepository[PaymentTransaction]):
+    """Payment attempts visible in the scope."""
+
+    model = PaymentTransaction
+
+    async def get(self, transaction_id: uuid.UUID) -> PaymentTransaction | None:
+        """One attempt by id."""
+        return await self.get_one_or_none(
+            self.base_statement().where(PaymentTransaction.id == transaction_id)
+        )
+
+    async def by_reference(self, reference: str) -> PaymentTransaction | None:
+        """One attempt by its reference."""
+        return await self.get_one_or_none(
+            self.base_statement().where(PaymentTransaction.reference == reference)
+        )
+
+    async def by_provider_ref(
+        self, provider: str, provider_ref: str, *, for_update: bool = False
+    ) -> PaymentTransaction | None:
+        """One attempt by the provider's id for it."""
+        statement = self.base_statement().where(
+            PaymentTransaction.provider == provider, PaymentTransaction.provider_ref == provider_ref
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.get_one_or_none(statement)
+
+    async def for_invoice(self, invoice_id: uuid.UUID) -> Sequence[PaymentTransaction]:
+        """Every attempt on an invoice, newest first."""
+        return await self.get_all(
+            self.base_statement()
+            .where(PaymentTransaction.invoice_id == invoice_id)
+            .order_by(PaymentTransaction.created_at.desc(), PaymentTransaction.id)
+        )
+
+    def filtered(self, filters: TransactionFilters) -> Select[PaymentTransaction]:
+        """The monitoring query."""
+        statement = self.base_statement()
+        if filters.status:
+            statement = statement.where(PaymentTransaction.status == filters.status)
+        if filters.method:
+            statement = statement.where(PaymentTransaction.method == filters.method)
+        if filters.tenant_id:
+            statement = statement.where(PaymentTransaction.tenant_id == filters.tenant_id)
+        if filters.date_from:
+            start = datetime.combine(filters.date_from, time.min, ZoneInfo(filters.timezone))
+            statement = statement.where(PaymentTransaction.created_at >= start)
+        if filters.date_to:
+            next_day = filters.date_to + timedelta(days=1)
+            end = datetime.combine(next_day, time.min, ZoneInfo(filters.timezone))
+            statement = statement.where(PaymentTransaction.created_at < end)
+        return statement.order_by(PaymentTransaction.created_at.desc(), PaymentTransaction.id)
+
+    async def list_page(
+        self, filters: TransactionFilters, *, page: int, per_page: int
+    ) -> tuple[Sequence[PaymentTransaction], int]:
+        """A page of attempts."""
+        return await self.paginate(self.filtered(filters), page=page, per_page=per_page)
+
+
+class CashTransactionRepository(ScopedRepository[CashTransaction]):
+    """Cash counter records."""
+
+    model = CashTransaction
+
+
+class CodRepository(ScopedRepository[CodPayment]):
+    """Cash-on-delivery payments."""
+
+    model = CodPayment
+
+    async def get(self, cod_id: uuid.UUID, *, for_update: bool = False) -> CodPayment | None:
+        """One COD payment."""
+        statement = self.base_statement().where(CodPayment.id == cod_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return await self.get_one_or_none(statement)

@@ -1,0 +1,365 @@
+"""Payment use cases: record, cash with change, quick-pay, wallet, refunds, monitoring."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from billing.auth.principal import Principal
+from billing.core.clock import utcnow
+from billing.core.money import round_money
+from billing.core.tenancy import AccessScope
+from billing.invoices.service import invoice as invoice_service
+from billing.models.invoice import Invoice
+from billing.models.ledger import CashTransaction, PaymentTransaction, Refund, WalletEntry
+from billing.models.payment import Payment
+from billing.payments.errors import (
+    AmountGivenRequired,
+    AmountGivenTooLow,
+    InsufficientWalletBalance,
+    InvoiceAlreadyPaid,
+    PaymentMethodNotSupported,
+    PaymentMethodRequired,
+    PaymentNotFound,
+    RefundExceedsRefundable,
+    TransactionNotFound,
+    UnknownPaymentMethod,
+)
+from billing.payments.ledger import (
+    Method,
+    Receipt,
+    RefundPlan,
+    TransactionStatus,
+    advisory_lock,
+    check_amount,
+    check_payable,
+    invoice_balance,
+    lock_wallet,
+    pay_from_wallet,
+    pay_invoice,
+    record_receipt,
+    record_refund,
+    wallet_balance,
+)
+from billing.payments.repository import (
+    CashTransactionRepository,
+    OpenInvoices,
+    PaymentRepository,
+    TransactionFilters,
+    TransactionRepository,
+    WalletRepository,
+)
+from billing.payments.schemas import (
+    MANUAL_METHODS,
+    ApplyWalletRequest,
+    CashPayRequest,
+    PaymentCreate,
+    QuickPayRequest,
+    RefundRequest,
+)
+from billing.settings.service import settings as settings_service
+from billing.tenants.service import tenant as tenant_service
+
+
+@dataclass(frozen=True, slots=True)
+class QuickPayOutcome:
+    """A quick-pay's payment, what each invoice got and what went to the wallet."""
+
+    payment: Payment
+    applied: list[tuple[Invoice, Decimal]]
+    wallet_credit: Decimal
+    open_balance: Decimal
+
+
+class PaymentService:
+    """Money in and out; every movement goes through ``billing.payments.ledger``."""
+
+    async def record(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        invoice: Invoice,
+        body: PaymentCreate,
+    ) -> Receipt:
+        """Record a (partial) payment on a locked invoice."""
+        method = await self._manual_method(session, body.method)
+        if method == Method.WALLET.value:
+            return await pay_from_wallet(
+                session, invoice=invoice, amount=body.amount, recorded_by=principal.key
+            )
+        return await pay_invoice(
+            session,
+            invoice=invoice,
+            amount=body.amount,
+            method=method,
+            external_reference=body.reference,
+            paid_at=body.paid_at,
+            notes=body.notes,
+            recorded_by=principal.key,
+        )
+
+    async def for_invoice(
+        self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice
+    ) -> list[tuple[Payment, Decimal]]:
+        """Payments on an invoice with the net amount each left on it."""
+        return await PaymentRepository(session, scope).for_invoice(invoice)
+
+    async def cash_pay(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        principal: Principal,
+        invoice: Invoice,
+        body: CashPayRequest,
+    ) -> CashTransaction:
+        """Seed 001: settle the whole balance in cash and compute the change."""
+        if not body.payment_method:
+            raise PaymentMethodRequired
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, body.payment_method)
+        if body.payment_method != Method.CASH.value:
+            raise PaymentMethodNotSupported(
+                f"Payment method '{body.payment_method}' is not yet supported by this route; "
+                "record the payment with POST /invoices/{invoice_id}/payments instead."
+            )
+        if body.amount_given is None:
+            raise AmountGivenRequired
+        due = invoice_balance(invoice)
+        if invoice.status == "paid" or due <= 0:
+            raise InvoiceAlreadyPaid
+        check_payable(invoice)
+        if body.amount_given < due:
+            raise AmountGivenTooLow
+        given = round_money(body.amount_given, invoice.currency)
+        receipt = await pay_invoice(
+            session,
+            invoice=invoice,
+            amount=due,
+            method=Method.CASH.value,
+            recorded_by=principal.key,
+        )
+        receipt.transaction.gateway_data = {"amount_given": str(given), "change": str(given - due)}
+        cash = CashTransaction(
+            id=uuid.uuid4(),
+            tenant_id=invoice.tenant_id,
+            invoice_id=invoice.id,
+            payment_id=receipt.payment.id,
+            currency=invoice.currency,
+            amount_due=due,
+            amount_given=given,
+            change_amount=given - due,
+            status="completed",
+            processed_by=principal.subject,
+            completed_at=utcnow(),
+        )
+        await CashTransactionRepository(session, scope).create(cash)
+        await session.refresh(invoice, ["cash_transactions"])
+        return cash
+
+    async def quick_pay(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        principal: Principal,
+        tenant_id: uuid.UUID,
+        body: QuickPayRequest,
+    ) -> QuickPayOutcome:
+        """Spread one amount over open invoices, oldest due first; the rest to the wallet."""
+        tenant = await tenant_service.get(session, scope=scope, tenant_id=tenant_id)
+        currency = body.currency or tenant.default_currency
+        check_amount(body.amount, currency)
+        method = await self._manual_method(session, body.method, allow_wallet=False)
+        invoices = await OpenInvoices(session, scope).lock_open(tenant.id, currency)
+        left = body.amount
+        applied: list[tuple[Invoice, Decimal]] = []
+        for invoice in invoices:
+            if left <= 0:
+                break
+            part = min(left, invoice_balance(invoice))
+            applied.append((invoice, part))
+            left -= part
+        if left > 0:
+            await lock_wallet(session, tenant.id, currency)
+        receipt = await record_receipt(
+            session,
+            tenant_id=tenant.id,
+            currency=currency,
+            amount=body.amount,
+            method=method,
+            allocations=applied,
+            wallet_credit=left,
+            external_reference=body.reference,
+            notes=body.notes,
+            recorded_by=principal.key,
+        )
+        open_balance = sum((invoice_balance(invoice) for invoice in invoices), Decimal(0))
+        return QuickPayOutcome(receipt.payment, applied, left, open_balance)
+
+    async def apply_wallet(
+        self,
+        session: AsyncSession,
+        *,
+        principal: Principal,
+        invoice: Invoice,
+        body: ApplyWalletRequest,
+    ) -> Receipt:
+        """Pay a locked invoice from the tenant's wallet."""
+        check_payable(invoice)
+        due = invoice_balance(invoice)
+        if due <= 0:
+            raise InvoiceAlreadyPaid
+        amount = body.amount
+        if amount is None:
+            await lock_wallet(session, invoice.tenant_id, invoice.currency)
+            available = await wallet_balance(session, invoice.tenant_id, invoice.currency)
+            if available <= 0:
+                raise InsufficientWalletBalance(f"The wallet holds no {invoice.currency}.")
+            amount = min(available, due)
+        return await pay_from_wallet(
+            session, invoice=invoice, amount=amount, recorded_by=principal.key
+        )
+
+    async def wallet(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        tenant_id: uuid.UUID,
+        limit: int = 50,
+    ) -> tuple[dict[str, Decimal], Sequence[WalletEntry]]:
+        """Balances per currency and the latest entries."""
+        repository = WalletRepository(session, scope)
+        balances = await repository.balances(tenant_id)
+        entries, _ = await repository.entries_page(tenant_id, page=1, per_page=limit)
+        return balances, entries
+
+    async def refund(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        principal: Principal,
+        payment_id: uuid.UUID,
+        body: RefundRequest,
+    ) -> Refund:
+        """Refund a manual payment at once; its invoices' balances and statuses follow."""
+        repository = PaymentRepository(session, scope)
+        payment = await repository.get(payment_id)
+        if payment is None:
+            raise PaymentNotFound
+        await advisory_lock(session, f"refund:{payment.id}")
+        refundable = payment.amount - await repository.refunded_total(payment)
+        amount = body.amount if body.amount is not None else refundable
+        check_amount(amount, payment.currency)
+        if amount > refundable:
+            raise RefundExceedsRefundable(
+                f"At most {refundable} {payment.currency} of this payment can be refunded."
+            )
+        plan = await self._refund_plan(session, scope, payment, amount)
+        refund = await record_refund(
+            session,
+            payment=payment,
+            plan=plan,
+            amount=amount,
+            reason=body.reason,
+            recorded_by=principal.key,
+            # Money that came out of the wallet goes back into it, not to the customer.
+            back_to_wallet=payment.method == Method.WALLET.value,
+        )
+        if payment.transaction_id is not None and amount == refundable:
+            transaction = await TransactionRepository(session, scope).get(payment.transaction_id)
+            if transaction is not None:
+                transaction.status = TransactionStatus.REFUNDED.value
+        await session.flush()
+        return refund
+
+    async def transaction(
+        self, session: AsyncSession, *, scope: AccessScope, reference: str
+    ) -> PaymentTransaction:
+        """One attempt by reference (404 outside the scope)."""
+        found = await TransactionRepository(session, scope).by_reference(reference)
+        if found is None:
+            raise TransactionNotFound
+        return found
+
+    async def transactions(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        filters: TransactionFilters,
+        page: int,
+        per_page: int,
+    ) -> tuple[Sequence[PaymentTransaction], int]:
+        """A page of attempts."""
+        return await TransactionRepository(session, scope).list_page(
+            filters, page=page, per_page=per_page
+        )
+
+    async def invoice_transactions(
+        self, session: AsyncSession, *, scope: AccessScope, invoice_id: uuid.UUID
+    ) -> Sequence[PaymentTransaction]:
+        """Every attempt on a visible invoice."""
+        await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
+        return await TransactionRepository(session, scope).for_invoice(invoice_id)
+
+    async def _refund_plan(
+        self, session: AsyncSession, scope: AccessScope, payment: Payment, amount: Decimal
+    ) -> RefundPlan:
+        """Take the refund from the payment's invoices (newest allocation first), then from
+        the wallet credit it left; invoices are locked before they change."""
+        repository = PaymentRepository(session, scope)
+        net_by_invoice: dict[uuid.UUID, Decimal] = {}
+        order: list[uuid.UUID] = []
+        for allocation in await repository.allocations(payment):
+            if allocation.invoice_id not in net_by_invoice:
+                order.append(allocation.invoice_id)
+            net_by_invoice[allocation.invoice_id] = (
+                net_by_invoice.get(allocation.invoice_id, Decimal(0)) + allocation.amount
+            )
+        left = amount
+        parts: list[tuple[Invoice, Decimal]] = []
+        for invoice_id in reversed(order):
+            if left <= 0:
+                break
+            net = net_by_invoice[invoice_id]
+            if net <= 0:
+                continue
+            invoice = await invoice_service.get(
+                session, scope=scope, invoice_id=invoice_id, for_update=True
+            )
+            part = min(left, net)
+            parts.append((invoice, part))
+            left -= part
+        if left > 0:
+            await lock_wallet(session, payment.tenant_id, payment.currency)
+            credit = await repository.wallet_credit_of(payment)
+            available = await wallet_balance(session, payment.tenant_id, payment.currency)
+            if left > min(credit, available):
+                raise InsufficientWalletBalance(
+                    "The wallet credit of this payment was already spent; refund the invoices "
+                    "it paid instead."
+                )
+        return RefundPlan(from_invoices=parts, from_wallet=left)
+
+    async def _manual_method(
+        self, session: AsyncSession, method: str, *, allow_wallet: bool = True
+    ) -> str:
+        if method not in MANUAL_METHODS or (method == Method.WALLET.value and not allow_wallet):
+            allowed = [m for m in MANUAL_METHODS if allow_wallet or m != Method.WALLET.value]
+            raise UnknownPaymentMethod(
+                f"Unknown payment method '{method}'. Use one of: {', '.join(allowed)}"
+            )
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, method)
+        return method
+
+
+payment = PaymentService()

@@ -21,6 +21,7 @@ from billing.auth.dependencies import (
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.errors import error_response
+from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.schemas import MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
@@ -479,7 +480,10 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
         delivery_agent_id=cod.delivery_agent_id,
         collected_at=cod.collected_at,
         verified_at=cod.verified_at,
-        instructions=INSTRUCTIONS.format(amount=transaction.amount, currency=transaction.currency),
+        instructions=INSTRUCTIONS.format(
+            amount=round_money(transaction.amount, transaction.currency),
+            currency=transaction.currency,
+        ),
     )
 
 

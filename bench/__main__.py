@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import bench_tenants
+from bench import bench_invoices, bench_tenants
 from bench.harness import scratch_database
 from billing.core.logging import configure_logging
 
@@ -18,6 +18,7 @@ def main() -> None:
     configure_logging(level="WARNING")
     with scratch_database() as url:
         asyncio.run(bench_tenants.run(url, seconds=args.seconds))
+        asyncio.run(bench_invoices.run(url, seconds=args.seconds))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 from billing.models import rls
-from sqlalchemy.dialects import postgresql
 
 revision: str = "c0ffee000004"
 down_revision: str | None = "213bbe68739a"

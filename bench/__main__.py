@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import bench_invoices, bench_tenants
+from bench import bench_documents, bench_invoices, bench_renderers, bench_tenants
 from bench.harness import scratch_database
 from billing.core.logging import configure_logging
 
@@ -19,6 +19,9 @@ def main() -> None:
     with scratch_database() as url:
         asyncio.run(bench_tenants.run(url, seconds=args.seconds))
         asyncio.run(bench_invoices.run(url, seconds=args.seconds))
+        asyncio.run(bench_documents.run(url, seconds=args.seconds))
+    # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
+    bench_renderers.main()
 
 
 if __name__ == "__main__":

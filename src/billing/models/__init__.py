@@ -4,6 +4,7 @@ from billing.models.api_key import ApiKey
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.billing_profile import BillingProfile
 from billing.models.catalog import Product, TaxRate
+from billing.models.document import StoredDocument
 from billing.models.idempotency import IdempotencyRecord
 from billing.models.invoice import (
     Invoice,
@@ -40,6 +41,7 @@ __all__ = [
     "Product",
     "Refund",
     "Reseller",
+    "StoredDocument",
     "TaxRate",
     "Tenant",
     "TenantScopedMixin",

@@ -1,0 +1,1 @@
+"""Invoice documents: downloads (PDF and e-invoices), their storage, and the public page."""

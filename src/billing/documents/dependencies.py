@@ -1,0 +1,79 @@
+"""Path lookups and query parsing for document routes."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from billing.auth.dependencies import StaffScope
+from billing.core.clock import today_in
+from billing.core.session import Session
+from billing.documents.service import (
+    FORMAT_NAMES,
+    DocumentContext,
+    DocumentRequest,
+    PublicInvoice,
+    parse_request,
+)
+from billing.documents.service import document as document_service
+from billing.invoices.service import invoice as invoice_service
+from billing.models.invoice import Invoice
+from billing.renderers import DocumentFormat, paper_size_names
+from billing.settings.service import settings as settings_service
+
+_PAPER_HELP = (
+    "Paper size of the PDF formats (default: the operator's default_paper_size): "
+    + ", ".join(paper_size_names())
+    + ". Case, spaces and dashes are ignored."
+)
+
+FormatQuery = Annotated[
+    str,
+    Query(
+        description="Download format: " + ", ".join(FORMAT_NAMES) + " (facturx = zugferd).",
+        examples=["pdf", "xrechnung"],
+    ),
+]
+PaperQuery = Annotated[str | None, Query(description=_PAPER_HELP, examples=["A4", "Letter"])]
+
+
+async def get_document_context(request: Request, session: Session) -> DocumentContext:
+    """Read the settings once per request."""
+    current = await settings_service.get(session)
+    base_url = current.public_base_url or request.app.state.settings.public_base_url
+    return DocumentContext(settings=current, today=today_in(current.timezone), base_url=base_url)
+
+
+ContextDep = Annotated[DocumentContext, Depends(get_document_context)]
+
+
+async def get_download_request(
+    context: ContextDep, format: FormatQuery = "pdf", paper: PaperQuery = None
+) -> DocumentRequest:
+    """``?format=`` and ``?paper=`` (422 ``unknown_format`` / ``unknown_paper_size``)."""
+    return parse_request(format, paper, default_paper=context.settings.default_paper_size)
+
+
+async def get_pdf_request(context: ContextDep, paper: PaperQuery = None) -> DocumentRequest:
+    """``?paper=`` of a PDF route (422 ``unknown_paper_size``)."""
+    return parse_request(
+        DocumentFormat.PDF.value, paper, default_paper=context.settings.default_paper_size
+    )
+
+
+async def get_staff_invoice(invoice_id: uuid.UUID, scope: StaffScope, session: Session) -> Invoice:
+    """The invoice if the staff scope sees it (else 404); reads take no row lock."""
+    return await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
+
+
+async def get_public_invoice(public_id: str, session: Session) -> PublicInvoice:
+    """The issued invoice behind a public id (404 for unknown ids and drafts)."""
+    return await document_service.find_public(session, public_id=public_id)
+
+
+DownloadRequest = Annotated[DocumentRequest, Depends(get_download_request)]
+PdfRequest = Annotated[DocumentRequest, Depends(get_pdf_request)]
+StaffDocumentInvoice = Annotated[Invoice, Depends(get_staff_invoice)]
+PublicInvoiceDep = Annotated[PublicInvoice, Depends(get_public_invoice)]

@@ -1,0 +1,70 @@
+"""HTTP wrapping of documents: file responses, conditional GET, headers of public pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from billing.documents.service import DocumentFile
+
+PRIVATE_CACHE = "private, no-cache"
+"""Authenticated downloads: a browser may keep them but revalidates (cheap, with the ETag)."""
+
+PUBLIC_HEADERS = {
+    "Cache-Control": "private, max-age=60",
+    "X-Robots-Tag": "noindex",
+    # The URL is a bearer capability: never send it to other sites as a referrer.
+    "Referrer-Policy": "no-referrer",
+}
+PAGE_HEADERS = {
+    **PUBLIC_HEADERS,
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+}
+
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+
+
+def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries of a file download: 200 with its media types, and 304."""
+    return {
+        200: {
+            "description": "The document, as an attachment; the ETag is its quoted SHA-256.",
+            "content": {media_type: _BINARY for media_type in media_types},
+        },
+        304: {"description": "Not modified: If-None-Match matched the ETag."},
+    }
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 weak comparison of ``If-None-Match`` with the document's ETag."""
+    if not if_none_match:
+        return False
+    for candidate in if_none_match.split(","):
+        tag = candidate.strip()
+        if tag == "*":
+            return True
+        if tag.startswith("W/"):
+            tag = tag[2:]
+        if tag == etag:
+            return True
+    return False
+
+
+def file_response(
+    request: Request, file: DocumentFile, *, headers: dict[str, str] | None = None
+) -> Response:
+    """The document as an attachment, or 304 when the client already holds these bytes."""
+    common = {
+        "ETag": file.etag,
+        "Cache-Control": PRIVATE_CACHE,
+        "X-Content-Type-Options": "nosniff",
+        **(headers or {}),
+    }
+    if etag_matches(request.headers.get("if-none-match"), file.etag):
+        return Response(status_code=304, headers=common)
+    disposition = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
+    return Response(file.content, media_type=file.media_type, headers={**common, **disposition})

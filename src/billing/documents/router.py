@@ -1,0 +1,201 @@
+"""Document routes: downloads for tenants (``/api/v1/billing/invoices``) and staff
+(``/api/v1/admin/invoices``), and the public invoice page and PDF (``/api/v1/public/invoices``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from billing.auth.dependencies import StaffScope, TenantScope, require
+from billing.auth.principal import Permission
+from billing.core.envelope import error_responses
+from billing.core.session import Session
+from billing.documents.dependencies import (
+    ContextDep,
+    DownloadRequest,
+    PdfRequest,
+    PublicInvoiceDep,
+    StaffDocumentInvoice,
+)
+from billing.documents.errors import (
+    EInvoiceIncomplete,
+    EInvoiceRequiresIssuedInvoice,
+    InvoiceDocumentInvalid,
+    UnknownDocumentFormat,
+    UnknownPaperSize,
+)
+from billing.documents.responses import (
+    PAGE_HEADERS,
+    PUBLIC_HEADERS,
+    file_response,
+    file_responses,
+)
+from billing.documents.service import document as document_service
+from billing.invoices.dependencies import TenantInvoice
+from billing.invoices.errors import InvoiceNotFound
+from billing.routing import TransactionalRoute
+
+admin_router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
+tenant_router = APIRouter(
+    prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
+)
+public_router = APIRouter(
+    prefix="/public/invoices", tags=["public-invoices"], route_class=TransactionalRoute
+)
+
+DOWNLOAD_RESPONSES = {
+    **file_responses("application/pdf", "application/xml"),
+    **error_responses(
+        InvoiceNotFound,
+        EInvoiceRequiresIssuedInvoice,
+        UnknownDocumentFormat,
+        UnknownPaperSize,
+        EInvoiceIncomplete,
+        InvoiceDocumentInvalid,
+    ),
+}
+PDF_RESPONSES = {
+    **file_responses("application/pdf"),
+    307: {"description": "Redirect to the PDF stored elsewhere for this invoice (pdf_url)."},
+    **error_responses(InvoiceNotFound, UnknownPaperSize, InvoiceDocumentInvalid),
+}
+PUBLIC_PDF_RESPONSES = {
+    **file_responses("application/pdf"),
+    **error_responses(InvoiceNotFound, UnknownPaperSize, InvoiceDocumentInvalid),
+}
+PAGE_RESPONSES = {
+    200: {"description": "The invoice page.", "content": {"text/html": {}}},
+    **error_responses(InvoiceNotFound, InvoiceDocumentInvalid),
+}
+
+
+@tenant_router.get(
+    "/{invoice_id}/download",
+    name="billing_invoices_download",
+    dependencies=[require(Permission.BILLING_READ)],
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+async def download_my_invoice(
+    invoice: TenantInvoice,
+    wanted: DownloadRequest,
+    scope: TenantScope,
+    session: Session,
+    context: ContextDep,
+    request: Request,
+) -> Response:
+    """Download one of the caller's invoices as PDF, UBL, XRechnung, CII or Factur-X."""
+    file = await document_service.get(
+        session, scope=scope, invoice=invoice, request=wanted, context=context
+    )
+    return file_response(request, file)
+
+
+@tenant_router.get(
+    "/{invoice_id}/pdf",
+    name="billing_invoices_pdf",
+    dependencies=[require(Permission.BILLING_READ)],
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+async def my_invoice_pdf(
+    invoice: TenantInvoice,
+    wanted: PdfRequest,
+    scope: TenantScope,
+    session: Session,
+    context: ContextDep,
+    request: Request,
+) -> Response:
+    """The PDF of one of the caller's invoices (307 to its pdf_url when one is set)."""
+    if invoice.pdf_url:
+        return RedirectResponse(invoice.pdf_url, status_code=307)
+    file = await document_service.get(
+        session, scope=scope, invoice=invoice, request=wanted, context=context
+    )
+    return file_response(request, file)
+
+
+@admin_router.get(
+    "/{invoice_id}/download",
+    name="invoices_download",
+    dependencies=[require(Permission.INVOICES_READ)],
+    response_class=Response,
+    responses=DOWNLOAD_RESPONSES,
+)
+async def download_invoice(
+    invoice: StaffDocumentInvoice,
+    wanted: DownloadRequest,
+    scope: StaffScope,
+    session: Session,
+    context: ContextDep,
+    request: Request,
+) -> Response:
+    """Download an invoice as PDF, UBL, XRechnung, CII or Factur-X."""
+    file = await document_service.get(
+        session, scope=scope, invoice=invoice, request=wanted, context=context
+    )
+    return file_response(request, file)
+
+
+@admin_router.get(
+    "/{invoice_id}/pdf",
+    name="invoices_pdf",
+    dependencies=[require(Permission.INVOICES_READ)],
+    response_class=Response,
+    responses=PDF_RESPONSES,
+)
+async def invoice_pdf(
+    invoice: StaffDocumentInvoice,
+    wanted: PdfRequest,
+    scope: StaffScope,
+    session: Session,
+    context: ContextDep,
+    request: Request,
+) -> Response:
+    """The PDF of an invoice (307 to its pdf_url when one is set)."""
+    if invoice.pdf_url:
+        return RedirectResponse(invoice.pdf_url, status_code=307)
+    file = await document_service.get(
+        session, scope=scope, invoice=invoice, request=wanted, context=context
+    )
+    return file_response(request, file)
+
+
+@public_router.get(
+    "/{public_id}",
+    name="public_invoice_page",
+    response_class=HTMLResponse,
+    responses=PAGE_RESPONSES,
+)
+async def public_invoice_page(
+    public: PublicInvoiceDep, session: Session, context: ContextDep
+) -> HTMLResponse:
+    """The public page of an issued invoice (the QR code target); no authentication."""
+    page = await document_service.public_page(
+        session,
+        public=public,
+        context=context,
+        pdf_path=f"{public.invoice.public_id}/pdf",
+    )
+    return HTMLResponse(page, headers=PAGE_HEADERS)
+
+
+@public_router.get(
+    "/{public_id}/pdf",
+    name="public_invoice_pdf",
+    response_class=Response,
+    responses=PUBLIC_PDF_RESPONSES,
+)
+async def public_invoice_pdf(
+    public: PublicInvoiceDep,
+    wanted: PdfRequest,
+    session: Session,
+    context: ContextDep,
+    request: Request,
+) -> Response:
+    """The PDF of an issued invoice by its public id; no authentication."""
+    file = await document_service.get(
+        session, scope=public.scope, invoice=public.invoice, request=wanted, context=context
+    )
+    return file_response(request, file, headers=PUBLIC_HEADERS)

@@ -1,0 +1,318 @@
+"""The one bridge from invoice rows to the renderers' EN 16931 model (``InvoiceDocument``).
+
+Everything a renderer needs is read here and nowhere else:
+
+* the seller is the invoice's frozen ``seller`` snapshot (taken when it was issued); a draft,
+  which has none yet, shows the seller of the current settings;
+* the buyer is the frozen ``buyer`` snapshot (billing profile plus the invoice's own customer
+  fields); its Peppol id is the electronic address, else its e-mail (scheme ``EM``);
+* lines, discount, references, due date, terms and notes come from the invoice row, and the
+  document's totals are checked against the stored totals to the cent;
+* payment instructions come from the seller's bank account: SEPA credit transfer (UNTDID 4461
+  ``58``) for a EUR invoice, credit transfer (``30``) otherwise, with the invoice number as
+  remittance information;
+* the presentation fields (status, amount paid, enabled payment methods, public URL) are only
+  printed on the PDF. ``amount_paid`` is money received after issue, not BT-113 prepaid, so
+  the e-invoice keeps stating the full amount due and stays the same whatever is paid later.
+
+An intra-community supply (category K) needs a delivery date and country (BR-IC-11/12); the
+invoice has no separate supply date, so its issue date stands in, and goods go to the buyer's
+address (or only to the destination country when that differs from the buyer's).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from billing.core.money import display_decimal, round_money
+from billing.core.totals import VatCategory
+from billing.invoices.presenter import effective_status
+from billing.invoices.schemas import InvoiceStatus
+from billing.models.invoice import Invoice, InvoiceLine
+from billing.renderers import (
+    Contact,
+    Delivery,
+    DocumentError,
+    DocumentStatus,
+    ElectronicAddress,
+    InvoiceDocument,
+    LineInput,
+    Party,
+    PaymentInstructions,
+    PostalAddress,
+    build_document,
+)
+from billing.settings.schemas import OperatorSettings
+
+METHOD_LABELS: dict[str, str] = {
+    "cash": "Cash",
+    "mpesa": "M-Pesa",
+    "bank": "Bank transfer",
+    "cash_on_delivery": "Cash on delivery",
+    "pesapal": "Pesapal",
+    "stripe": "Card",
+    "mollie": "Mollie",
+    "wallet": "Wallet credit",
+    "other": "Other",
+}
+"""How a payment method is named to people (PDF, public page)."""
+
+SEPA_CURRENCY = "EUR"
+LANGUAGE = "en"
+
+
+def method_label(method: str) -> str:
+    """The display name of a payment method (``mpesa`` -> ``M-Pesa``)."""
+    return METHOD_LABELS.get(method, method.replace("_", " ").capitalize())
+
+
+def draft_number(invoice: Invoice) -> str:
+    """The provisional number a draft carries until it is issued."""
+    return f"DRAFT-{str(invoice.id)[:8].upper()}"
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentPresentation:
+    """What the PDF shows beyond the frozen invoice; these fields may change after issue."""
+
+    status: DocumentStatus
+    amount_paid: Decimal
+    payment_methods: tuple[str, ...]
+    public_url: str
+    logo_url: str | None
+    language: str = LANGUAGE
+
+    def key(self) -> str:
+        """A SHA-256 of the fields: two PDFs of one invoice differ only when it differs."""
+        payload = json.dumps(
+            {
+                "status": self.status.value,
+                "amount_paid": str(self.amount_paid),
+                "payment_methods": list(self.payment_methods),
+                "public_url": self.public_url,
+                "logo_url": self.logo_url,
+                "language": self.language,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def seller_of(invoice: Invoice, settings: OperatorSettings) -> Mapping[str, Any]:
+    """The frozen seller snapshot; a draft has none yet and shows the current settings."""
+    if invoice.seller is not None:
+        return invoice.seller
+    return settings.seller.model_dump(mode="json")
+
+
+def presentation_of(
+    invoice: Invoice,
+    settings: OperatorSettings,
+    *,
+    public_url: str,
+    today: date | None = None,
+) -> DocumentPresentation:
+    """The presentation fields; with ``today`` an unpaid invoice past due shows as overdue."""
+    status = effective_status(invoice, today) if today else InvoiceStatus(invoice.status)
+    return DocumentPresentation(
+        status=DocumentStatus.parse(status.value),
+        amount_paid=round_money(invoice.amount_paid, invoice.currency),
+        payment_methods=tuple(method_label(m) for m in settings.enabled_methods()),
+        public_url=public_url,
+        logo_url=_text(seller_of(invoice, settings), "logo_url"),
+    )
+
+
+def build_invoice_document(
+    invoice: Invoice,
+    settings: OperatorSettings,
+    *,
+    public_url: str,
+    today: date | None = None,
+) -> InvoiceDocument:
+    """The EN 16931 snapshot of ``invoice`` (its lines must be loaded).
+
+    Args:
+        invoice: the invoice with its lines.
+        settings: the operator settings (seller of a draft, enabled payment methods).
+        public_url: the public page of the invoice, printed as a QR code.
+        today: the operator's date; when given, the status shown may be ``overdue``.
+
+    Returns:
+        The frozen document; its totals equal the invoice's stored totals.
+
+    Raises:
+        DocumentError: the invoice cannot form a consistent document (no lines, lines of one
+            VAT group with different exemption codes), or its stored totals differ from
+            what its lines give.
+    """
+    presentation = presentation_of(invoice, settings, public_url=public_url, today=today)
+    seller = seller_of(invoice, settings)
+    buyer = invoice.buyer
+    number = invoice.invoice_number or draft_number(invoice)
+    lines = [_line(line) for line in invoice.items]
+    document = build_document(
+        number=number,
+        issue_date=invoice.issue_date,
+        due_date=invoice.due_date,
+        currency=invoice.currency,
+        seller=_seller_party(seller),
+        buyer=_buyer_party(buyer),
+        lines=lines,
+        notes=[invoice.notes] if invoice.notes else (),
+        buyer_reference=invoice.buyer_reference,
+        purchase_order_reference=invoice.purchase_order_reference,
+        delivery=_delivery(invoice, lines),
+        discount=invoice.discount_amount,
+        payment=_payment(invoice, seller),
+        payment_terms=invoice.payment_terms,
+        status=presentation.status,
+        amount_paid=presentation.amount_paid,
+        public_url=presentation.public_url,
+        seller_logo_url=presentation.logo_url,
+        payment_methods=presentation.payment_methods,
+        language=presentation.language,
+    )
+    _check_totals(invoice, document)
+    return document
+
+
+def _check_totals(invoice: Invoice, document: InvoiceDocument) -> None:
+    # The API, the PDF and the XML must show the same numbers to the cent (PRODUCT.md §4).
+    currency = invoice.currency
+    stored = {
+        "subtotal": invoice.subtotal,
+        "discount_amount": invoice.discount_amount,
+        "tax_amount": invoice.tax_amount,
+        "total_amount": invoice.total_amount,
+    }
+    totals = document.totals
+    computed = {
+        "subtotal": totals.line_total,
+        "discount_amount": totals.allowance_total,
+        "tax_amount": totals.tax_total,
+        "total_amount": totals.tax_inclusive,
+    }
+    for name, value in stored.items():
+        if round_money(value, currency) != computed[name]:
+            raise DocumentError(
+                f"invoice {name} {round_money(value, currency)} differs from the document's "
+                f"{computed[name]}"
+            )
+
+
+def _text(data: Mapping[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _electronic_address(data: Mapping[str, Any]) -> ElectronicAddress | None:
+    endpoint, scheme = _text(data, "peppol_endpoint_id"), _text(data, "peppol_scheme")
+    if endpoint and scheme:
+        return ElectronicAddress(value=endpoint, scheme=scheme)
+    email = _text(data, "email")
+    return ElectronicAddress(value=email, scheme="EM") if email else None
+
+
+def _contact(data: Mapping[str, Any]) -> Contact | None:
+    name, phone, email = _text(data, "contact_name"), _text(data, "phone"), _text(data, "email")
+    if not (name or phone or email):
+        return None
+    return Contact(name=name, phone=phone, email=email)
+
+
+def _seller_party(seller: Mapping[str, Any]) -> Party:
+    return Party(
+        name=_text(seller, "legal_name"),
+        trading_name=_text(seller, "trading_name"),
+        address=PostalAddress(
+            line1=_text(seller, "address_line1"),
+            line2=_text(seller, "address_line2"),
+            city=_text(seller, "city"),
+            postal_code=_text(seller, "postal_code"),
+            country_code=_text(seller, "country_code"),
+        ),
+        vat_id=_text(seller, "vat_id"),
+        tax_registration_id=_text(seller, "tax_number"),
+        legal_registration_id=_text(seller, "registration_id"),
+        electronic_address=_electronic_address(seller),
+        contact=_contact(seller),
+    )
+
+
+def _buyer_party(buyer: Mapping[str, Any]) -> Party:
+    return Party(
+        name=_text(buyer, "name"),
+        address=PostalAddress(
+            line1=_text(buyer, "address_line1"),
+            line2=_text(buyer, "address_line2"),
+            city=_text(buyer, "city"),
+            postal_code=_text(buyer, "postal_code"),
+            subdivision=_text(buyer, "state"),
+            country_code=_text(buyer, "country_code"),
+        ),
+        vat_id=_text(buyer, "vat_id"),
+        legal_registration_id=_text(buyer, "legal_registration_id"),
+        electronic_address=_electronic_address(buyer),
+        contact=_contact(buyer),
+    )
+
+
+def _line(line: InvoiceLine) -> LineInput:
+    return LineInput(
+        id=str(line.position),
+        name=line.name,
+        description=line.description,
+        sku=line.sku,
+        note=_variant_note(line.variant_info),
+        quantity=display_decimal(line.quantity),
+        unit_code=line.unit_code,
+        unit_price=display_decimal(line.unit_price),
+        vat_rate=display_decimal(line.tax_rate, min_places=2),
+        vat_category=VatCategory(line.tax_category),
+        exemption_reason_code=line.tax_exemption_reason_code,
+        exemption_reason=line.tax_exemption_reason,
+    )
+
+
+def _variant_note(variant: Mapping[str, Any] | None) -> str | None:
+    if not variant:
+        return None
+    return ", ".join(f"{key}: {value}" for key, value in variant.items())
+
+
+def _delivery(invoice: Invoice, lines: list[LineInput]) -> Delivery | None:
+    if not any(line.vat_category is VatCategory.INTRA_COMMUNITY for line in lines):
+        return None
+    buyer = invoice.buyer
+    country = invoice.destination_country or _text(buyer, "country_code")
+    address = None
+    if country and country == _text(buyer, "country_code"):
+        address = _buyer_party(buyer).address
+    elif country:
+        address = PostalAddress(country_code=country)
+    return Delivery(date=invoice.issue_date, address=address)
+
+
+def _payment(invoice: Invoice, seller: Mapping[str, Any]) -> PaymentInstructions | None:
+    iban = _text(seller, "iban")
+    if iban is None:
+        return None
+    return PaymentInstructions(
+        means_code="58" if invoice.currency == SEPA_CURRENCY else "30",
+        remittance_information=invoice.invoice_number,
+        iban=iban.replace(" ", ""),
+        account_name=_text(seller, "legal_name") or _text(seller, "trading_name"),
+        bic=_text(seller, "bic"),
+        bank_name=_text(seller, "bank_name"),
+    )

@@ -8,6 +8,9 @@ from billing.auth.router import router as api_keys_router
 from billing.billing_profiles.router import admin_router as admin_billing_profile_router
 from billing.billing_profiles.router import tenant_router as billing_profile_router
 from billing.catalog.router import products_router, tax_rates_router
+from billing.checkout.router import callbacks_router
+from billing.checkout.router import router as checkout_router
+from billing.checkout.test_routes import router as test_routes_router
 from billing.core.envelope import error_responses
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
@@ -46,6 +49,9 @@ billing_router.include_router(tenant_wallet_router)
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))
 public_router.include_router(public_payments_router)
+public_router.include_router(checkout_router)
+public_router.include_router(callbacks_router)
+public_router.include_router(test_routes_router)
 public_router.include_router(public_documents_router)
 
 api_router = APIRouter(prefix=API_PREFIX)

@@ -179,5 +179,67 @@ def seed_demo(
         typer.echo(f"  {name} token: {value}")
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once.")] = 4,
+) -> None:
+    """Run the job worker (provider polling, sweeps) on the same PostgreSQL."""
+    from billing.core.logging import configure_logging
+    from billing.worker.app import create_worker_app, worker_context
+
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    with database_url():
+        settings = get_settings()
+        context = worker_context(settings)
+        queue = create_worker_app(settings, context)
+
+        async def run() -> None:
+            async with queue.open_async():
+                await queue.run_worker_async(concurrency=concurrency)
+            await context.database.dispose()
+            await context.providers.http.aclose()
+
+        asyncio.run(run())
+
+
+DEV_PORTS = {"daraja": 8101, "pesapal": 8102, "stripe": 8103, "mollie": 8104}
+
+
+@app.command("dev-providers")
+def dev_providers() -> None:
+    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings."""
+    from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+    from billing.fakes.mollie import create_mollie_app
+    from billing.fakes.pesapal import create_pesapal_app
+    from billing.fakes.server import FakeServer, run_forever
+    from billing.fakes.stripe import create_stripe_app
+
+    servers = [
+        FakeServer(create_daraja_app(), port=DEV_PORTS["daraja"], name="daraja"),
+        FakeServer(create_pesapal_app(), port=DEV_PORTS["pesapal"], name="pesapal"),
+        FakeServer(create_stripe_app(), port=DEV_PORTS["stripe"], name="stripe"),
+        FakeServer(create_mollie_app(), port=DEV_PORTS["mollie"], name="mollie"),
+    ]
+    base = "http://127.0.0.1"
+    typer.echo("Fake providers; export these before `make run` (or `billing serve`):")
+    for line in (
+        f"BILLING_MPESA_BASE_URL={base}:{DEV_PORTS['daraja']}",
+        "BILLING_MPESA_CONSUMER_KEY=fake-daraja-consumer-key",
+        "BILLING_MPESA_CONSUMER_SECRET=fake-daraja-consumer-secret",
+        f"BILLING_MPESA_SHORTCODE={SANDBOX_SHORTCODE}",
+        f"BILLING_MPESA_PASSKEY={SANDBOX_PASSKEY}",
+        f"BILLING_PESAPAL_BASE_URL={base}:{DEV_PORTS['pesapal']}",
+        "BILLING_PESAPAL_CONSUMER_KEY=fake-pesapal-consumer-key",
+        "BILLING_PESAPAL_CONSUMER_SECRET=fake-pesapal-consumer-secret",
+        f"BILLING_STRIPE_API_BASE={base}:{DEV_PORTS['stripe']}",
+        "BILLING_STRIPE_SECRET_KEY=sk_test_fake",
+        f"BILLING_MOLLIE_API_BASE={base}:{DEV_PORTS['mollie']}",
+        "BILLING_MOLLIE_API_KEY=test_fake",
+    ):
+        typer.echo(f"  export {line}")
+    run_forever(servers)
+
+
 if __name__ == "__main__":
     app()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import httpx
 from fastapi import FastAPI
 
 from billing import __version__
@@ -16,6 +17,8 @@ from billing.core.logging import RequestContextMiddleware
 from billing.core.metrics import MetricsMiddleware
 from billing.health.router import router as health_router
 from billing.openapi import operation_id
+from billing.providers.http import build_http_client
+from billing.providers.registry import ProviderFactory, ProviderSettings
 
 DESCRIPTION = """
 Multi-tenant billing: invoices, payments and European e-invoices.
@@ -28,9 +31,16 @@ Multi-tenant billing: invoices, payments and European e-invoices.
 """
 
 
-def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
-    """Build the ASGI app. The engine connects lazily; the lifespan disposes of it."""
+def create_app(
+    settings: Settings | None = None,
+    database: Database | None = None,
+    providers: ProviderSettings | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> FastAPI:
+    """Build the ASGI app. The engine connects lazily; the lifespan disposes of it and of the
+    shared provider HTTP client."""
     settings = settings or get_settings()
+    http = http or build_http_client()
     if database is None:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (the CLI starts an embedded database)")
@@ -45,6 +55,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await http.aclose()
         await database.dispose()
 
     app = FastAPI(
@@ -56,6 +67,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.providers = ProviderFactory(providers or ProviderSettings(), http)
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)

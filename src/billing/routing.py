@@ -9,7 +9,7 @@ as the idempotent replay atomically with the effect it describes.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, ClassVar
 
 from fastapi import Request, Response
 from fastapi.params import Depends as DependsParam
@@ -28,9 +28,11 @@ class TransactionalRoute(APIRoute):
     * POST routes claim the ``Idempotency-Key`` header before the endpoint runs.
     """
 
+    claims_idempotency: ClassVar[bool] = True
+
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {method.upper() for method in kwargs.get("methods") or ()}
-        if "POST" in methods and not kwargs.pop("skip_idempotency", False):
+        if "POST" in methods and self.claims_idempotency:
             dependencies: list[DependsParam] = list(kwargs.get("dependencies") or [])
             dependencies.append(DependsParam(claim_idempotency_key))
             kwargs["dependencies"] = dependencies
@@ -59,3 +61,10 @@ class TransactionalRoute(APIRoute):
                 return response
 
         return transactional_handler
+
+
+class WebhookRoute(TransactionalRoute):
+    """A transactional route for provider deliveries: they dedupe by their own ids (the
+    inbox), not by ``Idempotency-Key``."""
+
+    claims_idempotency = False

@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -66,10 +66,13 @@ class FakeServer:
         host: str = "127.0.0.1",
         port: int = 0,
         name: str = "fake",
+        lifespan: Literal["on", "off"] = "off",
     ) -> None:
         self.app = app
         self.host = host
         self.name = name
+        # "on" for a real application whose lifespan closes its pools; the fakes have none.
+        self.lifespan = lifespan
         self._requested_port = port
         self._port: int | None = None
         self._socket: socket.socket | None = None
@@ -122,7 +125,7 @@ class FakeServer:
             # The fakes speak plain HTTP/1.1; skipping websockets avoids importing a library
             # whose deprecation warnings would become errors under ``filterwarnings = error``.
             ws="none",
-            lifespan="off",
+            lifespan=self.lifespan,
             timeout_graceful_shutdown=1,
         )
         server = uvicorn.Server(config)

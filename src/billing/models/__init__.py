@@ -22,6 +22,7 @@ from billing.models.ledger import (
 from billing.models.payment import Payment, PaymentAllocation
 from billing.models.settings import OperatorSettingsRow
 from billing.models.tenant import Reseller, Tenant, TenantStatus
+from billing.models.webhook_event import WebhookEvent
 
 __all__ = [
     "ApiKey",
@@ -48,4 +49,5 @@ __all__ = [
     "TenantStatus",
     "TimestampMixin",
     "WalletEntry",
+    "WebhookEvent",
 ]

@@ -310,6 +310,36 @@ class PaymentService:
         await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
         return await TransactionRepository(session, scope).for_invoice(invoice_id)
 
+    async def reverse_in_full(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        payment_id: uuid.UUID,
+        reason: str,
+        provider_ref: str | None,
+    ) -> Refund | None:
+        """Record that the provider gave all of a payment back (a reversal); None if nothing
+        is left to refund."""
+        repository = PaymentRepository(session, scope)
+        payment = await repository.get(payment_id)
+        if payment is None:
+            raise PaymentNotFound
+        await advisory_lock(session, f"refund:{payment.id}")
+        refundable = payment.amount - await repository.refunded_total(payment)
+        if refundable <= 0:
+            return None
+        plan = await self._refund_plan(session, scope, payment, refundable)
+        return await record_refund(
+            session,
+            payment=payment,
+            plan=plan,
+            amount=refundable,
+            reason=reason,
+            recorded_by=None,
+            provider_ref=provider_ref,
+        )
+
     async def _refund_plan(
         self, session: AsyncSession, scope: AccessScope, payment: Payment, amount: Decimal
     ) -> RefundPlan:

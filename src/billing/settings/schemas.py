@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -34,8 +35,15 @@ def _eas(value: str) -> str:
 EasCode = Annotated[str, AfterValidator(_eas)]
 
 
+@lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    # available_timezones() walks the tz database on every call (milliseconds); the settings
+    # document is validated on every request, so read it once.
+    return frozenset(available_timezones()) | {"UTC"}
+
+
 def _timezone(value: str) -> str:
-    if value not in available_timezones() and value != "UTC":
+    if value not in _known_timezones():
         raise ValueError("must be an IANA time zone name such as 'Africa/Nairobi'")
     ZoneInfo(value)
     return value

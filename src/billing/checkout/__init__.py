@@ -1,0 +1,1 @@
+"""Checkout with payment providers: initiating payments, callbacks, settlement."""

@@ -1,0 +1,1 @@
+"""Background jobs on procrastinate (PostgreSQL-backed queue)."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.dependencies import PublicScope
 from billing.checkout.callbacks import c2b_accepts, handle_mpesa, handle_pesapal
@@ -34,6 +35,7 @@ from billing.checkout.service import checkout as checkout_service
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import error_response
 from billing.core.session import Session
+from billing.core.tenancy import AccessScope
 from billing.invoices.errors import InvoiceNotFound
 from billing.models.invoice import Invoice
 from billing.payments.errors import AmountExceedsBalance, InvoiceAlreadyPaid, InvoiceNotPayable
@@ -41,6 +43,7 @@ from billing.payments.ledger import invoice_balance
 from billing.providers.base import CallbackVerificationError, ProviderError, ProviderKey
 from billing.providers.mpesa import c2b_confirmation_ack, c2b_validation_response, callback_ack
 from billing.providers.pesapal import ipn_acknowledgement
+from billing.providers.registry import ProviderFactory
 from billing.routing import TransactionalRoute, WebhookRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.settings.service import settings as settings_service
@@ -110,6 +113,23 @@ async def pay_payload(
     return ApiResponse(data=PayPayload(**_payable(found).model_dump(), methods=methods))
 
 
+async def _attempt_status(
+    session: AsyncSession,
+    scope: AccessScope,
+    providers: ProviderFactory,
+    provider_key: ProviderKey,
+    provider_ref: str,
+) -> ApiResponse[AttemptRead]:
+    attempt = await checkout_service.refresh(
+        session,
+        scope=scope,
+        providers=providers,
+        provider_key=provider_key,
+        provider_ref=provider_ref,
+    )
+    return ApiResponse(data=AttemptRead.model_validate(attempt))
+
+
 def _failed(started: Started) -> JSONResponse | None:
     # Returned rather than raised so the failed attempt is committed for the audit trail.
     if started.error is None:
@@ -159,14 +179,7 @@ async def mpesa_status(
     checkout_id: str, scope: PublicScope, session: Session, providers: Providers
 ) -> ApiResponse[AttemptRead]:
     """The STK push's unified status (asks Daraja while it is still open)."""
-    attempt = await checkout_service.refresh(
-        session,
-        scope=scope,
-        providers=providers,
-        provider_key=ProviderKey.MPESA,
-        provider_ref=checkout_id,
-    )
-    return ApiResponse(data=AttemptRead.model_validate(attempt))
+    return await _attempt_status(session, scope, providers, ProviderKey.MPESA, checkout_id)
 
 
 @router.post(
@@ -211,14 +224,7 @@ async def pesapal_status(
     tracking_id: str, scope: PublicScope, session: Session, providers: Providers
 ) -> ApiResponse[AttemptRead]:
     """The Pesapal order's unified status (fetched from Pesapal while it is open)."""
-    attempt = await checkout_service.refresh(
-        session,
-        scope=scope,
-        providers=providers,
-        provider_key=ProviderKey.PESAPAL,
-        provider_ref=tracking_id,
-    )
-    return ApiResponse(data=AttemptRead.model_validate(attempt))
+    return await _attempt_status(session, scope, providers, ProviderKey.PESAPAL, tracking_id)
 
 
 _RESULT_PAGE = """<!doctype html>

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.dependencies import StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import error_responses
 from billing.core.session import Session
+from billing.core.tenancy import AccessScope
 from billing.documents.dependencies import (
     ContextDep,
     DownloadRequest,
@@ -31,9 +33,11 @@ from billing.documents.responses import (
     file_response,
     file_responses,
 )
+from billing.documents.service import DocumentContext, DocumentRequest
 from billing.documents.service import document as document_service
 from billing.invoices.dependencies import TenantInvoice
 from billing.invoices.errors import InvoiceNotFound
+from billing.models.invoice import Invoice
 from billing.routing import TransactionalRoute
 
 admin_router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
@@ -70,6 +74,25 @@ PAGE_RESPONSES = {
 }
 
 
+async def _serve(
+    invoice: Invoice,
+    wanted: DocumentRequest,
+    scope: AccessScope,
+    session: AsyncSession,
+    context: DocumentContext,
+    request: Request,
+    *,
+    follow_pdf_url: bool = False,
+) -> Response:
+    """Answer with the stored (or freshly rendered) file; the PDF routes honour ``pdf_url``."""
+    if follow_pdf_url and invoice.pdf_url:
+        return RedirectResponse(invoice.pdf_url, status_code=307)
+    file = await document_service.get(
+        session, scope=scope, invoice=invoice, request=wanted, context=context
+    )
+    return file_response(request, file)
+
+
 @tenant_router.get(
     "/{invoice_id}/download",
     name="billing_invoices_download",
@@ -86,10 +109,7 @@ async def download_my_invoice(
     request: Request,
 ) -> Response:
     """Download one of the caller's invoices as PDF, UBL, XRechnung, CII or Factur-X."""
-    file = await document_service.get(
-        session, scope=scope, invoice=invoice, request=wanted, context=context
-    )
-    return file_response(request, file)
+    return await _serve(invoice, wanted, scope, session, context, request)
 
 
 @tenant_router.get(
@@ -108,12 +128,7 @@ async def my_invoice_pdf(
     request: Request,
 ) -> Response:
     """The PDF of one of the caller's invoices (307 to its pdf_url when one is set)."""
-    if invoice.pdf_url:
-        return RedirectResponse(invoice.pdf_url, status_code=307)
-    file = await document_service.get(
-        session, scope=scope, invoice=invoice, request=wanted, context=context
-    )
-    return file_response(request, file)
+    return await _serve(invoice, wanted, scope, session, context, request, follow_pdf_url=True)
 
 
 @admin_router.get(
@@ -132,10 +147,7 @@ async def download_invoice(
     request: Request,
 ) -> Response:
     """Download an invoice as PDF, UBL, XRechnung, CII or Factur-X."""
-    file = await document_service.get(
-        session, scope=scope, invoice=invoice, request=wanted, context=context
-    )
-    return file_response(request, file)
+    return await _serve(invoice, wanted, scope, session, context, request)
 
 
 @admin_router.get(
@@ -154,12 +166,7 @@ async def invoice_pdf(
     request: Request,
 ) -> Response:
     """The PDF of an invoice (307 to its pdf_url when one is set)."""
-    if invoice.pdf_url:
-        return RedirectResponse(invoice.pdf_url, status_code=307)
-    file = await document_service.get(
-        session, scope=scope, invoice=invoice, request=wanted, context=context
-    )
-    return file_response(request, file)
+    return await _serve(invoice, wanted, scope, session, context, request, follow_pdf_url=True)
 
 
 @public_router.get(

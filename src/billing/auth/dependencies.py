@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from billing.auth.api_keys import KEY_PREFIX, hash_api_key
 from billing.auth.principal import (
@@ -20,13 +20,13 @@ from billing.auth.principal import (
     Principal,
     Role,
 )
+from billing.auth.repository import ApiKeyRepository
 from billing.auth.tokens import principal_from_token
 from billing.config import Settings, get_settings
 from billing.core.errors import Forbidden, Unauthorized
 from billing.core.idempotency import claim
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope, apply_scope
-from billing.models.api_key import ApiKey
 from billing.resellers.repository import reseller_subtree_ids
 
 _PERMISSION_VALUES = frozenset(permission.value for permission in Permission)
@@ -53,7 +53,7 @@ async def _principal_from_api_key(secret: str, session: Session) -> Principal:
     await session.execute(
         text("SELECT set_config('app.api_key_hash', :hash, true)"), {"hash": key_hash}
     )
-    api_key = await session.scalar(select(ApiKey).where(ApiKey.key_hash == key_hash))
+    api_key = await ApiKeyRepository(session).by_hash(key_hash)
     now = datetime.now(UTC)
     if api_key is None or api_key.revoked_at is not None:
         raise Unauthorized("The API key is invalid or revoked.")

@@ -18,6 +18,10 @@ class ApiKeyRepository(Repository[ApiKey]):
         """One key."""
         return await self.get_one_or_none(self.base_statement().where(ApiKey.id == key_id))
 
+    async def by_hash(self, key_hash: str) -> ApiKey | None:
+        """The key with this hash (visible to the lookup through the api_keys policy)."""
+        return await self.get_one_or_none(self.base_statement().where(ApiKey.key_hash == key_hash))
+
     async def list_page(self, *, page: int, per_page: int) -> tuple[Sequence[ApiKey], int]:
         """Keys, newest first."""
         statement = self.base_statement().order_by(ApiKey.created_at.desc(), ApiKey.id)

@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
@@ -36,6 +36,7 @@ from billing.payments.errors import (
     InvalidPaymentAmount,
     InvoiceNotPayable,
 )
+from billing.payments.repository import wallet_balance
 
 PAYABLE_STATUSES = frozenset({"issued", "sent", "paid"})
 
@@ -117,16 +118,6 @@ async def advisory_lock(session: AsyncSession, key: str) -> None:
 async def lock_wallet(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> None:
     """Serialise wallet changes of one tenant and currency until the transaction ends."""
     await advisory_lock(session, f"wallet:{tenant_id}:{currency}")
-
-
-async def wallet_balance(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> Decimal:
-    """Credits minus debits."""
-    total = await session.scalar(
-        select(func.coalesce(func.sum(WalletEntry.amount), 0)).where(
-            WalletEntry.tenant_id == tenant_id, WalletEntry.currency == currency
-        )
-    )
-    return round_money(Decimal(total or 0), currency)
 
 
 async def record_receipt(

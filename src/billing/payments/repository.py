@@ -10,8 +10,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from billing.core.money import round_money
 from billing.core.repository import ScopedRepository
 from billing.models.invoice import Invoice
 from billing.models.ledger import (
@@ -24,6 +26,16 @@ from billing.models.ledger import (
 from billing.models.payment import Payment, PaymentAllocation
 
 OPEN_STATUSES = ("issued", "sent")
+
+
+async def wallet_balance(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> Decimal:
+    """Credits minus debits of one tenant's wallet in one currency."""
+    total = await session.scalar(
+        select(func.coalesce(func.sum(WalletEntry.amount), 0)).where(
+            WalletEntry.tenant_id == tenant_id, WalletEntry.currency == currency
+        )
+    )
+    return round_money(Decimal(total or 0), currency)
 
 
 class PaymentRepository(ScopedRepository[Payment]):

@@ -43,7 +43,6 @@ from billing.payments.ledger import (
     pay_invoice,
     record_receipt,
     record_refund,
-    wallet_balance,
 )
 from billing.payments.repository import (
     CashTransactionRepository,
@@ -52,6 +51,7 @@ from billing.payments.repository import (
     TransactionFilters,
     TransactionRepository,
     WalletRepository,
+    wallet_balance,
 )
 from billing.payments.schemas import (
     MANUAL_METHODS,

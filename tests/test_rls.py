@@ -146,3 +146,20 @@ class TestProbeAsAppRole:
             await connection.execute("ROLLBACK")
         finally:
             await connection.close()
+
+
+async def test_money_tables_are_append_only_for_the_app_role(
+    database_url: str, settings: Settings
+) -> None:
+    from billing.models.rls import APPEND_ONLY_TABLES
+
+    connection = await _connect(database_url)
+    try:
+        for table in APPEND_ONLY_TABLES:
+            for privilege, expected in (("INSERT", True), ("UPDATE", False), ("DELETE", False)):
+                allowed = await connection.fetchval(
+                    "SELECT has_table_privilege($1, $2, $3)", settings.app_role, table, privilege
+                )
+                assert allowed is expected, (table, privilege)
+    finally:
+        await connection.close()

@@ -7,6 +7,9 @@ from fastapi import APIRouter
 from billing.auth.router import router as api_keys_router
 from billing.billing_profiles.router import admin_router as admin_billing_profile_router
 from billing.billing_profiles.router import tenant_router as billing_profile_router
+from billing.cards.router import admin_router as admin_charges_router
+from billing.cards.router import tenant_router as tenant_charges_router
+from billing.cards.router import webhooks_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.checkout.router import callbacks_router
 from billing.checkout.router import router as checkout_router
@@ -17,6 +20,8 @@ from billing.documents.router import public_router as public_documents_router
 from billing.documents.router import tenant_router as tenant_documents_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
+from billing.payment_methods.router import catalogue_router as payment_providers_router
+from billing.payment_methods.router import tenant_router as tenant_payment_methods_router
 from billing.payments.router import admin_router as admin_payments_router
 from billing.payments.router import public_router as public_payments_router
 from billing.payments.router import tenant_router as tenant_wallet_router
@@ -39,12 +44,18 @@ admin_router.include_router(products_router)
 admin_router.include_router(admin_invoices_router)
 admin_router.include_router(admin_documents_router)
 admin_router.include_router(admin_payments_router)
+admin_router.include_router(admin_charges_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
 billing_router.include_router(tenant_wallet_router)
+# The provider catalogue needs no principal (a frontend reads it before sign-in); this router
+# carries no scope dependency, each tenant route declares its own.
+billing_router.include_router(payment_providers_router)
+billing_router.include_router(tenant_payment_methods_router)
+billing_router.include_router(tenant_charges_router)
 
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))
@@ -53,6 +64,7 @@ public_router.include_router(checkout_router)
 public_router.include_router(callbacks_router)
 public_router.include_router(test_routes_router)
 public_router.include_router(public_documents_router)
+public_router.include_router(webhooks_router)
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(admin_router)

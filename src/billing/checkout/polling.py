@@ -26,9 +26,12 @@ from billing.providers.registry import ProviderFactory
 POLL_INTERVAL = timedelta(seconds=30)
 SWEEP_MIN_AGE = timedelta(seconds=60)
 # How long a payer has: Daraja's STK prompt is short; a Pesapal page can stay open longer.
+# SEPA debits through Stripe or Mollie settle over days, so card providers get two weeks.
 WINDOWS = {
     ProviderKey.MPESA.value: timedelta(minutes=3),
     ProviderKey.PESAPAL.value: timedelta(hours=24),
+    ProviderKey.STRIPE.value: timedelta(days=14),
+    ProviderKey.MOLLIE.value: timedelta(days=14),
 }
 DEFAULT_WINDOW = timedelta(hours=24)
 

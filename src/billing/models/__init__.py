@@ -20,6 +20,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.payment_method import PaymentMethod, ProviderCustomer
 from billing.models.settings import OperatorSettingsRow
 from billing.models.tenant import Reseller, Tenant, TenantStatus
 from billing.models.webhook_event import WebhookEvent
@@ -38,8 +39,10 @@ __all__ = [
     "OperatorSettingsRow",
     "Payment",
     "PaymentAllocation",
+    "PaymentMethod",
     "PaymentTransaction",
     "Product",
+    "ProviderCustomer",
     "Refund",
     "Reseller",
     "StoredDocument",

@@ -111,12 +111,40 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
+APPEND_ONLY_TABLES = (
+    "payments",
+    "payment_allocations",
+    "refunds",
+    "wallet_entries",
+    "invoice_documents",
+)
+"""Tables the API role may insert into and read, never update or delete (money, documents)."""
+
+
 def grant_app_role(role: str) -> list[str]:
-    """Re-grant table privileges after a migration creates tables."""
+    """Re-grant table privileges after a migration creates tables.
+
+    Granting on ALL TABLES would hand UPDATE and DELETE back on the append-only tables, so
+    the same statements take them away again for every one that exists.
+    """
     quoted = _quote(role)
+    literal = role.replace("'", "''")
+    tables = ", ".join(f"'{table}'" for table in APPEND_ONLY_TABLES)
     return [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        f"""
+        DO $$
+        DECLARE item text;
+        BEGIN
+            FOREACH item IN ARRAY ARRAY[{tables}] LOOP
+                IF to_regclass('public.' || item) IS NOT NULL THEN
+                    EXECUTE format('REVOKE UPDATE, DELETE ON %I FROM %I', item, '{literal}');
+                END IF;
+            END LOOP;
+        END
+        $$
+        """,
     ]
 
 

@@ -19,6 +19,8 @@ from billing.auth.dependencies import (
     require,
 )
 from billing.auth.principal import Permission
+from billing.checkout.dependencies import Providers
+from billing.checkout.errors import ProviderFailed, ProviderTimeout
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.errors import error_response
 from billing.core.money import round_money
@@ -31,6 +33,7 @@ from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
+from billing.payment_methods.errors import ProviderNotConfigured
 from billing.payments.cod import CodStatus, wrong_code_error
 from billing.payments.cod import cod as cod_service
 from billing.payments.consolidation import consolidate
@@ -318,7 +321,14 @@ async def my_wallet(scope: TenantScope, session: Session) -> ApiResponse[WalletR
     status_code=201,
     dependencies=Writes,
     responses=error_responses(
-        PaymentNotFound, RefundExceedsRefundable, InvalidPaymentAmount, InsufficientWalletBalance
+        PaymentNotFound,
+        RefundExceedsRefundable,
+        InvalidPaymentAmount,
+        InsufficientWalletBalance,
+        PaymentMethodNotSupported,
+        ProviderFailed,
+        ProviderTimeout,
+        ProviderNotConfigured,
     ),
 )
 async def refund_payment(
@@ -326,15 +336,22 @@ async def refund_payment(
     scope: StaffScope,
     principal: CurrentPrincipal,
     session: Session,
+    providers: Providers,
     body: RefundRequest | None = None,
 ) -> ApiResponse[RefundRead]:
-    """Refund all or part of a payment; the invoices' balances and statuses follow."""
+    """Refund all or part of a payment; the invoices' balances and statuses follow.
+
+    Stripe and Mollie payments are refunded through the provider: ``status`` is ``succeeded``
+    once the ledger has it, or ``pending`` until the provider confirms (then the ledger records
+    it from the webhook).
+    """
     refund = await payment_service.refund(
         session,
         scope=scope,
         principal=principal,
         payment_id=payment_id,
         body=body or RefundRequest(),
+        providers=providers,
     )
     return ApiResponse(data=RefundRead.model_validate(refund))
 

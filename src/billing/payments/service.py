@@ -61,8 +61,12 @@ from billing.payments.schemas import (
     QuickPayRequest,
     RefundRequest,
 )
+from billing.providers.registry import ProviderFactory
 from billing.settings.service import settings as settings_service
 from billing.tenants.service import tenant as tenant_service
+
+# Payments of these providers are refunded through the provider's API, not only in the ledger.
+REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE.value, Method.MOLLIE.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,12 +252,40 @@ class PaymentService:
         principal: Principal,
         payment_id: uuid.UUID,
         body: RefundRequest,
+        providers: ProviderFactory | None = None,
     ) -> Refund:
-        """Refund a manual payment at once; its invoices' balances and statuses follow."""
+        """Refund a payment; its invoices' balances and statuses follow.
+
+        A manual payment is refunded at once. A Stripe or Mollie payment is refunded through
+        the provider and recorded when the provider confirms (``billing.cards.refunds``).
+        """
         repository = PaymentRepository(session, scope)
         payment = await repository.get(payment_id)
         if payment is None:
             raise PaymentNotFound
+        attempt = (
+            await TransactionRepository(session, scope).get(payment.transaction_id)
+            if payment.transaction_id is not None
+            else None
+        )
+        if attempt is not None and attempt.provider in REFUNDED_BY_PROVIDER:
+            # Imported here: the cards package builds on this service for the ledger side.
+            from billing.cards.refunds import refund_through_provider
+
+            if providers is None:
+                raise PaymentMethodNotSupported(
+                    f"A {attempt.provider} payment is refunded through {attempt.provider}."
+                )
+            return await refund_through_provider(
+                session,
+                scope=scope,
+                providers=providers,
+                payment=payment,
+                attempt=attempt,
+                amount=body.amount,
+                reason=body.reason,
+                recorded_by=principal.key,
+            )
         await advisory_lock(session, f"refund:{payment.id}")
         refundable = payment.amount - await repository.refunded_total(payment)
         amount = body.amount if body.amount is not None else refundable
@@ -337,6 +369,39 @@ class PaymentService:
             amount=refundable,
             reason=reason,
             recorded_by=None,
+            provider_ref=provider_ref,
+        )
+
+    async def record_provider_refund(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        payment_id: uuid.UUID,
+        amount: Decimal,
+        reason: str | None,
+        provider_ref: str | None,
+        recorded_by: str | None,
+    ) -> Refund | None:
+        """Record money a provider confirms it gave back, up to what is left of the payment
+        (None if nothing is left); the provider has already moved it, so nothing is checked
+        against the caller's wishes here."""
+        repository = PaymentRepository(session, scope)
+        payment = await repository.get(payment_id)
+        if payment is None:
+            raise PaymentNotFound
+        await advisory_lock(session, f"refund:{payment.id}")
+        amount = min(amount, payment.amount - await repository.refunded_total(payment))
+        if amount <= 0:
+            return None
+        plan = await self._refund_plan(session, scope, payment, amount)
+        return await record_refund(
+            session,
+            payment=payment,
+            plan=plan,
+            amount=amount,
+            reason=reason,
+            recorded_by=recorded_by,
             provider_ref=provider_ref,
         )
 

@@ -1,0 +1,1 @@
+"""Charging saved methods (Stripe off-session, Mollie recurring), their webhooks and refunds."""

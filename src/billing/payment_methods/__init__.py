@@ -1,0 +1,1 @@
+"""Saved payment methods and the provider catalogue (seed 002)."""

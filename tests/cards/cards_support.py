@@ -14,6 +14,7 @@ from billing.core.db import libpq_database_url
 from billing.fakes.mollie import FakeMollieState
 from billing.fakes.server import FakeServer
 from billing.fakes.stripe import FakeStripeState
+from billing.providers.registry import ProviderSettings
 from tests.fixtures.auth import Tokens
 from tests.providers.stripe.stripe_support import WEBHOOK_SECRET
 
@@ -100,6 +101,7 @@ class CardsStack:
     stripe: StripeFake
     mollie: MollieFake
     database_url: str
+    provider_settings: ProviderSettings
 
     @property
     def stripe_webhook(self) -> str:

@@ -66,6 +66,7 @@ def cards(database_url: str, settings: Settings) -> Iterator[CardsStack]:
                 stripe=StripeFake(stripe_server, stripe_state(stripe_app)),
                 mollie=MollieFake(mollie_server, mollie_state(mollie_app)),
                 database_url=database_url,
+                provider_settings=providers,
             )
 
 

@@ -5,12 +5,19 @@ from __future__ import annotations
 import json
 import random
 import time
+import uuid
 from typing import Any
 
 import httpx
 import pytest
 import stripe
 
+from billing.cards.service import charge as charge_service
+from billing.core.db import Database
+from billing.core.tenancy import AccessScope, apply_scope
+from billing.invoices.service import invoice as invoice_service
+from billing.providers.http import build_http_client
+from billing.providers.registry import ProviderFactory
 from tests.cards.cards_support import (
     ADMIN,
     BILLING,
@@ -698,3 +705,51 @@ class TestAccess:
         assert [m["id"] for m in listed.json()["data"]] == [method["id"]]
         assert [r.status_code for r in writes] == [403] * len(writes)
         assert (await invoice_state(http, tokens, invoice["id"]))["amount_paid"] == "0.00"
+
+
+class TestLostCommit:
+    async def test_a_charge_lost_before_commit_is_replayed_not_repeated(
+        self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack, database: Database
+    ) -> None:
+        tenant = await create_tenant(http, tokens)
+        await save_stripe_method(http, cards, tenant)
+        invoice = await create_invoice(http, tokens, tenant, "30.00")
+        client = build_http_client()
+        providers = ProviderFactory(cards.provider_settings, client)
+        # The first charge reaches Stripe, then the process dies before the commit.
+        async with database.sessionmaker() as session:
+            transaction = await session.begin()
+            await apply_scope(session, AccessScope.admin())
+            locked = await invoice_service.get(
+                session,
+                scope=AccessScope.admin(),
+                invoice_id=uuid.UUID(invoice["id"]),
+                for_update=True,
+            )
+            lost = await charge_service.charge(
+                session,
+                scope=AccessScope.admin(),
+                providers=providers,
+                invoice=locked,
+                method_id=None,
+                amount=None,
+                initiated_by="test",
+                base_url=cards.app_url,
+            )
+            assert lost.attempt.status == "succeeded"
+            await transaction.rollback()
+        await client.aclose()
+
+        retried = await pay(http, tenant, invoice)
+
+        assert retried.status_code == 201, retried.text
+        assert retried.json()["data"]["attempt"]["provider_ref"] == lost.attempt.provider_ref
+        keys = [
+            r.headers["idempotency-key"]
+            for r in cards.stripe.requests("/v1/payment_intents")
+            if r.method == "POST" and r.params["metadata"].get("invoice_id") == invoice["id"]
+        ]
+        assert len(keys) == 2
+        assert len(set(keys)) == 1
+        payments = await invoice_payments(http, tokens, invoice["id"])
+        assert [p["amount"] for p in payments] == ["30.00"]

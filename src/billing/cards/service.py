@@ -76,6 +76,24 @@ class Charged:
     error: BillingError | None = None
 
 
+_CHARGE_NAMESPACE = uuid.UUID("4f0b9c2e-58a1-4c1e-9a57-2b8f6f3f2a10")
+
+
+def charge_attempt_id(
+    invoice: Invoice, method: PaymentMethod, amount: Decimal, earlier_attempts: int
+) -> uuid.UUID:
+    """The attempt id of a charge, derived from what is being charged.
+
+    The provider's idempotency key comes from the attempt id. If the process dies after the
+    provider charged but before our commit, nothing of the attempt survives; the retry then
+    derives the same id (same invoice, method, amount, amount already paid and number of
+    committed attempts), so the provider replays the first charge instead of making a second.
+    Once an attempt is committed (failed, say), the count moves on and a new key is used.
+    """
+    parts = (invoice.id, method.id, amount, invoice.amount_paid, earlier_attempts)
+    return uuid.uuid5(_CHARGE_NAMESPACE, ":".join(str(part) for part in parts))
+
+
 class ChargeService:
     """Merchant-initiated charges of saved methods."""
 
@@ -108,8 +126,9 @@ class ChargeService:
             raise ProviderNotConfigured(f"{plugin.display_name} is not configured.")
         charge_amount = _amount(invoice, due, amount)
         await self._no_open_charge(session, scope, invoice)
+        earlier = await TransactionRepository(session, scope).for_invoice(invoice.id)
         attempt = PaymentTransaction(
-            id=uuid.uuid4(),
+            id=charge_attempt_id(invoice, method, charge_amount, len(earlier)),
             tenant_id=invoice.tenant_id,
             reference=new_reference("TXN"),
             invoice_id=invoice.id,

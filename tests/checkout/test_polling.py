@@ -11,7 +11,7 @@ import pytest
 from billing.core.db import Database, libpq_database_url
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory
-from billing.worker.app import WorkerContext, create_worker_app
+from billing.worker.app import SWEEP_TASK, WorkerContext, create_worker_app
 from tests.checkout.conftest import LiveStack
 from tests.checkout.test_mpesa import initiate, kes_invoice, scenario
 from tests.fixtures.auth import Tokens
@@ -51,7 +51,7 @@ async def test_sweep_polls_and_expires_a_silent_push(
     context = WorkerContext(database, ProviderFactory(live.provider_settings, http_client))
     queue = create_worker_app(live.settings, context)
     async with queue.open_async():
-        sweep = queue.tasks["billing.sweep_attempts"]
+        sweep = queue.tasks[SWEEP_TASK]
         await sweep.defer_async(timestamp=0)
         # First pass runs the sweep, which defers the poll; the second pass runs the poll.
         for _ in range(2):

@@ -50,7 +50,7 @@ from billing.providers.phone import InvalidPhoneNumberError, normalize_msisdn
 from billing.providers.registry import ProviderFactory
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
-from billing.worker.queue import defer
+from billing.worker.queue import POLL_TASK, defer
 
 # When to look again at an STK push the payer has not answered (Daraja's prompt lasts ~1 min).
 FIRST_POLL = timedelta(seconds=30)
@@ -136,7 +136,7 @@ class CheckoutService:
         if started.error is None:
             await defer(
                 session,
-                "billing.poll_attempt",
+                POLL_TASK,
                 args={"attempt_id": str(started.attempt.id), "tenant_id": str(invoice.tenant_id)},
                 delay=FIRST_POLL,
             )

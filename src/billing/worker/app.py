@@ -20,10 +20,9 @@ from billing.core.db import Database, libpq_database_url
 from billing.core.tenancy import AccessScope, apply_scope
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
-from billing.worker.queue import DEFAULT_QUEUE, defer
+from billing.worker.queue import DEFAULT_QUEUE, POLL_TASK, SWEEP_TASK, defer
 
-POLL_TASK = "billing.poll_attempt"
-SWEEP_TASK = "billing.sweep_attempts"
+__all__ = ["POLL_TASK", "SWEEP_TASK", "WorkerContext", "create_worker_app", "worker_context"]
 
 
 @dataclass(slots=True)

@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.core.clock import utcnow
 
 DEFAULT_QUEUE = "billing"
+POLL_TASK = "billing.poll_attempt"
+SWEEP_TASK = "billing.sweep_attempts"
 
 _DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL,"

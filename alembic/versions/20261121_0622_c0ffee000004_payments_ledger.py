@@ -248,11 +248,6 @@ def upgrade() -> None:
             op.execute(statement)
     for statement in rls.grant_app_role(rls.app_role_name()):
         op.execute(statement)
-    # Money movements are append-only for the API: corrections are new rows.
-    for statement in rls.append_only(
-        ("payments", "payment_allocations", "refunds", "wallet_entries"), rls.app_role_name()
-    ):
-        op.execute(statement)
 
 
 def downgrade() -> None:

@@ -17,16 +17,6 @@ down_revision: str | None = "c0ffee000004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# Tables in which the API role may not update or delete rows, read before the grants below
-# (``grant_app_role`` grants on every table) so that earlier restrictions are put back.
-_APPEND_ONLY_TABLES = sa.text(
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE n.nspname = 'public' AND c.relkind = 'r'"
-    " AND has_table_privilege(:role, c.oid, 'SELECT')"
-    " AND NOT has_table_privilege(:role, c.oid, 'UPDATE')"
-    " ORDER BY c.relname"
-)
-
 
 def upgrade() -> None:
     op.create_table(
@@ -73,11 +63,8 @@ def upgrade() -> None:
     for statement in rls.enable_tenant_rls("invoice_documents"):
         op.execute(statement)
     role = rls.app_role_name()
-    append_only = [row[0] for row in op.get_bind().execute(_APPEND_ONLY_TABLES, {"role": role})]
+    # grant_app_role keeps the money and document tables append-only (rls.APPEND_ONLY_TABLES).
     for statement in rls.grant_app_role(role):
-        op.execute(statement)
-    # Stored documents are immutable for the API: a new rendition is a new row.
-    for statement in rls.append_only((*append_only, "invoice_documents"), role):
         op.execute(statement)
 
 

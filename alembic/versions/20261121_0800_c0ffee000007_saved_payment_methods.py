@@ -17,25 +17,6 @@ down_revision: str | None = "c0ffee000006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# The money tables are append-only for the API role. ``grant_app_role`` grants UPDATE and DELETE
-# on every table, and c0ffee000006 called it without revoking again, so the set is named here
-# rather than only read back from the current privileges (which no longer show it).
-_LEDGER_TABLES = (
-    "payments",
-    "payment_allocations",
-    "refunds",
-    "wallet_entries",
-    "invoice_documents",
-)
-# Any further table restricted the same way by a later hand, read before the grants below.
-_APPEND_ONLY_TABLES = sa.text(
-    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-    " WHERE n.nspname = 'public' AND c.relkind = 'r'"
-    " AND has_table_privilege(:role, c.oid, 'SELECT')"
-    " AND NOT has_table_privilege(:role, c.oid, 'UPDATE')"
-    " ORDER BY c.relname"
-)
-
 
 def upgrade() -> None:
     op.create_table(
@@ -139,10 +120,8 @@ def upgrade() -> None:
         for statement in rls.enable_tenant_rls(table):
             op.execute(statement)
     role = rls.app_role_name()
-    append_only = [row[0] for row in op.get_bind().execute(_APPEND_ONLY_TABLES, {"role": role})]
+    # grant_app_role keeps the money and document tables append-only (rls.APPEND_ONLY_TABLES).
     for statement in rls.grant_app_role(role):
-        op.execute(statement)
-    for statement in rls.append_only(tuple(sorted({*append_only, *_LEDGER_TABLES})), role):
         op.execute(statement)
 
 

@@ -146,9 +146,3 @@ def grant_app_role(role: str) -> list[str]:
         $$
         """,
     ]
-
-
-def append_only(tables: tuple[str, ...], role: str) -> list[str]:
-    """The API role may insert and read these tables, never change or remove rows."""
-    quoted = _quote(role)
-    return [f"REVOKE UPDATE, DELETE ON {table} FROM {quoted}" for table in tables]

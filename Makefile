@@ -21,10 +21,11 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded)
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
-lint: $(STAMP) ## ruff (lint + format check) and mypy
+lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering)
 	$(BIN)/ruff check src tests bench alembic
 	$(BIN)/ruff format --check src tests bench alembic
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench alembic

@@ -4,27 +4,27 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from billing.auth.router import router as api_keys_router
+from billing.api_keys.router import router as api_keys_router
 from billing.billing_profiles.router import admin_router as admin_billing_profile_router
 from billing.billing_profiles.router import tenant_router as billing_profile_router
-from billing.cards.router import admin_router as admin_charges_router
-from billing.cards.router import tenant_router as tenant_charges_router
-from billing.cards.router import webhooks_router
 from billing.catalog.router import products_router, tax_rates_router
-from billing.checkout.router import callbacks_router
-from billing.checkout.router import router as checkout_router
-from billing.checkout.test_routes import router as test_routes_router
 from billing.core.envelope import error_responses
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
 from billing.documents.router import tenant_router as tenant_documents_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
-from billing.payment_methods.router import catalogue_router as payment_providers_router
-from billing.payment_methods.router import tenant_router as tenant_payment_methods_router
+from billing.payments.charges.router import admin_router as admin_charges_router
+from billing.payments.charges.router import tenant_router as tenant_charges_router
+from billing.payments.checkout.router import router as checkout_router
+from billing.payments.dev_routes import router as test_routes_router
+from billing.payments.methods.router import catalogue_router as payment_providers_router
+from billing.payments.methods.router import tenant_router as tenant_payment_methods_router
 from billing.payments.router import admin_router as admin_payments_router
 from billing.payments.router import public_router as public_payments_router
 from billing.payments.router import tenant_router as tenant_wallet_router
+from billing.payments.webhooks.admin import router as deliveries_router
+from billing.payments.webhooks.router import callbacks_router, webhooks_router
 from billing.resellers.router import router as resellers_router
 from billing.settings.router import router as settings_router
 from billing.tenants.router import router as tenants_router
@@ -45,6 +45,7 @@ admin_router.include_router(admin_invoices_router)
 admin_router.include_router(admin_documents_router)
 admin_router.include_router(admin_payments_router)
 admin_router.include_router(admin_charges_router)
+admin_router.include_router(deliveries_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)

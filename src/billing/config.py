@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
 from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from billing.core.crypto import derive_token, parse_keys
+from billing.core.network import parse_networks
+
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"
+DEVELOPMENT_CALLBACK_SECRET = "development-only-callback-secret-change-me"
+# A fixed Fernet key for development and tests only; production refuses it.
+DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
 
 
 class Settings(BaseSettings):
@@ -40,6 +47,26 @@ class Settings(BaseSettings):
     token_ttl_seconds: int = 12 * 3600
 
     idempotency_ttl_hours: int = Field(default=24, ge=24)
+    encryption_keys: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_ENCRYPTION_KEY),
+        description="Comma-separated Fernet keys, newest first (encrypts stored responses).",
+    )
+    callback_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_CALLBACK_SECRET),
+        description="Secret from which the token in every provider callback URL is derived.",
+    )
+    mpesa_allowed_sources: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR) M-Pesa callbacks may come from; empty: any.",
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Comma-separated networks (CIDR) of proxies whose X-Forwarded-For is trusted.",
+    )
+    embedded_worker: bool = Field(
+        default=False,
+        description="Run the job worker inside the API process (development, small deployments).",
+    )
     public_base_url: str = "http://127.0.0.1:8000"
     log_level: str = "INFO"
     log_json: bool = True
@@ -48,12 +75,37 @@ class Settings(BaseSettings):
     port: int = 8000
 
     def require_production_secrets(self) -> None:
-        """Refuse to run in production with the development JWT secret."""
-        if (
-            self.environment == "production"
-            and self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-        ):
-            raise RuntimeError("BILLING_JWT_SECRET must be set in production")
+        """Refuse to run in production with any development secret."""
+        if self.environment != "production":
+            return
+        defaults = {
+            "BILLING_JWT_SECRET": self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET,
+            "BILLING_CALLBACK_SECRET": self.callback_secret.get_secret_value()
+            == DEVELOPMENT_CALLBACK_SECRET,
+            "BILLING_ENCRYPTION_KEYS": DEVELOPMENT_ENCRYPTION_KEY in self.encryption_key_list,
+        }
+        missing = [name for name, is_default in defaults.items() if is_default]
+        if missing:
+            raise RuntimeError(f"{', '.join(missing)} must be set in production")
+
+    @property
+    def encryption_key_list(self) -> tuple[str, ...]:
+        """The configured Fernet keys, newest first."""
+        return parse_keys(self.encryption_keys.get_secret_value())
+
+    def callback_token(self, purpose: str) -> str:
+        """The secret URL token providers present on callbacks for ``purpose``."""
+        return derive_token(self.callback_secret.get_secret_value(), f"callback:{purpose}")
+
+    @property
+    def mpesa_source_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Networks M-Pesa deliveries may come from (empty: not restricted)."""
+        return parse_networks(self.mpesa_allowed_sources)
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """Proxies whose ``X-Forwarded-For`` names the real client."""
+        return parse_networks(self.trusted_proxies)
 
 
 @lru_cache

@@ -17,8 +17,10 @@ from billing.core.logging import RequestContextMiddleware
 from billing.core.metrics import MetricsMiddleware
 from billing.health.router import router as health_router
 from billing.openapi import operation_id
+from billing.payments.recorder import recorder as payment_recorder
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
+from billing.worker.embedded import embedded_worker
 
 DESCRIPTION = """
 Multi-tenant billing: invoices, payments and European e-invoices.
@@ -54,7 +56,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with embedded_worker(app, settings, database):
+            yield
         await http.aclose()
         await database.dispose()
 
@@ -68,6 +71,7 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.providers = ProviderFactory(providers or ProviderSettings(), http)
+    app.state.payment_recorder = payment_recorder
     install_error_handlers(app)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestContextMiddleware)

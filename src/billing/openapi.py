@@ -28,9 +28,3 @@ def write_openapi(app: FastAPI, path: Path) -> bool:
         return False
     path.write_text(rendered, encoding="utf-8")
     return True
-
-
-if __name__ == "__main__":
-    from billing.main import create_app
-
-    write_openapi(create_app(), Path("openapi.json"))

@@ -4,19 +4,63 @@ response is sent, with the ``Idempotency-Key`` claimed inside that same transact
 FastAPI's dependency exits run around serialization, so we take the session boundary into the
 route handler itself: the serialized response is in hand when we commit, which lets us store it
 as the idempotent replay atomically with the effect it describes.
+
+The key is claimed by a wrapper around the endpoint, that is after every dependency (the
+principal, its scope, its permissions, path lookups) has been resolved: a request that is
+refused never claims a key, and so can never be answered with somebody else's response.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any, ClassVar
+import functools
+from collections.abc import Awaitable, Callable, Coroutine
+from contextvars import ContextVar
+from typing import Any, ClassVar, Protocol
 
 from fastapi import Request, Response
-from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute
 
-from billing.auth.dependencies import claim_idempotency_key
-from billing.core.idempotency import IdempotentReplay, store_response
+from billing.config import Settings
+from billing.core.crypto import encryptor_for
+from billing.core.network import client_address
+from billing.idempotency import IdempotentReplay, claim, store_response
+
+_current_request: ContextVar[Request | None] = ContextVar("current_request", default=None)
+
+
+class IdempotencyPrincipal(Protocol):
+    """What the route needs of an authenticated caller to scope its keys."""
+
+    @property
+    def scope_key(self) -> str:
+        """Kind, role, tenant or reseller, and subject, in one string."""
+        ...
+
+
+def principal_scope_key(request: Request, settings: Settings) -> str:
+    """Whose keys these are: the authenticated principal, else the anonymous caller's address."""
+    principal: IdempotencyPrincipal | None = getattr(request.state, "principal", None)
+    if principal is not None:
+        return principal.scope_key
+    return f"anonymous:{client_address(request, settings.trusted_proxy_networks) or '-'}"
+
+
+def _claiming(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(endpoint)
+    async def claim_then_run(*args: Any, **kwargs: Any) -> Any:
+        request = _current_request.get()
+        if request is not None:
+            settings: Settings = request.app.state.settings
+            request.state.idempotency_claim = await claim(
+                request.state.session,
+                request,
+                principal_key=principal_scope_key(request, settings),
+                ttl_hours=settings.idempotency_ttl_hours,
+                encryptor=encryptor_for(settings.encryption_key_list),
+            )
+        return await endpoint(*args, **kwargs)
+
+    return claim_then_run
 
 
 class TransactionalRoute(APIRoute):
@@ -25,7 +69,7 @@ class TransactionalRoute(APIRoute):
     * the session lives in ``request.state.session`` (``billing.core.session.Session`` reads it);
     * success: the idempotency record (if any) is completed, then COMMIT, then the response;
     * any exception: ROLLBACK and re-raise for the error handlers, so nothing is half-written;
-    * POST routes claim the ``Idempotency-Key`` header before the endpoint runs.
+    * POST routes claim the ``Idempotency-Key`` header once their dependencies have passed.
     """
 
     claims_idempotency: ClassVar[bool] = True
@@ -33,9 +77,7 @@ class TransactionalRoute(APIRoute):
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {method.upper() for method in kwargs.get("methods") or ()}
         if "POST" in methods and self.claims_idempotency:
-            dependencies: list[DependsParam] = list(kwargs.get("dependencies") or [])
-            dependencies.append(DependsParam(claim_idempotency_key))
-            kwargs["dependencies"] = dependencies
+            endpoint = _claiming(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
@@ -46,6 +88,7 @@ class TransactionalRoute(APIRoute):
             database = request.app.state.database
             async with database.sessionmaker() as session:
                 request.state.session = session
+                token = _current_request.set(request)
                 try:
                     response = await handler(request)
                 except IdempotentReplay as replay:
@@ -54,9 +97,11 @@ class TransactionalRoute(APIRoute):
                 except BaseException:
                     await session.rollback()
                     raise
-                claim = getattr(request.state, "idempotency_claim", None)
-                if claim is not None:
-                    await store_response(session, claim, response)
+                finally:
+                    _current_request.reset(token)
+                claim_ = getattr(request.state, "idempotency_claim", None)
+                if claim_ is not None:
+                    await store_response(session, claim_, response)
                 await session.commit()
                 return response
 

@@ -16,8 +16,10 @@ from tests.payments.conftest import issued_invoice
 ADMIN = "/api/v1/admin"
 
 
-async def create_cod(client: httpx.AsyncClient, invoice_id: str) -> Any:
-    response = await client.post("/api/v1/payments/cod/create", json={"invoice_id": invoice_id})
+async def create_cod(client: httpx.AsyncClient, invoice: Any) -> Any:
+    response = await client.post(
+        "/api/v1/payments/cod/create", json={"invoice_number": invoice["invoice_number"]}
+    )
     assert response.status_code == 201, response.text
     return response.json()["data"]
 
@@ -27,7 +29,7 @@ class TestCashOnDelivery:
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, tenant: Any
     ) -> None:
         invoice = await issued_invoice(factory, tenant["id"])
-        created = await create_cod(client, invoice["id"])
+        created = await create_cod(client, invoice)
         code = created["verification_code"]
         assert len(code) == 6
         assert created["amount"] == "116.00"
@@ -69,7 +71,7 @@ class TestCashOnDelivery:
         self, client: httpx.AsyncClient, factory: Factory, tenant: Any, database_url: str
     ) -> None:
         invoice = await issued_invoice(factory, tenant["id"])
-        created = await create_cod(client, invoice["id"])
+        created = await create_cod(client, invoice)
         connection = await asyncpg.connect(libpq_database_url(database_url))
         try:
             row = await connection.fetchrow(
@@ -87,7 +89,7 @@ class TestCashOnDelivery:
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, tenant: Any
     ) -> None:
         invoice = await issued_invoice(factory, tenant["id"])
-        created = await create_cod(client, invoice["id"])
+        created = await create_cod(client, invoice)
         wrong = "000000" if created["verification_code"] != "000000" else "111111"
         url = f"{ADMIN}/payments/cod/{created['id']}/verify"
         for attempt in range(1, 5):
@@ -117,7 +119,7 @@ class TestCashOnDelivery:
         database_url: str,
     ) -> None:
         invoice = await issued_invoice(factory, tenant["id"])
-        created = await create_cod(client, invoice["id"])
+        created = await create_cod(client, invoice)
         connection = await asyncpg.connect(libpq_database_url(database_url))
         try:
             await connection.execute(
@@ -138,20 +140,25 @@ class TestCashOnDelivery:
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, tenant: Any
     ) -> None:
         draft = await factory.create_invoice(tenant["id"], subtotal="1")
+        # Drafts are not public; numbers and public ids nobody issued are unknown.
         response = await client.post(
-            "/api/v1/payments/cod/create", json={"invoice_id": draft["id"]}
+            "/api/v1/payments/cod/create", json={"public_id": draft["public_id"]}
         )
-        assert response.status_code == 409
+        assert response.status_code == 404
         unknown = await client.post(
-            "/api/v1/payments/cod/create", json={"invoice_id": str(uuid.uuid4())}
+            "/api/v1/payments/cod/create", json={"invoice_number": "INV-1999-JAN-01A"}
         )
         assert unknown.status_code == 404
+        internal_id = await client.post(
+            "/api/v1/payments/cod/create", json={"invoice_id": draft["id"]}
+        )
+        assert internal_id.status_code == 422
         missing = await client.get(f"/api/v1/payments/cod/{uuid.uuid4()}/instructions")
         assert missing.status_code == 404
         await factory.put_settings(enable_cash_on_delivery=False)
         invoice = await issued_invoice(factory, tenant["id"])
         disabled = await client.post(
-            "/api/v1/payments/cod/create", json={"invoice_id": invoice["id"]}
+            "/api/v1/payments/cod/create", json={"invoice_number": invoice["invoice_number"]}
         )
         await factory.put_settings(enable_cash_on_delivery=True)
         assert disabled.status_code == 400

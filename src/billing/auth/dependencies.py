@@ -20,14 +20,12 @@ from billing.auth.principal import (
     Principal,
     Role,
 )
-from billing.auth.repository import ApiKeyRepository
+from billing.auth.repository import ApiKeyRepository, reseller_subtree_ids
 from billing.auth.tokens import principal_from_token
 from billing.config import Settings, get_settings
-from billing.core.errors import Forbidden, Unauthorized
-from billing.core.idempotency import claim
+from billing.core.errors import Forbidden, NotFound, Unauthorized
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope, apply_scope
-from billing.resellers.repository import reseller_subtree_ids
 
 _PERMISSION_VALUES = frozenset(permission.value for permission in Permission)
 
@@ -60,7 +58,7 @@ async def _principal_from_api_key(secret: str, session: Session) -> Principal:
     if api_key.expires_at is not None and api_key.expires_at <= now:
         raise Unauthorized("The API key has expired.")
     if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
-        api_key.last_used_at = now
+        await ApiKeyRepository(session).touch(api_key.id, now)
     scopes = frozenset(Permission(scope) for scope in api_key.scopes if scope in _PERMISSION_VALUES)
     if api_key.tenant_id is not None:
         return Principal(
@@ -86,8 +84,12 @@ async def get_optional_principal(
     if token is None:
         return None
     if token.startswith(KEY_PREFIX):
-        return await _principal_from_api_key(token, session)
-    return principal_from_token(token, settings)
+        principal = await _principal_from_api_key(token, session)
+    else:
+        principal = principal_from_token(token, settings)
+    # The route reads it to scope the Idempotency-Key it claims after authorization.
+    request.state.principal = principal
+    return principal
 
 
 OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
@@ -143,29 +145,14 @@ def require(permission: Permission) -> Any:
     return Depends(check)
 
 
-async def claim_idempotency_key(
-    request: Request, session: Session, principal: OptionalPrincipal, settings: SettingsDep
-) -> None:
-    """Claim the request's ``Idempotency-Key`` for its principal (route-level on every POST)."""
-    if principal is not None:
-        principal_key = principal.key
-    else:
-        # Anonymous callers (public checkout) are kept apart by address.
-        principal_key = f"anonymous:{request.client.host if request.client else '-'}"
-    request.state.idempotency_claim = await claim(
-        session, request, principal_key=principal_key, ttl_hours=settings.idempotency_ttl_hours
-    )
-
-
-async def get_public_scope(session: Session) -> AccessScope:
-    """Scope of unauthenticated routes (checkout, public pages, provider callbacks).
-
-    They look objects up by capabilities (unguessable ids, provider references) across tenants,
-    so the RLS settings allow every tenant; each route exposes only what it documents.
-    """
+async def get_development_scope(request: Request, session: Session) -> AccessScope:
+    """Scope of the development-only test routes: 404 unless ``BILLING_ENABLE_TEST_ROUTES``,
+    then operator-wide (they create sample tenants and invoices for local use)."""
+    if not request.app.state.settings.enable_test_routes:
+        raise NotFound
     scope = AccessScope.admin()
     await apply_scope(session, scope)
     return scope
 
 
-PublicScope = Annotated[AccessScope, Depends(get_public_scope)]
+DevelopmentScope = Annotated[AccessScope, Depends(get_development_scope)]

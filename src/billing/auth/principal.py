@@ -81,8 +81,21 @@ class Principal:
 
     @property
     def key(self) -> str:
-        """A stable identity for scoping idempotency keys."""
+        """Who did it, as recorded on the rows a principal creates (``user:<sub>``)."""
         return f"{self.kind}:{self.subject}"
+
+    @property
+    def scope_key(self) -> str:
+        """The whole identity (kind, role, tenant or reseller, subject): idempotency keys,
+        caches and locks are scoped by it, so two principals that share a ``sub`` never meet."""
+        owner = (
+            f"tenant={self.tenant_id}"
+            if self.tenant_id is not None
+            else f"reseller={self.reseller_id}"
+            if self.reseller_id is not None
+            else "operator"
+        )
+        return f"{self.kind}:{self.role.value}:{owner}:{self.subject}"
 
     def has(self, permission: Permission) -> bool:
         """True when the principal holds ``permission``."""

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.core.repository import ScopedRepository
 from billing.models.billing_profile import BillingProfile
+from billing.repositories import ScopedRepository
 
 
 class BillingProfileRepository(ScopedRepository[BillingProfile]):

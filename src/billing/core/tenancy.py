@@ -19,11 +19,14 @@ TenantId = NewType("TenantId", uuid.UUID)
 
 
 class ScopeKind(StrEnum):
-    """The three shapes of access."""
+    """The shapes of access."""
 
     ADMIN = "admin"
     RESELLER = "reseller"
     TENANT = "tenant"
+    PUBLIC = "public"
+    """One object (an invoice, a payment attempt) of one tenant, reached by a capability
+    (a public id, an invoice number, a provider reference) without a principal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class AccessScope:
     tenant_id: TenantId | None = None
     reseller_ids: tuple[uuid.UUID, ...] = ()
     root_reseller_id: uuid.UUID | None = None
+    invoice_id: uuid.UUID | None = None
+    attempt_id: uuid.UUID | None = None
 
     @classmethod
     def admin(cls) -> AccessScope:
@@ -49,6 +54,22 @@ class AccessScope:
     def reseller(cls, root: uuid.UUID, subtree: Iterable[uuid.UUID]) -> AccessScope:
         """The tenants of reseller ``root`` and of its descendants (``subtree`` includes it)."""
         return cls(ScopeKind.RESELLER, reseller_ids=tuple(subtree), root_reseller_id=root)
+
+    @classmethod
+    def public(
+        cls,
+        tenant_id: uuid.UUID,
+        *,
+        invoice_id: uuid.UUID | None = None,
+        attempt_id: uuid.UUID | None = None,
+    ) -> AccessScope:
+        """One invoice and/or attempt of one tenant (public routes, provider deliveries)."""
+        return cls(
+            ScopeKind.PUBLIC,
+            tenant_id=TenantId(tenant_id),
+            invoice_id=invoice_id,
+            attempt_id=attempt_id,
+        )
 
     def narrowed_to(self, tenant_id: uuid.UUID) -> TenantContext:
         """A context for one tenant; the caller has already checked the tenant is visible."""

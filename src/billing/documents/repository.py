@@ -13,11 +13,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from billing.core.repository import ScopedRepository
 from billing.models.document import RENDITION_CONSTRAINT, StoredDocument
 from billing.models.invoice import Invoice
 from billing.models.payment import Payment, PaymentAllocation
 from billing.renderers import RenderedDocument
+from billing.repositories import ScopedRepository
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,8 @@ class DarajaFake:
         self.deliveries: list[dict[str, Any]] = []
         self.transactions: dict[str, StkTransaction] = {}
         self.reversals: list[dict[str, Any]] = []
+        self.c2b_payments: dict[str, dict[str, Any]] = {}
+        self.status_queries: list[dict[str, Any]] = []
         self.next_scenarios: deque[StkScenario] = deque()
         self.phone_scenarios: dict[str, StkScenario] = {}
         self.default_scenario = StkScenario()
@@ -204,6 +206,11 @@ class DarajaFake:
                 Route("/mpesa/stkpush/v1/processrequest", self.stk_push, methods=["POST"]),
                 Route("/mpesa/stkpushquery/v1/query", self.stk_query, methods=["POST"]),
                 Route("/mpesa/reversal/v1/request", self.reversal, methods=["POST"]),
+                Route(
+                    "/mpesa/transactionstatus/v1/query",
+                    self.transaction_status,
+                    methods=["POST"],
+                ),
                 Route("/__control/scenario", self.control_scenario, methods=["POST"]),
                 Route(
                     "/__control/stk/{checkout_id}/trigger", self.control_trigger, methods=["POST"]
@@ -214,6 +221,7 @@ class DarajaFake:
                 Route("/__control/deliveries", self.control_deliveries, methods=["GET"]),
                 Route("/__control/transactions", self.control_transactions, methods=["GET"]),
                 Route("/__control/reversals", self.control_reversals, methods=["GET"]),
+                Route("/__control/status-queries", self.control_status_queries, methods=["GET"]),
                 Route("/__control/faults", self.control_faults, methods=["POST"]),
                 Route("/__control/expire-tokens", self.control_expire_tokens, methods=["POST"]),
                 Route("/__control/settings", self.control_settings, methods=["POST"]),
@@ -500,15 +508,9 @@ class DarajaFake:
         data = self._json_body(raw, request)
         if data is None:
             return _bad_request("JSON body")
-        settings = self.settings
-        initiator = str(data.get("Initiator") or "")
-        credential = str(data.get("SecurityCredential") or "")
-        if not initiator or (settings.initiator_name and initiator != settings.initiator_name):
-            return _bad_request("Initiator")
-        if not credential or (
-            settings.security_credential and credential != settings.security_credential
-        ):
-            return _bad_request("SecurityCredential")
+        wrong = self._check_initiator(data)
+        if wrong is not None:
+            return wrong
         if data.get("CommandID") != "TransactionReversal":
             return _bad_request("CommandID")
         if str(data.get("RecieverIdentifierType")) != "11":
@@ -588,6 +590,115 @@ class DarajaFake:
             )
         await self._post(result_url, {"Result": result}, 1, "reversal_result")
 
+    # -- Transaction Status ---------------------------------------------------------------
+
+    def _check_initiator(self, data: dict[str, Any]) -> Response | None:
+        settings = self.settings
+        initiator = str(data.get("Initiator") or "")
+        credential = str(data.get("SecurityCredential") or "")
+        if not initiator or (settings.initiator_name and initiator != settings.initiator_name):
+            return _bad_request("Initiator")
+        if not credential or (
+            settings.security_credential and credential != settings.security_credential
+        ):
+            return _bad_request("SecurityCredential")
+        return None
+
+    async def transaction_status(self, request: Request) -> Response:
+        """``POST /mpesa/transactionstatus/v1/query``; the result is posted to ``ResultURL``.
+
+        Knows the receipts of STK pushes that succeeded and of genuine C2B payments (sent with
+        ``/__control/c2b``); any other id gets the "no such transaction" result.
+        """
+        raw, failure = await self._begin(request)
+        if failure is not None:
+            return failure
+        denied = self._check_bearer(request)
+        if denied is not None:
+            return denied
+        data = self._json_body(raw, request)
+        if data is None:
+            return _bad_request("JSON body")
+        wrong = self._check_initiator(data)
+        if wrong is not None:
+            return wrong
+        if data.get("CommandID") != "TransactionStatusQuery":
+            return _bad_request("CommandID")
+        for url_field in ("ResultURL", "QueueTimeOutURL"):
+            if not str(data.get(url_field, "")).startswith(("http://", "https://")):
+                return _bad_request(url_field)
+        transaction_id = str(data.get("TransactionID") or "")
+        conversation_id = f"AG_{_now_eat():%Y%m%d}_{secrets.token_hex(10)}"
+        originator_id = f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1"
+        self.status_queries.append(
+            {
+                "transaction_id": transaction_id,
+                "conversation_id": conversation_id,
+                "result_url": data["ResultURL"],
+            }
+        )
+        self._spawn(
+            self._status_result(
+                transaction_id, str(data["ResultURL"]), conversation_id, originator_id
+            )
+        )
+        return JSONResponse(
+            {
+                "OriginatorConversationID": originator_id,
+                "ConversationID": conversation_id,
+                "ResponseCode": "0",
+                "ResponseDescription": "Accept the service request successfully.",
+            }
+        )
+
+    def _known_transaction(self, receipt: str) -> dict[str, Any] | None:
+        if receipt in self.c2b_payments:
+            return self.c2b_payments[receipt]
+        stk = next(
+            (t for t in self.transactions.values() if t.receipt and t.receipt == receipt), None
+        )
+        if stk is None:
+            return None
+        return {"amount": stk.amount, "shortcode": stk.shortcode, "msisdn": stk.phone}
+
+    async def _status_result(
+        self, receipt: str, result_url: str, conversation_id: str, originator_id: str
+    ) -> None:
+        if self.settings.result_delay_ms:
+            await asyncio.sleep(self.settings.result_delay_ms / 1000)
+        known = self._known_transaction(receipt)
+        result: dict[str, Any] = {
+            "ResultType": 0,
+            "OriginatorConversationID": originator_id,
+            "ConversationID": conversation_id,
+            "TransactionID": receipt,
+            "ReferenceData": {"ReferenceItem": {"Key": "Occasion"}},
+        }
+        if known is None:
+            result.update(ResultCode="R000001", ResultDesc="The transaction does not exist.")
+        else:
+            now = int(_now_eat().strftime("%Y%m%d%H%M%S"))
+            result.update(
+                ResultCode=0,
+                ResultDesc="The service request is processed successfully.",
+                ResultParameters={
+                    "ResultParameter": [
+                        {"Key": "ReceiptNo", "Value": receipt},
+                        {"Key": "Amount", "Value": float(known["amount"])},
+                        {"Key": "TransactionStatus", "Value": "Completed"},
+                        {"Key": "ReasonType", "Value": "Pay Bill Online"},
+                        {"Key": "DebitPartyName", "Value": f"{known['msisdn']} - Customer"},
+                        {
+                            "Key": "CreditPartyName",
+                            "Value": f"{known['shortcode']} - Merchant",
+                        },
+                        {"Key": "InitiatedTime", "Value": now},
+                        {"Key": "FinalisedTime", "Value": now},
+                    ]
+                },
+            )
+        await self._post(result_url, {"Result": result}, 1, "transaction_status_result")
+
     # -- control --------------------------------------------------------------------------
 
     @staticmethod
@@ -652,15 +763,28 @@ class DarajaFake:
         return JSONResponse({"deliveries": results})
 
     async def control_c2b(self, request: Request) -> Response:
-        """Send a C2B validation/confirmation body (customer paid to the Paybill/Till)."""
+        """Send a C2B validation/confirmation body (customer paid to the Paybill/Till).
+
+        ``genuine`` (default true) records the payment, so a Transaction Status query finds
+        it; ``genuine: false`` sends a body Daraja never issued (a forgery).
+        """
         data = await self._control_json(request)
         now = _now_eat()
+        trans_id = str(data.get("trans_id") or _receipt())
+        shortcode = str(data.get("shortcode", SANDBOX_SHORTCODE))
+        if data.get("genuine", True):
+            self.c2b_payments[trans_id] = {
+                "amount": _whole_amount(data.get("amount", "1.00")) or 0,
+                "shortcode": shortcode,
+                "msisdn": str(data.get("msisdn", "254708374149")),
+                "bill_ref": data.get("bill_ref", ""),
+            }
         body = {
             "TransactionType": data.get("transaction_type", "Pay Bill"),
-            "TransID": data.get("trans_id", _receipt()),
+            "TransID": trans_id,
             "TransTime": now.strftime("%Y%m%d%H%M%S"),
             "TransAmount": str(data.get("amount", "1.00")),
-            "BusinessShortCode": str(data.get("shortcode", SANDBOX_SHORTCODE)),
+            "BusinessShortCode": shortcode,
             "BillRefNumber": data.get("bill_ref", ""),
             "InvoiceNumber": "",
             "OrgAccountBalance": "",
@@ -689,6 +813,10 @@ class DarajaFake:
     async def control_reversals(self, request: Request) -> Response:
         """Reversal requests received."""
         return JSONResponse(self.reversals)
+
+    async def control_status_queries(self, request: Request) -> Response:
+        """Transaction Status queries received."""
+        return JSONResponse(self.status_queries)
 
     async def control_faults(self, request: Request) -> Response:
         """Fail upcoming calls (``status``, ``body``, ``count``, ``delay_ms``, ``path``)."""
@@ -731,6 +859,8 @@ class DarajaFake:
         self.deliveries.clear()
         self.transactions.clear()
         self.reversals.clear()
+        self.c2b_payments.clear()
+        self.status_queries.clear()
         self.next_scenarios.clear()
         self.phone_scenarios.clear()
         self.default_scenario = StkScenario()

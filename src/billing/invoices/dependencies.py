@@ -39,7 +39,14 @@ async def get_presentation(request: Request, session: Session) -> Presentation:
 
 
 async def get_staff_invoice(invoice_id: uuid.UUID, scope: StaffScope, session: Session) -> Invoice:
-    """The invoice, locked for this transaction, if the staff scope sees it (else 404)."""
+    """The invoice, if the staff scope sees it (else 404); read without a lock."""
+    return await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
+
+
+async def get_staff_invoice_for_update(
+    invoice_id: uuid.UUID, scope: StaffScope, session: Session
+) -> Invoice:
+    """The invoice, locked for this transaction (routes that change it), else 404."""
     return await invoice_service.get(session, scope=scope, invoice_id=invoice_id, for_update=True)
 
 
@@ -52,4 +59,5 @@ async def get_tenant_invoice(
 
 PresentationDep = Annotated[Presentation, Depends(get_presentation)]
 StaffInvoice = Annotated[Invoice, Depends(get_staff_invoice)]
+StaffInvoiceForUpdate = Annotated[Invoice, Depends(get_staff_invoice_for_update)]
 TenantInvoice = Annotated[Invoice, Depends(get_tenant_invoice)]

@@ -7,14 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
-from billing.core.repository import LIKE_ESCAPE, ScopedRepository, contains_pattern
+from billing.core.repository import LIKE_ESCAPE, contains_pattern
 from billing.invoices.schemas import InvoiceStatus, PaymentStatus
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.tenant import Tenant
+from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = (InvoiceStatus.ISSUED.value, InvoiceStatus.SENT.value)
 SORTABLE = {
@@ -82,6 +83,13 @@ class InvoiceRepository(ScopedRepository[Invoice]):
     def eager_options(self) -> Sequence[ExecutableOption]:
         """Lines and cash records come with every invoice (one statement each per query)."""
         return (selectinload(Invoice.items), selectinload(Invoice.cash_transactions))
+
+    def base_statement(self) -> Select[Invoice]:
+        """Invoices of the scope; a public scope narrowed to an invoice sees that one only."""
+        statement = super().base_statement()
+        if self.scope.invoice_id is not None:
+            statement = statement.where(Invoice.id == self.scope.invoice_id)
+        return statement
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
         """One visible invoice; ``for_update`` locks its row for the transaction."""

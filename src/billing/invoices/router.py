@@ -16,7 +16,12 @@ from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_r
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
 from billing.core.session import Session
-from billing.invoices.dependencies import PresentationDep, StaffInvoice, TenantInvoice
+from billing.invoices.dependencies import (
+    PresentationDep,
+    StaffInvoice,
+    StaffInvoiceForUpdate,
+    TenantInvoice,
+)
 from billing.invoices.errors import (
     CurrencyNotEnabled,
     InvalidStatusTransition,
@@ -29,6 +34,7 @@ from billing.invoices.errors import (
     InvoiceNumberTaken,
     PaymentStatusNotSettable,
 )
+from billing.invoices.ports import Recorder
 from billing.invoices.repository import SORTABLE, InvoiceFilters
 from billing.invoices.schemas import (
     InvoiceCreate,
@@ -41,7 +47,6 @@ from billing.invoices.schemas import (
     StatusUpdate,
 )
 from billing.invoices.service import invoice as invoice_service
-from billing.payments.errors import AmountExceedsBalance
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.tenants.errors import TenantNotFound
@@ -163,9 +168,12 @@ async def create_invoice(
     principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    recorder: Recorder,
 ) -> ApiResponse[InvoiceRead]:
     """Create an invoice (a draft unless another status is asked for)."""
-    created = await invoice_service.create(session, scope=scope, principal=principal, body=body)
+    created = await invoice_service.create(
+        session, scope=scope, principal=principal, body=body, recorder=recorder
+    )
     return ApiResponse(data=presentation.read(created))
 
 
@@ -187,7 +195,7 @@ async def get_invoice(
 )
 async def update_invoice(
     body: InvoiceUpdate,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
     session: Session,
     presentation: PresentationDep,
@@ -209,20 +217,20 @@ async def update_invoice(
         InvoiceInvalid,
         PaymentMethodNotEnabled,
         PaymentStatusNotSettable,
-        AmountExceedsBalance,
     ),
 )
 async def update_invoice_status(
     body: StatusUpdate,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
     principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    recorder: Recorder,
 ) -> ApiResponse[InvoiceRead]:
     """Change status, payment status, method or reference; 'paid' records a settling payment."""
     updated = await invoice_service.update_status(
-        session, scope=scope, principal=principal, invoice=invoice, body=body
+        session, scope=scope, principal=principal, invoice=invoice, body=body, recorder=recorder
     )
     return ApiResponse(data=presentation.read(updated))
 
@@ -236,7 +244,7 @@ async def update_invoice_status(
 )
 async def add_invoice_item(
     body: LineInput,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
     session: Session,
     presentation: PresentationDep,
@@ -254,7 +262,7 @@ async def add_invoice_item(
 )
 async def remove_invoice_item(
     item_id: uuid.UUID,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
     session: Session,
     presentation: PresentationDep,
@@ -273,7 +281,10 @@ async def remove_invoice_item(
     responses=error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid),
 )
 async def issue_invoice(
-    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+    invoice: StaffInvoiceForUpdate,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
 ) -> ApiResponse[InvoiceRead]:
     """Issue a draft: allocate its number and freeze its content, buyer and seller."""
     issued = await invoice_service.issue(session, scope=scope, invoice=invoice)
@@ -287,7 +298,10 @@ _CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
     "/{invoice_id}/cancel", name="invoices_cancel", dependencies=Writes, responses=_CANCEL_ERRORS
 )
 async def cancel_invoice(
-    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+    invoice: StaffInvoiceForUpdate,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
 ) -> ApiResponse[InvoiceRead]:
     """Cancel an unpaid invoice; it keeps its number."""
     cancelled = await invoice_service.cancel(session, scope=scope, invoice=invoice)
@@ -298,7 +312,10 @@ async def cancel_invoice(
     "/{invoice_id}/void", name="invoices_void", dependencies=Writes, responses=_CANCEL_ERRORS
 )
 async def void_invoice(
-    invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep
+    invoice: StaffInvoiceForUpdate,
+    scope: StaffScope,
+    session: Session,
+    presentation: PresentationDep,
 ) -> ApiResponse[InvoiceRead]:
     """Void an unpaid invoice (same as cancel)."""
     voided = await invoice_service.cancel(session, scope=scope, invoice=invoice)
@@ -319,7 +336,7 @@ class DeletedInvoice(BaseModel):
     responses=error_responses(InvoiceNotFound, InvoiceNotDeletable),
 )
 async def delete_invoice(
-    invoice: StaffInvoice, scope: StaffScope, session: Session
+    invoice: StaffInvoiceForUpdate, scope: StaffScope, session: Session
 ) -> ApiResponse[DeletedInvoice]:
     """Delete a draft (admins only); paid or numbered invoices answer 409."""
     invoice_id = invoice.id

@@ -29,6 +29,7 @@ from billing.invoices.errors import (
 )
 from billing.invoices.lines import LineContext, build_lines
 from billing.invoices.numbering import allocate_number, reserve_number
+from billing.invoices.ports import PaymentRecorder
 from billing.invoices.presenter import balance
 from billing.invoices.repository import InvoiceFilters, InvoiceRepository
 from billing.invoices.schemas import (
@@ -42,7 +43,6 @@ from billing.invoices.schemas import (
 from billing.invoices.snapshots import buyer_snapshot, seller_snapshot
 from billing.invoices.taxes import LineTax, destination_tax
 from billing.models.invoice import Invoice, InvoiceLine
-from billing.payments.ledger import pay_invoice
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
 
@@ -93,8 +93,12 @@ class InvoiceService:
         scope: AccessScope,
         principal: Principal,
         body: InvoiceCreate,
+        recorder: PaymentRecorder | None = None,
     ) -> Invoice:
-        """Create a draft, then move it to the requested status (issuing, paying...)."""
+        """Create a draft, then move it to the requested status (issuing, paying...).
+
+        Creating it ``paid`` records the payment through ``recorder``.
+        """
         settings, today = await load_settings(session)
         buyer = await load_buyer(session, scope, body.tenant_id)
         currency = self._currency(settings, buyer, body.currency)
@@ -149,7 +153,7 @@ class InvoiceService:
             invoice.invoice_number = body.invoice_number
         repository = InvoiceRepository(session, scope)
         await repository.create(invoice)
-        await self._apply_requested_state(session, invoice, body, settings, buyer)
+        await self._apply_requested_state(session, invoice, body, settings, buyer, recorder)
         await repository.flush()
         return invoice
 
@@ -264,6 +268,7 @@ class InvoiceService:
         principal: Principal,
         invoice: Invoice,
         body: StatusUpdate,
+        recorder: PaymentRecorder,
     ) -> Invoice:
         """Seed 001's status update: ``paid`` records a payment settling the balance."""
         settings, _ = await load_settings(session)
@@ -295,10 +300,9 @@ class InvoiceService:
         if body.payment_reference is not None:
             invoice.payment_reference = body.payment_reference
         if wants_paid and balance(invoice) > 0:
-            await pay_invoice(
+            await recorder.settle_in_full(
                 session,
                 invoice=invoice,
-                amount=balance(invoice),
                 method=invoice.payment_method or "other",
                 external_reference=body.payment_reference,
                 recorded_by=principal.key,
@@ -325,6 +329,7 @@ class InvoiceService:
         body: InvoiceCreate,
         settings: OperatorSettings,
         buyer: BuyerContext,
+        recorder: PaymentRecorder | None,
     ) -> None:
         target = body.status
         wants_paid = target is InvoiceStatus.PAID or body.payment_status is PaymentStatus.PAID
@@ -339,10 +344,11 @@ class InvoiceService:
         if target is InvoiceStatus.SENT:
             invoice.status = InvoiceStatus.SENT.value
         if wants_paid and balance(invoice) > 0:
-            await pay_invoice(
+            if recorder is None:
+                raise InvalidStatusTransition("This invoice cannot be created paid here.")
+            await recorder.settle_in_full(
                 session,
                 invoice=invoice,
-                amount=balance(invoice),
                 method=body.payment_method or "other",
                 external_reference=body.payment_reference,
                 recorded_by=invoice.created_by,

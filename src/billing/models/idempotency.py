@@ -12,14 +12,15 @@ from billing.models.base import Base
 
 
 class IdempotencyRecord(Base):
-    """One claimed key per principal; the response is written in the same transaction."""
+    """One claimed key per principal, method and path; the response is written (encrypted) in
+    the same transaction as the effect. RLS shows a transaction its own principal's rows."""
 
     __tablename__ = "idempotency_keys"
 
-    principal_key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    principal_key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    method: Mapped[str] = mapped_column(String(10), primary_key=True)
+    path: Mapped[str] = mapped_column(String(500), primary_key=True)
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    method: Mapped[str] = mapped_column(String(10))
-    path: Mapped[str] = mapped_column(String(500))
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int | None] = mapped_column(Integer)
     response_headers: Mapped[dict[str, str] | None] = mapped_column(JSONB)

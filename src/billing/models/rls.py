@@ -117,8 +117,36 @@ APPEND_ONLY_TABLES = (
     "refunds",
     "wallet_entries",
     "invoice_documents",
+    "cash_transactions",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
+
+STATE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "payment_transactions": (
+        "status",
+        "failure_code",
+        "failure_message",
+        "gateway_data",
+        "payment_id",
+        "provider_ref",
+        "completed_at",
+        "updated_at",
+    ),
+    "cod_payments": (
+        "status",
+        "failed_attempts",
+        "collector",
+        "delivery_agent_id",
+        "notes",
+        "collected_at",
+        "verified_at",
+        "verified_by",
+        "updated_at",
+    ),
+}
+"""Attempts are state machines: never deleted, and only their state columns change (what was
+asked, of whom, for how much stays as first written). The money they produce goes to the
+append-only tables above."""
 
 
 def grant_app_role(role: str) -> list[str]:
@@ -129,7 +157,21 @@ def grant_app_role(role: str) -> list[str]:
     """
     quoted = _quote(role)
     literal = role.replace("'", "''")
-    tables = ", ".join(f"'{table}'" for table in APPEND_ONLY_TABLES)
+    restricted = (*APPEND_ONLY_TABLES, *STATE_COLUMNS)
+    tables = ", ".join(f"'{table}'" for table in restricted)
+    column_grants = [
+        f"""
+        DO $$
+        BEGIN
+            IF to_regclass('public.{table}') IS NOT NULL THEN
+                EXECUTE format('GRANT UPDATE ({", ".join(columns)}) ON {table} TO %I',
+                               '{literal}');
+            END IF;
+        END
+        $$
+        """
+        for table, columns in STATE_COLUMNS.items()
+    ]
     return [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
@@ -145,4 +187,32 @@ def grant_app_role(role: str) -> list[str]:
         END
         $$
         """,
+        *column_grants,
+    ]
+
+
+APP_PRINCIPAL = "NULLIF(current_setting('app.principal', true), '')"
+APP_INBOX = "NULLIF(current_setting('app.inbox', true), '')"
+
+
+def idempotency_keys_rls() -> list[str]:
+    """RLS for ``idempotency_keys``: a transaction sees the keys of the principal it claimed
+    for, nothing else (no scope, not even admin, reads another principal's responses)."""
+    predicate = f"(principal_key = {APP_PRINCIPAL})"
+    return [
+        "ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY principal_keys ON idempotency_keys USING {predicate}"
+        f" WITH CHECK {predicate}",
+    ]
+
+
+def webhook_events_rls() -> list[str]:
+    """RLS for ``webhook_events``: the inbox (delivery routes and settlement jobs, which set
+    ``app.inbox``) and operator staff see deliveries; tenants and resellers never do."""
+    predicate = f"({APP_INBOX} = 'on' OR {APP_SCOPE} = 'admin')"
+    return [
+        "ALTER TABLE webhook_events ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE webhook_events FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY inbox_access ON webhook_events USING {predicate} WITH CHECK {predicate}",
     ]

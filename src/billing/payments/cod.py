@@ -80,7 +80,8 @@ class CodService:
         invoice_id: uuid.UUID,
         config: Settings,
     ) -> CodCreated:
-        """Open a COD payment for an issued, unpaid invoice (public checkout)."""
+        """Open a COD payment for an issued, unpaid invoice (public checkout, under a scope
+        narrowed to that invoice)."""
         operator = await settings_service.get(session)
         settings_service.check_payment_method(operator, Method.CASH_ON_DELIVERY.value)
         invoice = await invoice_service.get(
@@ -99,7 +100,7 @@ class CodService:
             amount=invoice_balance(invoice),
             currency=invoice.currency,
             status=TransactionStatus.PENDING.value,
-            gateway_data={},
+            gateway_data={"invoice_number": invoice.invoice_number},
         )
         cod = CodPayment(
             id=uuid.uuid4(),
@@ -111,7 +112,7 @@ class CodService:
             failed_attempts=0,
             expires_at=utcnow() + CODE_LIFETIME,
         )
-        session.add(transaction)
+        await TransactionRepository(session, scope).add(transaction)
         await CodRepository(session, scope).create(cod)
         return CodCreated(cod, transaction, code)
 

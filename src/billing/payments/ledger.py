@@ -115,6 +115,14 @@ async def advisory_lock(session: AsyncSession, key: str) -> None:
     )
 
 
+async def try_advisory_lock(session: AsyncSession, key: str) -> bool:
+    """Take the transaction-scoped lock on ``key`` if nobody holds it; never waits."""
+    taken = await session.scalar(
+        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+    )
+    return bool(taken)
+
+
 async def lock_wallet(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> None:
     """Serialise wallet changes of one tenant and currency until the transaction ends."""
     await advisory_lock(session, f"wallet:{tenant_id}:{currency}")

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from billing.core.money import round_money
-from billing.core.repository import ScopedRepository
 from billing.models.invoice import Invoice
 from billing.models.ledger import (
     CashTransaction,
@@ -24,6 +23,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
+from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = ("issued", "sent")
 
@@ -191,11 +191,29 @@ class TransactionRepository(ScopedRepository[PaymentTransaction]):
 
     model = PaymentTransaction
 
-    async def get(self, transaction_id: uuid.UUID) -> PaymentTransaction | None:
-        """One attempt by id."""
-        return await self.get_one_or_none(
-            self.base_statement().where(PaymentTransaction.id == transaction_id)
-        )
+    def base_statement(self) -> Select[PaymentTransaction]:
+        """Attempts of the scope; a public scope sees its one attempt (or invoice's attempts)."""
+        statement = super().base_statement()
+        if self.scope.attempt_id is not None:
+            statement = statement.where(PaymentTransaction.id == self.scope.attempt_id)
+        elif self.scope.invoice_id is not None:
+            statement = statement.where(PaymentTransaction.invoice_id == self.scope.invoice_id)
+        return statement
+
+    async def get(
+        self, transaction_id: uuid.UUID, *, for_update: bool = False
+    ) -> PaymentTransaction | None:
+        """One attempt by id; locked (and re-read) with ``for_update``."""
+        statement = self.base_statement().where(PaymentTransaction.id == transaction_id)
+        if for_update:
+            # The locked read refreshes the instance: send pending changes first.
+            await self.session.flush()
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        return await self.get_one_or_none(statement)
+
+    async def add(self, attempt: PaymentTransaction) -> PaymentTransaction:
+        """A new attempt (flushed: its id and reference are taken from now on)."""
+        return await self.create(attempt)
 
     async def by_reference(self, reference: str) -> PaymentTransaction | None:
         """One attempt by its reference."""

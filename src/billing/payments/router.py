@@ -11,32 +11,33 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from billing.auth import capabilities
 from billing.auth.dependencies import (
     CurrentPrincipal,
-    PublicScope,
     StaffScope,
     TenantScope,
     require,
 )
 from billing.auth.principal import Permission
-from billing.checkout.dependencies import Providers
-from billing.checkout.errors import ProviderFailed, ProviderTimeout
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.errors import error_response
 from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.schemas import MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
-from billing.invoices.dependencies import PresentationDep, StaffInvoice
+from billing.invoices.dependencies import PresentationDep, StaffInvoice, StaffInvoiceForUpdate
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
-from billing.payment_methods.errors import ProviderNotConfigured
+from billing.payments import refunds
+from billing.payments.checkout.schemas import InvoiceCapability
+from billing.payments.checkout.service import checkout as checkout_service
 from billing.payments.cod import CodStatus, wrong_code_error
 from billing.payments.cod import cod as cod_service
 from billing.payments.consolidation import consolidate
+from billing.payments.dependencies import Providers
 from billing.payments.errors import (
     AmountExceedsBalance,
     AmountGivenRequired,
@@ -54,7 +55,11 @@ from billing.payments.errors import (
     PaymentMethodNotSupported,
     PaymentMethodRequired,
     PaymentNotFound,
+    ProviderFailed,
+    ProviderNotConfigured,
+    ProviderTimeout,
     RefundExceedsRefundable,
+    RefundInProgress,
     TransactionNotFound,
     UnknownPaymentMethod,
 )
@@ -126,7 +131,7 @@ def _recorded(receipt: Receipt, presentation: PresentationDep, invoice: Invoice)
 )
 async def record_payment(
     body: PaymentCreate,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
@@ -167,7 +172,7 @@ async def list_invoice_payments(
 )
 async def pay_invoice_cash(
     body: CashPayRequest,
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
     principal: CurrentPrincipal,
     session: Session,
@@ -193,7 +198,7 @@ async def pay_invoice_cash(
     responses=error_responses(*PAYMENT_ERRORS, InvoiceAlreadyPaid),
 )
 async def apply_wallet(
-    invoice: StaffInvoice,
+    invoice: StaffInvoiceForUpdate,
     principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
@@ -326,6 +331,7 @@ async def my_wallet(scope: TenantScope, session: Session) -> ApiResponse[WalletR
         InvalidPaymentAmount,
         InsufficientWalletBalance,
         PaymentMethodNotSupported,
+        RefundInProgress,
         ProviderFailed,
         ProviderTimeout,
         ProviderNotConfigured,
@@ -345,13 +351,13 @@ async def refund_payment(
     once the ledger has it, or ``pending`` until the provider confirms (then the ledger records
     it from the webhook).
     """
-    refund = await payment_service.refund(
+    refund = await refunds.refund(
         session,
         scope=scope,
         principal=principal,
+        providers=providers,
         payment_id=payment_id,
         body=body or RefundRequest(),
-        providers=providers,
     )
     return ApiResponse(data=RefundRead.model_validate(refund))
 
@@ -422,10 +428,12 @@ async def get_transaction(
     name="payments_status",
     responses=error_responses(TransactionNotFound),
 )
-async def payment_status(
-    reference: str, scope: PublicScope, session: Session
-) -> ApiResponse[PublicPaymentStatus]:
+async def payment_status(reference: str, session: Session) -> ApiResponse[PublicPaymentStatus]:
     """The unified status of a payment attempt (no personal data)."""
+    ref = await capabilities.attempt_by_reference(session, reference)
+    if ref is None:
+        raise TransactionNotFound
+    scope = await capabilities.narrow(session, ref.tenant_id, attempt_id=ref.id)
     found = await payment_service.transaction(session, scope=scope, reference=reference)
     return ApiResponse(data=PublicPaymentStatus.model_validate(found))
 
@@ -433,17 +441,15 @@ async def payment_status(
 # -- cash on delivery ----------------------------------------------------------------------
 
 
-class CodCreate(WriteSchema):
-    """Start a cash-on-delivery payment for an invoice."""
-
-    invoice_id: uuid.UUID
+class CodCreate(InvoiceCapability):
+    """Start a cash-on-delivery payment for an invoice (by its number or public id)."""
 
 
 class CodRead(ReadSchema):
     """A cash-on-delivery payment (never its code)."""
 
     id: uuid.UUID
-    invoice_id: uuid.UUID
+    invoice_number: str | None
     reference: str
     amount: MoneyString
     currency: str
@@ -486,7 +492,7 @@ INSTRUCTIONS = (
 def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
     return CodRead(
         id=cod.id,
-        invoice_id=cod.invoice_id,
+        invoice_number=(transaction.gateway_data or {}).get("invoice_number"),
         reference=transaction.reference,
         amount=transaction.amount,
         currency=transaction.currency,
@@ -513,11 +519,17 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
     ),
 )
 async def create_cod(
-    body: CodCreate, scope: PublicScope, session: Session, request: Request
+    body: CodCreate, session: Session, request: Request
 ) -> ApiResponse[CodCreated]:
     """Choose cash on delivery at checkout; the answer carries the one-time code."""
+    payable = await checkout_service.payable(
+        session, number=body.invoice_number, public_id=body.public_id
+    )
     created = await cod_service.create(
-        session, scope=scope, invoice_id=body.invoice_id, config=request.app.state.settings
+        session,
+        scope=payable.scope,
+        invoice_id=payable.invoice.id,
+        config=request.app.state.settings,
     )
     read = _cod_read(created.cod, created.transaction)
     return ApiResponse(
@@ -530,10 +542,12 @@ async def create_cod(
     name="cod_instructions",
     responses=error_responses(CodNotFound),
 )
-async def cod_instructions(
-    cod_id: uuid.UUID, scope: PublicScope, session: Session
-) -> ApiResponse[CodRead]:
+async def cod_instructions(cod_id: uuid.UUID, session: Session) -> ApiResponse[CodRead]:
     """How to pay on delivery, and the current state (never the code)."""
+    ref = await capabilities.cod_by_id(session, cod_id)
+    if ref is None:
+        raise CodNotFound
+    scope = await capabilities.narrow(session, ref.tenant_id)
     cod, transaction = await cod_service.get(session, scope=scope, cod_id=cod_id)
     return ApiResponse(data=_cod_read(cod, transaction))
 

@@ -61,12 +61,8 @@ from billing.payments.schemas import (
     QuickPayRequest,
     RefundRequest,
 )
-from billing.providers.registry import ProviderFactory
 from billing.settings.service import settings as settings_service
 from billing.tenants.service import tenant as tenant_service
-
-# Payments of these providers are refunded through the provider's API, not only in the ledger.
-REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE.value, Method.MOLLIE.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,42 +246,14 @@ class PaymentService:
         *,
         scope: AccessScope,
         principal: Principal,
-        payment_id: uuid.UUID,
+        payment: Payment,
         body: RefundRequest,
-        providers: ProviderFactory | None = None,
     ) -> Refund:
-        """Refund a payment; its invoices' balances and statuses follow.
+        """Refund a manual payment at once; its invoices' balances and statuses follow.
 
-        A manual payment is refunded at once. A Stripe or Mollie payment is refunded through
-        the provider and recorded when the provider confirms (``billing.cards.refunds``).
+        Provider payments are refunded through the provider (``billing.payments.refunds``).
         """
         repository = PaymentRepository(session, scope)
-        payment = await repository.get(payment_id)
-        if payment is None:
-            raise PaymentNotFound
-        attempt = (
-            await TransactionRepository(session, scope).get(payment.transaction_id)
-            if payment.transaction_id is not None
-            else None
-        )
-        if attempt is not None and attempt.provider in REFUNDED_BY_PROVIDER:
-            # Imported here: the cards package builds on this service for the ledger side.
-            from billing.cards.refunds import refund_through_provider
-
-            if providers is None:
-                raise PaymentMethodNotSupported(
-                    f"A {attempt.provider} payment is refunded through {attempt.provider}."
-                )
-            return await refund_through_provider(
-                session,
-                scope=scope,
-                providers=providers,
-                payment=payment,
-                attempt=attempt,
-                amount=body.amount,
-                reason=body.reason,
-                recorded_by=principal.key,
-            )
         await advisory_lock(session, f"refund:{payment.id}")
         refundable = payment.amount - await repository.refunded_total(payment)
         amount = body.amount if body.amount is not None else refundable

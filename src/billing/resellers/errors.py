@@ -24,3 +24,10 @@ class ResellerRootForbidden(Forbidden):
 
     code = "reseller_root_forbidden"
     message = "Resellers can only create or move resellers inside their own subtree."
+
+
+class CommissionRateAdminOnly(Forbidden):
+    """Commission rates are what the operator pays; only operator staff set them."""
+
+    code = "commission_rate_admin_only"
+    message = "Only operator staff (admins) can set a reseller's commission rate."

@@ -8,17 +8,10 @@ from collections.abc import Sequence
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.auth.repository import reseller_subtree_ids
 from billing.core.repository import LIKE_ESCAPE, Repository, contains_pattern
 from billing.core.tenancy import AccessScope, ScopeKind
 from billing.models.tenant import Reseller
-
-
-async def reseller_subtree_ids(session: AsyncSession, root: uuid.UUID) -> list[uuid.UUID]:
-    """``root`` and all its descendants (one recursive query)."""
-    tree = select(Reseller.id).where(Reseller.id == root).cte("tree", recursive=True)
-    tree = tree.union(select(Reseller.id).where(Reseller.parent_id == tree.c.id))
-    result = await session.execute(select(tree.c.id))
-    return list(result.scalars().all())
 
 
 class ResellerRepository(Repository[Reseller]):
@@ -35,7 +28,7 @@ class ResellerRepository(Repository[Reseller]):
         statement = select(Reseller)
         if self.scope.kind is ScopeKind.RESELLER:
             statement = statement.where(Reseller.id.in_(self.scope.reseller_ids))
-        elif self.scope.kind is ScopeKind.TENANT:
+        elif self.scope.kind in (ScopeKind.TENANT, ScopeKind.PUBLIC):
             statement = statement.where(Reseller.id.is_(None))
         return statement
 

@@ -12,7 +12,12 @@ from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
-from billing.resellers.errors import ResellerCycle, ResellerNotFound, ResellerRootForbidden
+from billing.resellers.errors import (
+    CommissionRateAdminOnly,
+    ResellerCycle,
+    ResellerNotFound,
+    ResellerRootForbidden,
+)
 from billing.resellers.schemas import ResellerCreate, ResellerRead, ResellerUpdate
 from billing.resellers.service import reseller as reseller_service
 from billing.routing import TransactionalRoute
@@ -25,7 +30,7 @@ router = APIRouter(prefix="/resellers", tags=["resellers"], route_class=Transact
     name="resellers_create",
     status_code=201,
     dependencies=[require(Permission.RESELLERS_WRITE)],
-    responses=error_responses(ResellerNotFound),
+    responses=error_responses(ResellerNotFound, CommissionRateAdminOnly),
 )
 async def create_reseller(
     body: ResellerCreate, scope: StaffScope, session: Session
@@ -71,12 +76,14 @@ async def get_reseller(
     "/{reseller_id}",
     name="resellers_update",
     dependencies=[require(Permission.RESELLERS_WRITE)],
-    responses=error_responses(ResellerNotFound, ResellerCycle, ResellerRootForbidden),
+    responses=error_responses(
+        ResellerNotFound, ResellerCycle, ResellerRootForbidden, CommissionRateAdminOnly
+    ),
 )
 async def update_reseller(
     reseller_id: uuid.UUID, body: ResellerUpdate, scope: StaffScope, session: Session
 ) -> ApiResponse[ResellerRead]:
-    """Change a reseller; fields left out keep their values."""
+    """Change a reseller; fields left out keep their values. Only admins set commission rates."""
     updated = await reseller_service.update(
         session, scope=scope, reseller_id=reseller_id, body=body
     )

@@ -9,7 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.tenancy import AccessScope, ScopeKind
 from billing.models.tenant import Reseller
-from billing.resellers.errors import ResellerCycle, ResellerNotFound, ResellerRootForbidden
+from billing.resellers.errors import (
+    CommissionRateAdminOnly,
+    ResellerCycle,
+    ResellerNotFound,
+    ResellerRootForbidden,
+)
 from billing.resellers.repository import ResellerRepository
 from billing.resellers.schemas import ResellerCreate, ResellerUpdate
 
@@ -25,6 +30,8 @@ class ResellerService:
         parent_id = body.parent_id
         if scope.kind is ScopeKind.RESELLER:
             parent_id = parent_id or scope.root_reseller_id
+            if "commission_rate" in body.model_fields_set and body.commission_rate != 0:
+                raise CommissionRateAdminOnly
         if parent_id is not None and await repository.get(parent_id) is None:
             raise ResellerNotFound("Parent reseller not found.")
         reseller = Reseller(
@@ -72,6 +79,12 @@ class ResellerService:
         repository = ResellerRepository(session, scope)
         reseller = await self.get(session, scope=scope, reseller_id=reseller_id)
         changes = body.model_dump(exclude_unset=True)
+        if (
+            scope.kind is not ScopeKind.ADMIN
+            and changes.get("commission_rate") is not None
+            and changes["commission_rate"] != reseller.commission_rate
+        ):
+            raise CommissionRateAdminOnly
         if "parent_id" in changes:
             await self._check_parent(repository, scope, reseller, changes["parent_id"])
         for field in ("name", "commission_rate"):

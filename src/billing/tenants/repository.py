@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 from sqlalchemy import or_
 
-from billing.core.repository import LIKE_ESCAPE, ScopedRepository, contains_pattern
+from billing.core.repository import LIKE_ESCAPE, contains_pattern
 from billing.models.tenant import Tenant, TenantStatus
+from billing.repositories import ScopedRepository
 
 
 class TenantRepository(ScopedRepository[Tenant]):

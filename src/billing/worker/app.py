@@ -1,12 +1,13 @@
-"""The procrastinate application and its tasks; ``billing worker`` runs it.
+"""The procrastinate application and its tasks; ``billing worker`` runs it (and
+``billing serve`` inside the API process when ``BILLING_EMBEDDED_WORKER`` is on).
 
-Tasks open their own session with the operator-wide scope (they act for whichever tenant a
-job names), do their work in one transaction and commit once at the end.
+Tasks open their own session and transaction with no access scope: each job narrows to the
+tenant and object it names before touching anything (row-level security shows nothing until
+then), does its work and commits once at the end.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -14,73 +15,99 @@ from dataclasses import dataclass
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.checkout.polling import POLL_INTERVAL, poll_attempt, stale_attempts
 from billing.config import Settings
 from billing.core.db import Database, libpq_database_url
-from billing.core.tenancy import AccessScope, apply_scope
+from billing.core.jobs import (
+    DEFAULT_QUEUE,
+    POLL_TASK,
+    RECOVER_STALLED_TASK,
+    SETTLE_DELIVERY_TASK,
+    SWEEP_TASK,
+)
+from billing.payments import jobs
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
-from billing.worker.queue import DEFAULT_QUEUE, POLL_TASK, SWEEP_TASK, defer
 
-__all__ = ["POLL_TASK", "SWEEP_TASK", "WorkerContext", "create_worker_app", "worker_context"]
+__all__ = [
+    "POLL_TASK",
+    "RECOVER_STALLED_TASK",
+    "SETTLE_DELIVERY_TASK",
+    "SWEEP_TASK",
+    "WorkerContext",
+    "create_worker_app",
+    "worker_context",
+]
+
+# A delivery whose provider could not be asked is retried with growing delays for ~2 hours;
+# the sweep keeps polling open attempts after that.
+SETTLE_RETRY = procrastinate.RetryStrategy(max_attempts=12, exponential_wait=2)
+# A worker that has not sent a heartbeat for this long is considered dead.
+STALLED_AFTER_SECONDS = 60
 
 
 @dataclass(slots=True)
 class WorkerContext:
-    """What tasks need: the database (as the app role) and the provider plugins."""
+    """What tasks need: the database (as the app role), the provider plugins, the settings."""
 
     database: Database
     providers: ProviderFactory
+    settings: Settings | None = None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One transaction in the operator-wide scope, committed on success."""
+        """One transaction with no scope (fail closed), committed on success."""
         async with self.database.sessionmaker() as session, session.begin():
-            await apply_scope(session, AccessScope.admin())
             yield session
 
 
 def create_worker_app(settings: Settings, context: WorkerContext) -> procrastinate.App:
     """The job queue on the service's own PostgreSQL, with every task registered."""
     assert settings.database_url is not None
+    context.settings = context.settings or settings
     connector = procrastinate.PsycopgConnector(conninfo=libpq_database_url(settings.database_url))
     app = procrastinate.App(connector=connector)
+
+    @app.task(name=SETTLE_DELIVERY_TASK, queue=DEFAULT_QUEUE, retry=SETTLE_RETRY)
+    async def settle_delivery(event_id: str) -> None:
+        """Settle one stored provider delivery (fetching the truth from the provider)."""
+        await jobs.settle_delivery(context.transaction, context.providers, settings, event_id)
 
     @app.task(name=POLL_TASK, queue=DEFAULT_QUEUE)
     async def poll(attempt_id: str, tenant_id: str | None = None) -> None:
         """Ask the provider about an open attempt; look again later while it stays open."""
-        async with context.transaction() as session:
-            still_open = await poll_attempt(
-                session,
-                scope=AccessScope.admin(),
-                providers=context.providers,
-                attempt_id=uuid.UUID(attempt_id),
-            )
-            if still_open:
-                await defer(
-                    session,
-                    POLL_TASK,
-                    args={"attempt_id": attempt_id, "tenant_id": tenant_id},
-                    delay=POLL_INTERVAL,
-                )
+        await jobs.poll(context.transaction, context.providers, attempt_id, tenant_id)
 
     @app.periodic(cron="* * * * *", periodic_id="sweep")
     @app.task(name=SWEEP_TASK, queue=DEFAULT_QUEUE)
     async def sweep(timestamp: int) -> None:
         """Every minute: poll open attempts whose callback has not come (lost or late)."""
-        async with context.transaction() as session:
-            for attempt in await stale_attempts(session, scope=AccessScope.admin()):
-                await defer(
-                    session,
-                    POLL_TASK,
-                    args={"attempt_id": str(attempt.id), "tenant_id": str(attempt.tenant_id)},
-                )
+        await jobs.sweep(context.transaction)
+
+    @app.periodic(cron="* * * * *", periodic_id="recover-stalled")
+    @app.task(name=RECOVER_STALLED_TASK, queue=DEFAULT_QUEUE, pass_context=True)
+    async def recover_stalled(job_context: procrastinate.JobContext, timestamp: int) -> None:
+        """Every minute: retry jobs left ``doing`` by a worker that died (no heartbeat)."""
+        await recover_stalled_jobs(job_context.app)
 
     return app
+
+
+async def recover_stalled_jobs(
+    app: procrastinate.App, *, seconds_since_heartbeat: float = STALLED_AFTER_SECONDS
+) -> int:
+    """Put back to ``todo`` every job whose worker stopped sending heartbeats; returns how
+    many. Every task is safe to run again."""
+    manager = app.job_manager
+    stalled = list(await manager.get_stalled_jobs(seconds_since_heartbeat=seconds_since_heartbeat))
+    for job in stalled:
+        await manager.retry_job(job)
+    return len(stalled)
 
 
 def worker_context(settings: Settings) -> WorkerContext:
     """A context for a worker process, configured from the environment."""
     assert settings.database_url is not None
     database = Database.connect(settings.database_url, role=settings.app_role, pool_size=5)
-    return WorkerContext(database, ProviderFactory(ProviderSettings(), build_http_client()))
+    return WorkerContext(
+        database, ProviderFactory(ProviderSettings(), build_http_client()), settings
+    )

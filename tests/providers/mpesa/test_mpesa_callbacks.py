@@ -70,7 +70,9 @@ C2B = {
 class TestStkCallback:
     def test_success(self) -> None:
         event = parse_stk_callback(SUCCESS)
-        assert event.dedupe_key == event.provider_ref == "ws_CO_191220191020363925"
+        assert event.provider_ref == "ws_CO_191220191020363925"
+        # One per result: a (forged) early failure never hides the genuine success.
+        assert event.dedupe_key == "ws_CO_191220191020363925:0"
         assert event.reported_status is PaymentStatus.SUCCEEDED
         assert event.reported_amount == Amount(Decimal("1.00"), "KES")
         assert event.occurred_at == datetime(2019, 12, 19, 10, 21, 15, tzinfo=EAT)

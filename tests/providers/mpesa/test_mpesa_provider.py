@@ -139,7 +139,8 @@ class TestStkPush:
 
         (delivery,) = await receiver.wait_for_async(1)
         event = await provider.parse_callback(delivery.body, delivery.headers, delivery.query)
-        assert event.provider_ref == event.dedupe_key == result.provider_ref
+        assert event.provider_ref == result.provider_ref
+        assert event.dedupe_key == f"{result.provider_ref}:0"
         assert event.kind == "payment"
         assert event.reported_status is PaymentStatus.SUCCEEDED
         assert event.reported_amount == Amount(Decimal("10.00"), "KES")

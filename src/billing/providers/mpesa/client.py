@@ -53,6 +53,7 @@ _TOKEN_PATH = "/oauth/v1/generate"
 _STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 _STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
 _REVERSAL_PATH = "/mpesa/reversal/v1/request"
+_TRANSACTION_STATUS_PATH = "/mpesa/transactionstatus/v1/query"
 
 
 def daraja_timestamp(now: datetime | None = None) -> str:
@@ -95,7 +96,8 @@ class StkQueryResult:
 
 @dataclass(frozen=True, slots=True)
 class ReversalAck:
-    """Daraja's synchronous answer to a reversal; the result is posted later to ResultURL."""
+    """Daraja's synchronous answer to an asynchronous request (a reversal, a transaction status
+    query); the result is posted later to its ResultURL."""
 
     originator_conversation_id: str
     conversation_id: str
@@ -379,6 +381,59 @@ class DarajaClient:
                 response_code or "invalid_response",
                 redact(
                     str(body.get("ResponseDescription") or "reversal not accepted"),
+                    self._secrets(),
+                ),
+            )
+        return ReversalAck(
+            originator_conversation_id=str(body.get("OriginatorConversationID", "")),
+            conversation_id=str(body.get("ConversationID", "")),
+            response_code=response_code,
+            response_description=str(body.get("ResponseDescription", "")),
+            raw=body,
+        )
+
+    async def transaction_status(
+        self,
+        *,
+        transaction_id: str,
+        result_url: str,
+        timeout_url: str,
+        occasion: str | None = None,
+    ) -> ReversalAck:
+        """Ask Daraja about one transaction (by receipt); the answer is posted to ``result_url``.
+
+        Raises:
+            ProviderError: the initiator is not configured, or Daraja refused the request.
+            ProviderUnavailableError: Daraja did not answer.
+        """
+        config = self.config
+        if not config.status_queries_configured or config.security_credential is None:
+            raise ProviderError(
+                _PROVIDER,
+                "status_queries_not_configured",
+                "M-Pesa transaction status queries need an initiator and its security credential",
+            )
+        payload: dict[str, Any] = {
+            "Initiator": config.initiator_name,
+            "SecurityCredential": config.security_credential.get_secret_value(),
+            "CommandID": "TransactionStatusQuery",
+            "TransactionID": transaction_id,
+            "PartyA": config.shortcode,
+            "IdentifierType": "4",
+            "ResultURL": result_url,
+            "QueueTimeOutURL": timeout_url,
+            "Remarks": "Payment confirmation",
+            "Occasion": (occasion or "")[:100],
+        }
+        response = await self._authorized(_TRANSACTION_STATUS_PATH, payload, idempotent=True)
+        body = json_object(response) or {}
+        response_code = str(body.get("ResponseCode", ""))
+        if response_code != "0":
+            raise ProviderError(
+                _PROVIDER,
+                response_code or "invalid_response",
+                redact(
+                    str(body.get("ResponseDescription") or "status query not accepted"),
                     self._secrets(),
                 ),
             )

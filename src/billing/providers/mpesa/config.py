@@ -70,6 +70,16 @@ class MpesaConfig(BaseSettings):
         )
 
     @property
+    def status_queries_configured(self) -> bool:
+        """True when the Transaction Status API can be called (to confirm C2B payments)."""
+        return bool(
+            self.configured
+            and self.initiator_name
+            and self.security_credential is not None
+            and self.security_credential.get_secret_value()
+        )
+
+    @property
     def till_or_paybill(self) -> str:
         """``PartyB`` of an STK push: the till for Buy Goods, else the shortcode."""
         return self.party_b or self.shortcode

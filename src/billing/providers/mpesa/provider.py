@@ -55,6 +55,8 @@ __all__ = [
 _KEY = ProviderKey.MPESA
 _KES = "KES"
 C2BKind = Literal["c2b_validation", "c2b_confirmation"]
+TRANSACTION_STATUS_KIND = "transaction_status"
+"""``query["kind"]`` of a Transaction Status result (its body looks like a reversal's)."""
 
 
 def callback_ack() -> dict[str, object]:
@@ -165,7 +167,8 @@ def parse_stk_callback(data: Mapping[str, Any]) -> CallbackEvent:
     amount = _kes(items["Amount"], "Amount") if items.get("Amount") is not None else None
     phone = items.get("PhoneNumber")
     return CallbackEvent(
-        dedupe_key=checkout_id,
+        # Per result: an early (possibly forged) delivery never shadows the genuine one.
+        dedupe_key=f"{checkout_id}:{result_code}",
         kind="payment",
         provider_ref=checkout_id,
         reported_status=status,
@@ -213,6 +216,54 @@ def parse_c2b_notification(data: Mapping[str, Any], *, kind: C2BKind) -> Callbac
     )
 
 
+def _result_parameters(result: Mapping[str, Any]) -> dict[str, object]:
+    parameters: dict[str, object] = {}
+    raw_params = result.get("ResultParameters")
+    entries = raw_params.get("ResultParameter") if isinstance(raw_params, dict) else None
+    if isinstance(entries, dict):  # a single parameter may come as an object, not a list
+        entries = [entries]
+    for entry in entries if isinstance(entries, list) else []:
+        if isinstance(entry, dict) and isinstance(entry.get("Key"), str):
+            parameters[entry["Key"]] = entry.get("Value")
+    return parameters
+
+
+def parse_transaction_status_result(data: Mapping[str, Any]) -> CallbackEvent:
+    """Extract a Transaction Status result posted to its ResultURL (``{"Result": {...}}``).
+
+    ``provider_ref`` is the transaction's receipt (``ReceiptNo``, else ``TransactionID``);
+    ``data`` carries the amount, status and parties Daraja reports for it.
+
+    Raises:
+        CallbackVerificationError: the body does not have the documented shape.
+    """
+    result = data.get("Result")
+    if not isinstance(result, dict):
+        raise _malformed("Result is missing")
+    conversation_id = _required_str(result, "ConversationID")
+    result_code = _required_str(result, "ResultCode")
+    parameters = _result_parameters(result)
+    receipt = str(parameters.get("ReceiptNo") or result.get("TransactionID") or "").strip()
+    if not receipt:
+        raise _malformed("the result names no transaction")
+    amount = parameters.get("Amount")
+    return CallbackEvent(
+        dedupe_key=f"{TRANSACTION_STATUS_KIND}:{conversation_id}",
+        kind=TRANSACTION_STATUS_KIND,
+        provider_ref=receipt,
+        reported_amount=_kes(amount, "Amount") if amount not in (None, "") else None,
+        data={
+            "result_code": result_code,
+            "result_desc": str(result.get("ResultDesc", "")),
+            "conversation_id": conversation_id,
+            "originator_conversation_id": str(result.get("OriginatorConversationID", "")),
+            "transaction_status": str(parameters.get("TransactionStatus") or ""),
+            "credit_party": str(parameters.get("CreditPartyName") or ""),
+            "debit_party": str(parameters.get("DebitPartyName") or ""),
+        },
+    )
+
+
 def parse_reversal_result(data: Mapping[str, Any]) -> CallbackEvent:
     """Extract a Reversal result posted to the ResultURL (``{"Result": {...}}``).
 
@@ -226,14 +277,7 @@ def parse_reversal_result(data: Mapping[str, Any]) -> CallbackEvent:
         raise _malformed("Result is missing")
     conversation_id = _required_str(result, "ConversationID")
     result_code = _required_str(result, "ResultCode")
-    parameters: dict[str, object] = {}
-    raw_params = result.get("ResultParameters")
-    entries = raw_params.get("ResultParameter") if isinstance(raw_params, dict) else None
-    if isinstance(entries, dict):  # a single parameter may come as an object, not a list
-        entries = [entries]
-    for entry in entries if isinstance(entries, list) else []:
-        if isinstance(entry, dict) and isinstance(entry.get("Key"), str):
-            parameters[entry["Key"]] = entry.get("Value")
+    parameters = _result_parameters(result)
     refund_status = refund_status_from_result_code(result_code)
     amount = parameters.get("Amount")
     return CallbackEvent(
@@ -392,6 +436,8 @@ class MpesaProvider(PaymentProvider):
         if "Body" in data:
             return parse_stk_callback(data)
         if "Result" in data:
+            if query.get("kind") == TRANSACTION_STATUS_KIND:
+                return parse_transaction_status_result(data)
             return parse_reversal_result(data)
         if "TransID" in data:
             wanted = query.get("kind", "")
@@ -435,6 +481,25 @@ class MpesaProvider(PaymentProvider):
             status=RefundStatus.PENDING,
             raw_status=ack.response_code,
         )
+
+    async def request_transaction_status(
+        self, transaction_id: str, *, result_url: str, timeout_url: str, occasion: str
+    ) -> str:
+        """Ask Daraja to confirm a transaction (a C2B payment) by its receipt; the answer is
+        posted to ``result_url`` (parse it with ``query["kind"] = "transaction_status"``).
+        Returns the ``ConversationID``.
+
+        Raises:
+            ProviderError: status queries are not configured, or Daraja refused.
+            ProviderUnavailableError: Daraja did not answer.
+        """
+        ack = await self.client.transaction_status(
+            transaction_id=transaction_id,
+            result_url=result_url,
+            timeout_url=timeout_url,
+            occasion=occasion,
+        )
+        return ack.conversation_id
 
     def public_config(self) -> Mapping[str, str]:
         """The Paybill/Till number customers can pay to manually (C2B); never a secret."""

@@ -1,0 +1,1 @@
+"""API keys for server-to-server callers: issued by admins, shown once, stored hashed."""

@@ -1,1 +1,0 @@
-"""Charging saved methods (Stripe off-session, Mollie recurring), their webhooks and refunds."""

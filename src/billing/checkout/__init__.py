@@ -1,1 +1,0 @@
-"""Checkout with payment providers: initiating payments, callbacks, settlement."""

@@ -1,0 +1,1 @@
+"""Charging saved methods off-session (Stripe, Mollie recurring)."""

@@ -1,0 +1,1 @@
+"""Settlement: the provider's confirmed word applied to an attempt, exactly once."""

@@ -1,0 +1,1 @@
+"""Provider deliveries: authenticated, stored once in the inbox, settled by a job."""

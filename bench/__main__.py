@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from bench import bench_documents, bench_invoices, bench_renderers, bench_tenants
+from bench import (
+    bench_deliveries,
+    bench_documents,
+    bench_invoices,
+    bench_renderers,
+    bench_tenants,
+)
 from bench.harness import scratch_database
 from billing.core.logging import configure_logging
 
@@ -20,6 +26,7 @@ def main() -> None:
         asyncio.run(bench_tenants.run(url, seconds=args.seconds))
         asyncio.run(bench_invoices.run(url, seconds=args.seconds))
         asyncio.run(bench_documents.run(url, seconds=args.seconds))
+        asyncio.run(bench_deliveries.run(url, seconds=args.seconds))
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

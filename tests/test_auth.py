@@ -197,3 +197,45 @@ class TestApiKeys:
             "/api/v1/admin/api-keys", headers=tokens.reseller(reseller["id"])
         )
         assert response.status_code == 403
+
+
+class TestCommissionRate:
+    async def test_a_reseller_cannot_change_commission_rates(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
+    ) -> None:
+        reseller = await factory.create_reseller(commission_rate="10.00")
+        child = await factory.create_reseller(parent_id=reseller["id"])
+        headers = tokens.reseller(reseller["id"])
+        own = await client.patch(
+            f"/api/v1/admin/resellers/{reseller['id']}",
+            headers=headers,
+            json={"commission_rate": "90.00"},
+        )
+        assert own.status_code == 403
+        assert own.json()["error"]["code"] == "commission_rate_admin_only"
+        nested = await client.patch(
+            f"/api/v1/admin/resellers/{child['id']}",
+            headers=headers,
+            json={"commission_rate": "50.00"},
+        )
+        assert nested.status_code == 403
+        created = await client.post(
+            "/api/v1/admin/resellers",
+            headers=headers,
+            json={"name": "Sub", "commission_rate": "30.00"},
+        )
+        assert created.status_code == 403
+        renamed = await client.patch(
+            f"/api/v1/admin/resellers/{child['id']}", headers=headers, json={"name": "Renamed"}
+        )
+        assert renamed.status_code == 200
+        detail = await client.get(
+            f"/api/v1/admin/resellers/{reseller['id']}", headers=tokens.admin()
+        )
+        assert detail.json()["data"]["commission_rate"] == "10.00"
+        by_admin = await client.patch(
+            f"/api/v1/admin/resellers/{reseller['id']}",
+            headers=tokens.admin(),
+            json={"commission_rate": "12.50"},
+        )
+        assert by_admin.json()["data"]["commission_rate"] == "12.50"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import asyncpg
 import httpx
 
+from billing.core.db import libpq_database_url
 from tests.fixtures.auth import Tokens
+from tests.fixtures.factories import Factory
 
 TENANTS = "/api/v1/admin/tenants"
 
@@ -77,3 +80,56 @@ class TestIdempotencyKey:
         assert sum("idempotent-replayed" in r.headers for r in responses) == 19
         listed = await client.get(TENANTS, headers=tokens.admin(), params={"q": marker})
         assert listed.json()["pagination"]["total"] == 1
+
+
+class TestPrincipalScope:
+    async def test_a_tenant_token_with_an_admins_sub_cannot_replay_an_api_key(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
+    ) -> None:
+        tenant = await factory.create_tenant()
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        body = {"name": "integration", "scopes": ["invoices:read"]}
+        created = await client.post(
+            "/api/v1/admin/api-keys", headers={**tokens.admin("same-sub"), **key}, json=body
+        )
+        assert created.status_code == 201, created.text
+        intruder = await client.post(
+            "/api/v1/admin/api-keys",
+            headers={**tokens.owner(uuid.UUID(tenant["id"]), "same-sub"), **key},
+            json=body,
+        )
+        # Authorization runs before the key is looked at: refused, never replayed.
+        assert intruder.status_code == 403
+        assert "idempotent-replayed" not in intruder.headers
+        assert created.json()["data"]["secret"] not in intruder.text
+
+    async def test_the_same_key_on_another_route_is_another_key(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        key = {**tokens.admin(), "Idempotency-Key": uuid.uuid4().hex}
+        tenant = await client.post(TENANTS, headers=key, json={"name": "Route A"})
+        reseller = await client.post("/api/v1/admin/resellers", headers=key, json={"name": "B"})
+        assert tenant.status_code == reseller.status_code == 201
+        assert "idempotent-replayed" not in reseller.headers
+        assert reseller.json()["data"]["id"] != tenant.json()["data"]["id"]
+
+    async def test_stored_responses_are_encrypted_at_rest(
+        self, client: httpx.AsyncClient, tokens: Tokens, database_url: str
+    ) -> None:
+        key = uuid.uuid4().hex
+        created = await client.post(
+            "/api/v1/admin/api-keys",
+            headers={**tokens.admin(), "Idempotency-Key": key},
+            json={"name": "secret keeper", "scopes": ["invoices:read"]},
+        )
+        secret = created.json()["data"]["secret"]
+        connection = await asyncpg.connect(libpq_database_url(database_url))
+        try:
+            stored = await connection.fetchval(
+                "SELECT response_body FROM idempotency_keys WHERE key = $1", key
+            )
+        finally:
+            await connection.close()
+        assert stored is not None
+        assert secret.encode() not in stored
+        assert b'"data"' not in stored

@@ -163,3 +163,81 @@ async def test_money_tables_are_append_only_for_the_app_role(
                 assert allowed is expected, (table, privilege)
     finally:
         await connection.close()
+
+
+async def test_attempts_are_never_deleted_and_change_only_their_state(
+    database_url: str, settings: Settings
+) -> None:
+    from billing.models.rls import STATE_COLUMNS
+
+    connection = await _connect(database_url)
+    try:
+        for table, columns in STATE_COLUMNS.items():
+            assert not await connection.fetchval(
+                "SELECT has_table_privilege($1, $2, 'DELETE')", settings.app_role, table
+            ), table
+            assert not await connection.fetchval(
+                "SELECT has_table_privilege($1, $2, 'UPDATE')", settings.app_role, table
+            ), table
+            for column in columns:
+                assert await connection.fetchval(
+                    "SELECT has_column_privilege($1, $2, $3, 'UPDATE')",
+                    settings.app_role,
+                    table,
+                    column,
+                ), (table, column)
+        for column in ("amount", "currency", "invoice_id", "tenant_id", "reference", "method"):
+            assert not await connection.fetchval(
+                "SELECT has_column_privilege($1, 'payment_transactions', $2, 'UPDATE')",
+                settings.app_role,
+                column,
+            ), column
+        await connection.execute(f'SET ROLE "{settings.app_role}"')
+        async with connection.transaction():
+            await connection.execute("SELECT set_config('app.scope', 'admin', true)")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute("UPDATE payment_transactions SET amount = amount + 1")
+        async with connection.transaction():
+            await connection.execute("SELECT set_config('app.scope', 'admin', true)")
+            with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                await connection.execute("DELETE FROM payment_transactions")
+    finally:
+        await connection.close()
+
+
+@pytest.mark.parametrize("table", ["idempotency_keys", "webhook_events"])
+async def test_operator_tables_holding_responses_and_deliveries_fail_closed(
+    database_url: str, settings: Settings, table: str
+) -> None:
+    connection = await _connect(database_url)
+    try:
+        forced = await connection.fetchrow(
+            "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = $1", table
+        )
+        assert tuple(forced) == (True, True)
+        if table == "idempotency_keys":
+            await connection.execute(
+                "INSERT INTO idempotency_keys (principal_key, method, path, key, request_hash)"
+                " VALUES ('user:admin:operator:x', 'POST', '/p', $1, 'h')",
+                uuid.uuid4().hex,
+            )
+        else:
+            await connection.execute(
+                "INSERT INTO webhook_events (id, provider, dedupe_key, kind, payload)"
+                " VALUES ($1, 'stripe', $2, 'payment', '{}')",
+                uuid.uuid4(),
+                uuid.uuid4().hex,
+            )
+        await connection.execute(f'SET ROLE "{settings.app_role}"')
+        async with connection.transaction():
+            # Even a tenant scope (and no principal, no inbox) sees nothing.
+            await connection.execute("SELECT set_config('app.scope', 'tenant', true)")
+            assert await connection.fetchval(f"SELECT count(*) FROM {table}") == 0
+        if table == "idempotency_keys":
+            async with connection.transaction():
+                await connection.execute(
+                    "SELECT set_config('app.principal', 'user:admin:operator:x', true)"
+                )
+                assert await connection.fetchval(f"SELECT count(*) FROM {table}") >= 1
+    finally:
+        await connection.close()

@@ -1,4 +1,5 @@
-"""The ``billing`` command line: serve, migrate, token, openapi, seed-demo."""
+"""The ``billing`` command line: serve, migrate, token, openapi, seed-demo, worker, and the
+deployment helpers (callback URLs, encryption keys, local fake providers)."""
 
 from __future__ import annotations
 
@@ -201,6 +202,30 @@ def worker(
             await context.providers.http.aclose()
 
         asyncio.run(run())
+
+
+@app.command("callback-urls")
+def callback_urls(
+    base_url: Annotated[
+        str | None,
+        typer.Option(help="Public base URL (default: BILLING_PUBLIC_BASE_URL)."),
+    ] = None,
+) -> None:
+    """Print the provider callback URLs to register, each with its secret token."""
+    from billing.payments.callback_urls import all_callback_urls
+
+    settings = get_settings()
+    base = (base_url or settings.public_base_url).rstrip("/")
+    for name, url in all_callback_urls(base, settings).items():
+        typer.echo(f"{name:<34} {url}")
+
+
+@app.command("generate-key")
+def generate_key() -> None:
+    """Print a new encryption key for BILLING_ENCRYPTION_KEYS (prepend it to rotate)."""
+    from billing.core.crypto import generate_key as new_key
+
+    typer.echo(new_key())
 
 
 DEV_PORTS = {"daraja": 8101, "pesapal": 8102, "stripe": 8103, "mollie": 8104}

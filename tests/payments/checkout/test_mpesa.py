@@ -350,3 +350,61 @@ async def test_checkout_summary_and_methods(http: httpx.AsyncClient, tokens: Tok
     methods = await http.get("/api/v1/payment-methods")
     assert any(m["method"] == "mpesa" for m in methods.json()["data"])
     assert (await http.get("/api/v1/invoices/INV-NOPE")).status_code == 404
+
+
+async def test_a_stalled_provider_call_holds_no_lock_on_the_attempt(
+    http: httpx.AsyncClient, tokens: Tokens, live: LiveStack
+) -> None:
+    invoice = await kes_invoice(http, tokens)
+    await scenario(live, result_code=0, manual=True)
+    started = await initiate(http, invoice)
+    checkout_id = started["checkout_request_id"]
+    async with httpx.AsyncClient(timeout=15) as control:
+        # The next STK Query hangs for 4 s: a payer's status check gets stuck in it.
+        await control.post(
+            live.daraja.url("/__control/faults"),
+            json={"path": "/mpesa/stkpushquery/v1/query", "delay_ms": 4000, "status": 500},
+        )
+        stuck = asyncio.create_task(http.get(f"/api/v1/payments/mpesa/{checkout_id}/status"))
+        await asyncio.sleep(0.3)
+        # Meanwhile Daraja decides the push and calls back; settlement must not wait for it.
+        await control.post(live.daraja.url(f"/__control/stk/{checkout_id}/trigger"), json={})
+
+        async def paid() -> Any:
+            state = await invoice_state(http, tokens, invoice["id"])
+            return state if state["status"] == "paid" else None
+
+        await eventually(paid, within=3.0)
+        assert not stuck.done()  # still waiting on the provider, and it blocked nothing
+        response = await stuck
+    assert response.status_code == 200
+    assert response.json()["data"]["status"] == "succeeded"
+
+
+async def test_public_routes_never_take_or_give_the_internal_id(
+    http: httpx.AsyncClient, tokens: Tokens
+) -> None:
+    invoice = await kes_invoice(http, tokens)
+    by_id = await http.post(
+        "/api/v1/payments/mpesa/initiate",
+        json={"invoice_id": invoice["id"], "phone_number": "0708374149"},
+    )
+    assert by_id.status_code == 422
+    both = await http.post(
+        "/api/v1/payments/mpesa/initiate",
+        json={
+            "invoice_number": invoice["invoice_number"],
+            "public_id": invoice["public_id"],
+            "phone_number": "0708374149",
+        },
+    )
+    assert both.status_code == 422
+    by_public_id = await http.post(
+        "/api/v1/payments/mpesa/initiate",
+        json={"public_id": invoice["public_id"], "phone_number": "0708374149"},
+    )
+    assert by_public_id.status_code == 201, by_public_id.text
+    assert invoice["id"] not in by_public_id.text
+    summary = await http.get(f"/api/v1/invoices/{invoice['invoice_number']}/pay")
+    assert invoice["id"] not in summary.text
+    assert invoice["tenant_id"] not in summary.text

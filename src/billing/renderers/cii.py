@@ -326,7 +326,7 @@ class CiiRenderer(InvoiceRenderer):
     media_type: ClassVar[str] = "application/xml"
     file_extension: ClassVar[str] = "xml"
     filename_suffix: ClassVar[str] = "-cii"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     guideline_id: ClassVar[str] = EN16931_GUIDELINE_ID
 
     def render_bytes(self, document: InvoiceDocument, options: RenderOptions) -> bytes:

@@ -380,4 +380,4 @@ class PeppolUblRenderer(UblRenderer):
     format: ClassVar[DocumentFormat] = DocumentFormat.UBL
     profile: ClassVar[UblProfile] = PEPPOL_BIS_3
     filename_suffix: ClassVar[str] = "-ubl"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2

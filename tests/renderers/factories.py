@@ -122,6 +122,8 @@ def complete_document(
         "notes": ["Thank you for your business.", "Prices in EUR."],
         "public_url": PUBLIC_URL,
         "payment_methods": ["Bank transfer", "Card"],
+        # The service gives every invoice its date of supply (BT-72), as here.
+        "delivery": Delivery(date=ISSUE_DATE),
     }
     arguments.update(overrides)
     return build_document(**arguments)

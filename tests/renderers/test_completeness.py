@@ -301,7 +301,8 @@ CASES: list[tuple[str, Any, tuple[DocumentFormat, ...], tuple[str, str, str]]] =
     (
         "intra_community_delivery_date",
         lambda: complete_document(
-            [exempt_line(VatCategory.INTRA_COMMUNITY, exemption_reason="Intra-Community supply")]
+            [exempt_line(VatCategory.INTRA_COMMUNITY, exemption_reason="Intra-Community supply")],
+            delivery=None,
         ),
         EINVOICE_FORMATS,
         ("delivery.date", "BT-72", "BR-IC-11"),

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint format openapi bench migrate clean
+.PHONY: run test lint format openapi bench migrate golden clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -36,6 +36,9 @@ openapi: $(STAMP) ## Regenerate openapi.json
 
 migrate: $(STAMP)
 	$(BIN)/billing migrate
+
+golden: $(STAMP) ## Rewrite the e-invoice golden files (review their diff before committing)
+	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py
 
 bench: $(STAMP) ## Benchmarks, printed beside same-run baselines
 	$(BIN)/python -m bench

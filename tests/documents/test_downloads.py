@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from lxml import etree
 
 from billing.documents import service as document_service_module
 from billing.renderers import DocumentFormat, InvoiceDocument, RenderedDocument, RenderOptions
@@ -22,6 +23,7 @@ from tests.renderers.pdf_tools import page_texts
 from .conftest import (
     ADMIN_INVOICES,
     TENANT_INVOICES,
+    UBL_NS,
     api_totals,
     cii_totals,
     create_buyer,
@@ -168,7 +170,7 @@ class TestFormats:
         assert validate_xml(xml.content, Syntax.CII) == []
         assert cii_totals(xml.content) == api_totals(invoice)
 
-    async def test_price_that_does_not_multiply_to_whole_units_is_refused_by_peppol(
+    async def test_yen_price_with_decimals_renders_in_every_format(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
     ) -> None:
         invoice = await issue(
@@ -178,11 +180,19 @@ class TestFormats:
             discount_amount="0",
             items=[{"name": "Yen", "quantity": "3", "unit_price": "333.5", "tax_rate": "10"}],
         )
-        xml = await client.get(download(invoice["id"], "ubl"), headers=tokens.admin())
-        assert xml.status_code == 422
-        assert [(d["field"], d["rule"]) for d in xml.json()["error"]["details"]] == [
-            ("items[0].unit_price", "PEPPOL-EN16931-R120")
-        ]
+        assert invoice["items"][0]["line_total"] == "1001"
+        for document_format in ("ubl", "xrechnung"):
+            xml = await client.get(download(invoice["id"], document_format), headers=tokens.admin())
+            assert xml.status_code == 200, xml.text
+            # 3 x 333.5 is 1000.5, charged as 1001 yen: the line states 1001 yen per 3 units,
+            # which multiplies back to its net exactly (PEPPOL-EN16931-R120).
+            root = etree.fromstring(xml.content)
+            price = root.find(".//cac:Price", UBL_NS)
+            assert price is not None
+            assert price.findtext("cbc:PriceAmount", namespaces=UBL_NS) == "1001"
+            assert price.findtext("cbc:BaseQuantity", namespaces=UBL_NS) == "3"
+        cii = await client.get(download(invoice["id"], "cii"), headers=tokens.admin())
+        assert cii.status_code == 200, cii.text
 
 
 class TestConditionalRequests:

@@ -77,7 +77,7 @@ class TestIncomplete:
         )
         assert cii.status_code == 200, cii.text
 
-    async def test_peppol_without_buyer_electronic_address(
+    async def test_without_any_buyer_address(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
     ) -> None:
         tenant = await create_buyer(
@@ -87,6 +87,7 @@ class TestIncomplete:
             billing_email=None,
             peppol_endpoint_id=None,
             peppol_scheme=None,
+            vat_id=None,
         )
         invoice = await issue(factory, tenant["id"])
         for document_format in ("ubl", "xrechnung"):
@@ -94,16 +95,49 @@ class TestIncomplete:
             address = [d for d in details if d["field"] == "buyer.electronic_address"]
             assert [(d["term"], d["rule"]) for d in address] == [("BT-49", "PEPPOL-EN16931-R010")]
 
-    async def test_buyer_email_is_the_electronic_address_without_a_peppol_id(
+    async def test_buyer_without_peppol_id_is_reached_through_its_vat_id_in_peppol(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
     ) -> None:
         tenant = await create_buyer(factory, tokens, peppol_endpoint_id=None, peppol_scheme=None)
         invoice = await issue(factory, tenant["id"])
-        response = await client.get(
+        ubl = await client.get(
             f"{ADMIN_INVOICES}/{invoice['id']}/download?format=ubl", headers=tokens.admin()
         )
-        assert response.status_code == 200, response.text
-        assert b'schemeID="EM">ap@kunde.example<' in response.content
+        assert ubl.status_code == 200, ubl.text
+        # EM is not on the Peppol EAS list (PEPPOL-EN16931-CL008): the German VAT scheme is.
+        assert b'schemeID="EM"' not in ubl.content
+        assert b'<cbc:EndpointID schemeID="9930">DE987654321<' in ubl.content
+        # XRechnung takes the EN 16931 list, where the e-mail address is a valid endpoint.
+        xrechnung = await client.get(
+            f"{ADMIN_INVOICES}/{invoice['id']}/download?format=xrechnung", headers=tokens.admin()
+        )
+        assert xrechnung.status_code == 200, xrechnung.text
+        assert b'schemeID="EM">ap@kunde.example<' in xrechnung.content
+
+    async def test_buyer_with_only_an_email_address_is_refused_for_peppol(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
+    ) -> None:
+        tenant = await create_buyer(
+            factory, tokens, peppol_endpoint_id=None, peppol_scheme=None, vat_id=None
+        )
+        invoice = await issue(factory, tenant["id"])
+        details = await incomplete(client, tokens, invoice, "ubl")
+        assert [(d["field"], d["term"], d["rule"]) for d in details] == [
+            ("buyer.electronic_address", "BT-49", "PEPPOL-EN16931-CL008")
+        ]
+        assert "Peppol participant id" in details[0]["message"]
+
+    async def test_seller_with_only_an_email_address_is_refused_for_peppol(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
+    ) -> None:
+        await factory.put_settings(
+            seller={"peppol_endpoint_id": None, "peppol_scheme": None, "vat_id": None}
+        )
+        invoice = await issue(factory, buyer["id"])
+        details = await incomplete(client, tokens, invoice, "ubl")
+        assert ("seller.electronic_address", "BT-34", "PEPPOL-EN16931-CL008") in {
+            (d["field"], d["term"], d["rule"]) for d in details
+        }
 
     async def test_xrechnung_lists_every_missing_seller_field(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any

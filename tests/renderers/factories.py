@@ -29,6 +29,9 @@ from billing.renderers import (
 ISSUE_DATE = dt.date(2026, 5, 1)
 DUE_DATE = dt.date(2026, 5, 15)
 PUBLIC_URL = "https://billing.example.com/i/7f3c2a9e-1b2d-4c5e-9f00-123456789abc"
+# GS1 numbers with valid check digits (PEPPOL-COMMON-R040), for parties without a VAT scheme.
+GLN_SELLER = "4000001000005"
+GLN_BUYER = "5790000436057"
 
 
 def seller(**overrides: Any) -> Party:
@@ -119,6 +122,8 @@ def complete_document(
         "notes": ["Thank you for your business.", "Prices in EUR."],
         "public_url": PUBLIC_URL,
         "payment_methods": ["Bank transfer", "Card"],
+        # The service gives every invoice its date of supply (BT-72), as here.
+        "delivery": Delivery(date=ISSUE_DATE),
     }
     arguments.update(overrides)
     return build_document(**arguments)
@@ -192,6 +197,8 @@ def export() -> InvoiceDocument:
             address=PostalAddress(
                 line1="1 Main St", city="Springfield", postal_code="62701", country_code="US"
             ),
+            # No EU VAT id, so no Peppol VAT scheme: the buyer's Peppol id is its GLN.
+            electronic_address=ElectronicAddress(value=GLN_BUYER, scheme="0088"),
         ),
     )
 
@@ -244,11 +251,13 @@ def kenyan_shillings() -> InvoiceDocument:
             address=kenya,
             vat_id="KEP051234567X",
             tax_registration_id=None,
+            electronic_address=ElectronicAddress(value=GLN_SELLER, scheme="0088"),
         ),
         buyer=buyer(
             name="Wanjiku Kamau",
             vat_id=None,
             address=PostalAddress(city="Mombasa", postal_code="80100", country_code="KE"),
+            electronic_address=ElectronicAddress(value=GLN_BUYER, scheme="0088"),
         ),
         payment=PaymentInstructions(
             means_code="30", iban="1234567890", account_name="Kilimani Net Ltd", bank_name="KCB"
@@ -302,9 +311,24 @@ def direct_debit() -> InvoiceDocument:
     )
 
 
+def german_buyer(**overrides: Any) -> Party:
+    """A German business buyer (German national rules apply between German parties)."""
+    fields: dict[str, Any] = {
+        "name": "Kunde AG",
+        "address": PostalAddress(
+            line1="Marktplatz 5", city="München", postal_code="80331", country_code="DE"
+        ),
+        "vat_id": "DE987654321",
+        **overrides,
+    }
+    return buyer(**fields)
+
+
 def corrected_invoice() -> InvoiceDocument:
+    # Peppol allows type 384 between German parties only (PEPPOL-EN16931-P0112).
     return complete_document(
         [line("Hosting plan (corrected)", 1, "90.00", 19)],
+        buyer=german_buyer(),
         number="INV-2026-00043",
         type_code="384",
         preceding_invoices=[PrecedingInvoice(number="INV-2026-00042", issue_date=ISSUE_DATE)],

@@ -190,6 +190,7 @@ class TestPeppol:
             "OrderReference",
             "AccountingSupplierParty",
             "AccountingCustomerParty",
+            "Delivery",
             "PaymentMeans",
             "PaymentTerms",
             "AllowanceCharge",
@@ -216,6 +217,13 @@ class TestCii:
         assert text(root, "//ram:GuidelineSpecifiedDocumentContextParameter/ram:ID") == (
             "urn:cen.eu:en16931:2017"
         )
+
+    @pytest.mark.parametrize("case", CASES)
+    def test_no_empty_elements(self, case: str, rendered: RenderFn) -> None:
+        # PEPPOL-EN16931-R008: with a delivery date (the service always gives one) even the
+        # mandatory ApplicableHeaderTradeDelivery has content.
+        root = tree(rendered(case, DocumentFormat.CII).content)
+        assert xpath(root, "//*[not(*) and not(normalize-space())]") == []
 
     def test_unit_price_keeps_its_decimals(self) -> None:
         document = complete_document([line("Metered", "1234.567", "0.0125", 19)])

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, EmailStr, Field, WithJsonSchema, model_validator
 
-from billing.core.schemas import CountryCode, CurrencyCode, ReadSchema, WriteSchema
+from billing.core.schemas import CountryCode, CurrencyCode, ReadSchema, VatId, WriteSchema
 from billing.settings.schemas import EasCode
 
 
@@ -51,28 +51,6 @@ LanguageCode = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[a-z]{2}$", "examples": ["en"]}),
 ]
 """An ISO 639-1 language code (case-insensitive on input, lower case on output)."""
-
-_VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,13}$")
-_VAT_ID_SEPARATORS = re.compile(r"[\s.\-]")
-
-
-def _vat_id(value: str) -> str:
-    compact = _VAT_ID_SEPARATORS.sub("", value).upper()
-    if not _VAT_ID.match(compact):
-        raise ValueError(
-            "must be a VAT identifier with its two-letter country prefix followed by 2 to 13 "
-            "letters or digits, e.g. 'DE123456789' or 'EL123456789' (EN 16931 BR-CO-09); "
-            "put a national tax number without prefix in tax_id"
-        )
-    return compact
-
-
-VatId = Annotated[
-    str,
-    AfterValidator(_vat_id),
-    WithJsonSchema({"type": "string", "pattern": _VAT_ID.pattern, "examples": ["DE123456789"]}),
-]
-"""A VAT identifier with country prefix; spaces, dots and dashes removed, upper case."""
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()./\-]{2,38}$")
 

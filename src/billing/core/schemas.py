@@ -111,3 +111,30 @@ CountryCode = Annotated[
     WithJsonSchema({"type": "string", "pattern": "^[A-Z]{2}$", "examples": ["KE"]}),
 ]
 """An ISO 3166-1 alpha-2 country code."""
+
+_VAT_ID = re.compile(r"^[A-Z]{2}[A-Z0-9]{2,13}$")
+_VAT_ID_SEPARATORS = re.compile(r"[\s.\-]")
+
+
+def normalize_vat_id(value: str) -> str:
+    """A VAT identifier without spaces, dots and dashes, upper case (``de 123.456.789``)."""
+    return _VAT_ID_SEPARATORS.sub("", value).upper()
+
+
+def _vat_id(value: str) -> str:
+    compact = normalize_vat_id(value)
+    if not _VAT_ID.match(compact):
+        raise ValueError(
+            "must be a VAT identifier with its two-letter country prefix followed by 2 to 13 "
+            "letters or digits, e.g. 'DE123456789' or 'EL123456789' (EN 16931 BR-CO-09); "
+            "put a national tax number without prefix in tax_id"
+        )
+    return compact
+
+
+VatId = Annotated[
+    str,
+    AfterValidator(_vat_id),
+    WithJsonSchema({"type": "string", "pattern": _VAT_ID.pattern, "examples": ["DE123456789"]}),
+]
+"""A VAT identifier with country prefix; spaces, dots and dashes removed, upper case."""

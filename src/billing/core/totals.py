@@ -9,6 +9,9 @@ Rules (EN 16931-1, BR-CO-10..16 and BR-S-08 family):
   so the parts add up to the discount exactly;
 * VAT is computed once per (category, rate) group on the group's taxable amount
   (net - allowances + charges) and rounded; never line by line;
+* a rate has at most ``RATE_PLACES`` (4) decimals, the precision the API accepts and the
+  database stores; lines group, VAT is computed and every format writes the rate with exactly
+  the value given (19.005 stays 19.005: BR-S-08 compares line and breakdown rates exactly);
 * BT-109 = BT-106 - BT-107 + BT-108, BT-112 = BT-109 + BT-110, BT-115 = BT-112 - BT-113.
 """
 
@@ -20,6 +23,10 @@ from decimal import Decimal
 from enum import StrEnum
 
 from billing.core.money import HUNDRED, ZERO, minor_unit, round_money
+
+RATE_PLACES = 4
+"""Decimals of a VAT rate (BT-96, BT-119, BT-152) everywhere: API, engine, storage, XML, PDF."""
+RATE_QUANTUM = Decimal(1).scaleb(-RATE_PLACES)
 
 
 class VatCategory(StrEnum):
@@ -141,8 +148,8 @@ def compute_totals(
         The totals; ``payable`` is what is still due.
 
     Raises:
-        TotalsError: negative discount/charge, or a discount without lines to carry it or
-            larger than the lines' total.
+        TotalsError: negative discount/charge, a rate with more than ``RATE_PLACES``
+            decimals, or a discount without lines to carry it or larger than the lines' total.
     """
     if discount < 0 or charge < 0:
         raise TotalsError("discount and charge must not be negative")
@@ -155,7 +162,7 @@ def compute_totals(
 
     group_nets: dict[tuple[VatCategory, Decimal], Decimal] = {}
     for line, net in zip(lines, nets, strict=True):
-        key = (line.category, _normalize_rate(line.rate))
+        key = (line.category, normalize_rate(line.rate))
         group_nets[key] = group_nets.get(key, ZERO) + net
     if (discount or charge) and not group_nets:
         raise TotalsError("a document discount or charge needs at least one line")
@@ -202,9 +209,21 @@ def compute_totals(
     )
 
 
-def _normalize_rate(rate: Decimal) -> Decimal:
-    # 16, 16.0 and 16.00 are the same VAT group; keep two decimals for display and XML.
-    return rate.quantize(Decimal("0.01"))
+def normalize_rate(rate: Decimal) -> Decimal:
+    """The rate as grouped and written: at least two decimals, trailing zeros beyond dropped.
+
+    16, 16.0 and 16.0000 are one VAT group (``16.00``); 19.005 stays ``19.005``.
+
+    Raises:
+        TotalsError: the rate has more than ``RATE_PLACES`` decimals; rounding it would make
+            the written line rate differ from the rate the VAT was computed with.
+    """
+    if not rate.is_finite() or rate != rate.quantize(RATE_QUANTUM):
+        raise TotalsError(f"a VAT rate has at most {RATE_PLACES} decimals, got {rate}")
+    exact = rate.quantize(RATE_QUANTUM).normalize()
+    if -int(exact.as_tuple().exponent) < 2:
+        return exact.quantize(Decimal("0.01"))
+    return exact
 
 
 def _split_proportionally(

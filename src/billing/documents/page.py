@@ -84,9 +84,10 @@ def _logo(document: InvoiceDocument, brand: str) -> str:
     )
 
 
-def _party_lines(party: Party) -> list[str]:
+def _party_lines(party: Party, *, outside_scope: bool) -> list[str]:
     lines = [party.name or "", *party.address.lines()]
-    if party.vat_id:
+    # BR-O-02: an invoice not subject to VAT shows no VAT identifier, like its XML and PDF.
+    if party.vat_id and not outside_scope:
         lines.append(f"VAT ID: {party.vat_id}")
     if party.contact and party.contact.email:
         lines.append(party.contact.email)
@@ -199,6 +200,7 @@ def render_public_page(
         timezone: the operator's time zone, in which payment dates are shown.
     """
     seller = document.seller
+    seller_lines = _party_lines(seller, outside_scope=document.is_outside_scope)
     brand = seller.display_name or "Invoice"
     currency, language = document.currency, document.language
     status = document.status.value
@@ -253,7 +255,7 @@ def render_public_page(
 {_how_to_pay(document)}
 </section>
 </main>
-<footer><p class="muted">{_lines(_party_lines(seller))}</p></footer>
+<footer><p class="muted">{_lines(seller_lines)}</p></footer>
 </div>
 </body>
 </html>

@@ -5,7 +5,11 @@ Everything a renderer needs is read here and nowhere else:
 * the seller is the invoice's frozen ``seller`` snapshot (taken when it was issued); a draft,
   which has none yet, shows the seller of the current settings;
 * the buyer is the frozen ``buyer`` snapshot (billing profile plus the invoice's own customer
-  fields); its Peppol id is the electronic address, else its e-mail (scheme ``EM``);
+  fields); its Peppol id is the electronic address, else its e-mail (scheme ``EM``, which
+  XRechnung and CII accept; a Peppol invoice routes on the VAT scheme instead, see
+  ``billing.renderers.endpoints``);
+* VAT identifiers are written compact and upper case (BR-CO-09), also from snapshots taken
+  before the API normalised them;
 * lines, discount, references, due date, terms and notes come from the invoice row, and the
   document's totals are checked against the stored totals to the cent;
 * payment instructions come from the seller's bank account: SEPA credit transfer (UNTDID 4461
@@ -15,9 +19,13 @@ Everything a renderer needs is read here and nowhere else:
   printed on the PDF. ``amount_paid`` is money received after issue, not BT-113 prepaid, so
   the e-invoice keeps stating the full amount due and stays the same whatever is paid later.
 
-An intra-community supply (category K) needs a delivery date and country (BR-IC-11/12); the
-invoice has no separate supply date, so its issue date stands in, and goods go to the buyer's
-address (or only to the destination country when that differs from the buyer's).
+The invoice has no separate date of supply, so its issue date stands in as the actual delivery
+date (BT-72) of every invoice: German VAT law asks for the date of supply on each invoice,
+XRechnung recommends it (BR-DE-TMP-32), an intra-community supply (category K) needs it
+(BR-IC-11), and it fills CII's mandatory delivery block, which would otherwise be the one empty
+element of the document (PEPPOL-EN16931-R008). Category K also needs the deliver-to country
+(BR-IC-12): goods go to the buyer's address, or only to the destination country when that
+differs from the buyer's.
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from decimal import Decimal
 from typing import Any
 
 from billing.core.money import display_decimal, round_money
+from billing.core.schemas import normalize_vat_id
 from billing.core.totals import VatCategory
 from billing.invoices.presenter import effective_status
 from billing.invoices.schemas import InvoiceStatus
@@ -216,6 +225,11 @@ def _text(data: Mapping[str, Any], key: str) -> str | None:
     return text or None
 
 
+def _vat_id(data: Mapping[str, Any]) -> str | None:
+    value = _text(data, "vat_id")
+    return normalize_vat_id(value) if value else None
+
+
 def _electronic_address(data: Mapping[str, Any]) -> ElectronicAddress | None:
     endpoint, scheme = _text(data, "peppol_endpoint_id"), _text(data, "peppol_scheme")
     if endpoint and scheme:
@@ -242,7 +256,7 @@ def _seller_party(seller: Mapping[str, Any]) -> Party:
             postal_code=_text(seller, "postal_code"),
             country_code=_text(seller, "country_code"),
         ),
-        vat_id=_text(seller, "vat_id"),
+        vat_id=_vat_id(seller),
         tax_registration_id=_text(seller, "tax_number"),
         legal_registration_id=_text(seller, "registration_id"),
         electronic_address=_electronic_address(seller),
@@ -261,7 +275,7 @@ def _buyer_party(buyer: Mapping[str, Any]) -> Party:
             subdivision=_text(buyer, "state"),
             country_code=_text(buyer, "country_code"),
         ),
-        vat_id=_text(buyer, "vat_id"),
+        vat_id=_vat_id(buyer),
         legal_registration_id=_text(buyer, "legal_registration_id"),
         electronic_address=_electronic_address(buyer),
         contact=_contact(buyer),
@@ -291,9 +305,9 @@ def _variant_note(variant: Mapping[str, Any] | None) -> str | None:
     return ", ".join(f"{key}: {value}" for key, value in variant.items())
 
 
-def _delivery(invoice: Invoice, lines: list[LineInput]) -> Delivery | None:
+def _delivery(invoice: Invoice, lines: list[LineInput]) -> Delivery:
     if not any(line.vat_category is VatCategory.INTRA_COMMUNITY for line in lines):
-        return None
+        return Delivery(date=invoice.issue_date)
     buyer = invoice.buyer
     country = invoice.destination_country or _text(buyer, "country_code")
     address = None

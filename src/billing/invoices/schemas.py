@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from billing.core.schemas import (
     CountryCode,
@@ -16,6 +16,7 @@ from billing.core.schemas import (
     DecimalString,
     MoneyString,
     ReadSchema,
+    VatId,
     WriteSchema,
 )
 from billing.core.totals import VatCategory
@@ -68,6 +69,22 @@ LenientDate = Annotated[date, BeforeValidator(_date_or_datetime)]
 UnitCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$", examples=["C62", "HUR"])]
 
 
+def _payment_terms(value: Any) -> Any:
+    # Request strings are stripped, but BT-20 keeps its line breaks: XRechnung requires one
+    # after each cash discount line (#SKONTO#TAGE=14#PROZENT=2.00#, BR-DE-18).
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").strip(" \t")
+        return text if text.strip() else None
+    return value
+
+
+PaymentTerms = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=False, max_length=500)] | None,
+    BeforeValidator(_payment_terms),
+]
+"""Payment terms (BT-20): line breaks kept, spaces and tabs around the text dropped."""
+
+
 class CustomerDetails(WriteSchema):
     """Buyer fields that override the tenant's billing profile on this invoice."""
 
@@ -80,7 +97,10 @@ class CustomerDetails(WriteSchema):
     city: str | None = Field(default=None, max_length=120)
     state: str | None = Field(default=None, max_length=120)
     country_code: CountryCode | None = None
-    vat_id: str | None = Field(default=None, max_length=40)
+    vat_id: VatId | None = Field(
+        default=None,
+        description="Buyer VAT identifier (BT-48), normalised like the billing profile's.",
+    )
 
 
 class LineInput(WriteSchema):
@@ -108,7 +128,7 @@ class InvoiceCreate(WriteSchema):
     customer: CustomerDetails | None = None
     currency: CurrencyCode | None = None
     destination_country: CountryCode | None = None
-    payment_terms: str | None = Field(default=None, max_length=500)
+    payment_terms: PaymentTerms = None
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
@@ -139,7 +159,7 @@ class InvoiceUpdate(WriteSchema):
     customer: CustomerDetails | None = None
     currency: CurrencyCode | None = None
     destination_country: CountryCode | None = None
-    payment_terms: str | None = Field(default=None, max_length=500)
+    payment_terms: PaymentTerms = None
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)

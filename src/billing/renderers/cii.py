@@ -27,6 +27,7 @@ from billing.renderers.model import (
     PaymentInstructions,
     PostalAddress,
 )
+from billing.renderers.prices import line_price
 from billing.renderers.validation import Syntax, ValidationIssue, validate_xml
 
 RSM_NS = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
@@ -106,7 +107,15 @@ class _CiiWriter:
         optional(product, ram("Description"), line.description)
         agreement = child(node, ram("SpecifiedLineTradeAgreement"))
         price = child(agreement, ram("NetPriceProductTradePrice"))
-        child(price, ram("ChargeAmount"), plain(line.unit_price))
+        stated = line_price(line)
+        child(price, ram("ChargeAmount"), plain(stated.amount))
+        if stated.base_quantity is not None:
+            child(
+                price,
+                ram("BasisQuantity"),
+                plain(stated.base_quantity),
+                {"unitCode": line.unit_code},
+            )
         delivery = child(node, ram("SpecifiedLineTradeDelivery"))
         child(delivery, ram("BilledQuantity"), plain(line.quantity), {"unitCode": line.unit_code})
         settlement = child(node, ram("SpecifiedLineTradeSettlement"))
@@ -191,14 +200,18 @@ class _CiiWriter:
         optional(node, ram("CountrySubDivisionName"), address.subdivision)
 
     def delivery(self, node: Element) -> None:
+        # The element itself is mandatory in the CII schema; without BG-13 data it stays the
+        # document's one empty element (KoSIT exempts it from PEPPOL-EN16931-R008; the
+        # Factur-X schematron reports it as a warning). The service always gives BT-72.
         delivery = self.doc.delivery
         if delivery is None:
             return
-        if delivery.party_name or delivery.address:
+        address = delivery.address if delivery.address and delivery.address.country_code else None
+        if delivery.party_name or address:
             ship_to = child(node, _ram("ShipToTradeParty"))
             optional(ship_to, _ram("Name"), delivery.party_name)
-            if delivery.address:
-                self.address(ship_to, delivery.address)
+            if address:
+                self.address(ship_to, address)
         if delivery.date:
             event = child(node, _ram("ActualDeliverySupplyChainEvent"))
             self.date(event, "OccurrenceDateTime", delivery.date)
@@ -313,7 +326,7 @@ class CiiRenderer(InvoiceRenderer):
     media_type: ClassVar[str] = "application/xml"
     file_extension: ClassVar[str] = "xml"
     filename_suffix: ClassVar[str] = "-cii"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     guideline_id: ClassVar[str] = EN16931_GUIDELINE_ID
 
     def render_bytes(self, document: InvoiceDocument, options: RenderOptions) -> bytes:

@@ -11,10 +11,15 @@ receivers' validators apply (einvoice.md section 4):
   invoices (BR-O-11), intra-community delivery data (BR-IC-11/12), payment account
   (BR-61), due date or terms (BR-CO-25), code lists (BR-CL-*), two-decimal amounts (BR-DEC).
 * Peppol BIS Billing 3.0 (``ubl``): buyer reference or order (R003), both endpoint ids
-  (R010/R020), line net = quantity x price (R120), direct debit mandate (R061), GLN check
-  digits (PEPPOL-COMMON-R040), and the German national rules (DE-R-*) when seller and buyer
-  are both German.
+  (R010/R020) with a scheme Peppol routes on (CL008), line net = quantity x price (R120),
+  direct debit mandate (R061), corrected invoices between German parties only (P0112), GLN
+  check digits (PEPPOL-COMMON-R040), and the German national rules (DE-R-*) when seller and
+  buyer are both German.
 * XRechnung 3.0 (``xrechnung``): the BR-DE rules plus the Peppol rules KoSIT merges in.
+
+Each rule keeps its official severity (``rules.py``): ``missing_einvoice_fields`` lists the
+fatal findings, which refuse the document; ``einvoice_warnings`` lists the warnings, which
+never do (KoSIT's R120 in XRechnung is one).
 
 Field names are the API's: ``seller.vat_id``, ``buyer.electronic_address``,
 ``items[3].exemption_reason`` (``items`` are the invoice lines, counted from 0).
@@ -38,10 +43,13 @@ from billing.renderers.codes import (
     UNIT_CODES,
     VATEX_CODES,
 )
+from billing.renderers.endpoints import peppol_endpoint
 from billing.renderers.errors import EInvoiceIncompleteError, MissingField
 from billing.renderers.model import InvoiceDocument, Party
+from billing.renderers.prices import R120_SLACK, line_price
+from billing.renderers.rules import Severity, severity
 
-__all__ = ["MissingField", "missing_einvoice_fields", "require_complete"]
+__all__ = ["MissingField", "einvoice_warnings", "missing_einvoice_fields", "require_complete"]
 
 _ZERO = Decimal(0)
 # BR-CO-09: a VAT identifier starts with an ISO 3166-1 alpha-2 code; Greece uses "EL".
@@ -60,15 +68,23 @@ _ZERO_RATE_RULES = {
     VatCategory.INTRA_COMMUNITY: "BR-IC-05",
     VatCategory.EXPORT: "BR-G-05",
 }
+# KoSIT's XR-SKONTO-REGEX, applied to each whitespace-normalised line that starts with "#".
 _SKONTO = re.compile(
-    r"^#SKONTO#TAGE=[0-9]+#PROZENT=[0-9]+\.[0-9]{2}(#BASISBETRAG=-?[0-9]+\.[0-9]{2})?#$"
+    r"#SKONTO#TAGE=[0-9]+#PROZENT=[0-9]+\.[0-9]{2}(#BASISBETRAG=-?[0-9]+\.[0-9]{2})?#"
 )
+# BR-DE-18 tokenises BT-20 at every "#...#" segment (no line breaks inside, as in XPath) and
+# requires the text after the last one to begin with optional whitespace and a line break.
+_SKONTO_SEGMENT = re.compile(r"#.+#")
+_SKONTO_TAIL = re.compile(r"\s*\n")
 
 
 def missing_einvoice_fields(
     document: InvoiceDocument, format: DocumentFormat | str
 ) -> list[MissingField]:
     """List what ``document`` lacks to be a valid e-invoice in ``format``.
+
+    Only rules that the official rule sets flag fatal are listed (``rules.py``): each of them
+    makes a receiver reject the file.
 
     Args:
         document: the invoice snapshot.
@@ -80,23 +96,45 @@ def missing_einvoice_fields(
         document can be rendered.
     """
     target = DocumentFormat.parse(format)
+    return [item for item in _findings(document, target) if _fatal(item, target)]
+
+
+def einvoice_warnings(
+    document: InvoiceDocument, format: DocumentFormat | str
+) -> list[MissingField]:
+    """The findings the official rule sets flag as warnings: worth logging, never refused."""
+    target = DocumentFormat.parse(format)
+    return [item for item in _findings(document, target) if not _fatal(item, target)]
+
+
+def _fatal(item: MissingField, target: DocumentFormat) -> bool:
+    return severity(item.rule, target) is Severity.FATAL
+
+
+def _findings(document: InvoiceDocument, target: DocumentFormat) -> list[MissingField]:
     if target is DocumentFormat.PDF:
         return []
     found: list[MissingField] = []
     _core_rules(document, found.append)
     if target is DocumentFormat.UBL:
-        _peppol_rules(document, found.append, prefix="PEPPOL-EN16931-")
-        if _country(document.seller) == "DE" and _country(document.buyer) == "DE":
-            _german_rules(document, found.append, rule=lambda n: f"DE-R-{n:03d}")
+        _peppol_rules(document, found.append, peppol=True)
+        if _german_parties(document):
+            _german_rules(document, found.append, rule=_peppol_german_rule)
     elif target is DocumentFormat.XRECHNUNG:
-        _german_rules(document, found.append, rule=lambda n: f"BR-DE-{n}")
-        _peppol_rules(document, found.append, prefix="PEPPOL-EN16931-", order_reference=False)
+        _german_rules(document, found.append, rule=lambda suffix: f"BR-DE-{suffix}")
+        _peppol_rules(document, found.append, peppol=False)
     if target in (DocumentFormat.UBL, DocumentFormat.XRECHNUNG):
         _ubl_credit_note_due_date(document, found.append)
     unique: dict[tuple[str, str], MissingField] = {}
     for item in found:
         unique.setdefault((item.field, item.rule), item)
     return list(unique.values())
+
+
+def _peppol_german_rule(suffix: str) -> str:
+    # XRechnung's BR-DE-23-a is Peppol's DE-R-023-1 (xr-rules-list.xml of KoSIT).
+    number, _, part = suffix.partition("-")
+    return f"DE-R-{int(number):03d}" + ({"a": "-1", "b": "-2"}[part] if part else "")
 
 
 def require_complete(document: InvoiceDocument, format: DocumentFormat | str) -> None:
@@ -377,13 +415,15 @@ def _country_code(code: str | None, path: str, term: str, rule: str, report: Rep
 
 
 def _vat_prefix(vat_id: str | None, path: str, term: str, report: Report) -> None:
-    if vat_id and vat_id[:2].upper() not in _VAT_PREFIXES:
+    # Case-sensitive, as the CEN schematron compares it: "de123456789" fails BR-CO-09.
+    if vat_id and vat_id[:2] not in _VAT_PREFIXES:
         report(
             MissingField(
                 path,
                 term,
                 "BR-CO-09",
-                "a VAT identifier starts with its country code (DE123456789, EL123456789)",
+                "a VAT identifier starts with its upper-case country code (DE123456789, "
+                "EL123456789)",
             )
         )
 
@@ -451,11 +491,15 @@ def _line_rules(doc: InvoiceDocument, report: Report) -> None:
             )
 
 
-def _peppol_rules(
-    doc: InvoiceDocument, report: Report, *, prefix: str, order_reference: bool = True
-) -> None:
-    """Peppol BIS Billing 3.0 rules (KoSIT merges R010/R020/R061/R120 into XRechnung)."""
-    if order_reference and not (doc.buyer_reference or doc.purchase_order_reference):
+def _peppol_rules(doc: InvoiceDocument, report: Report, *, peppol: bool) -> None:
+    """Peppol BIS Billing 3.0 rules, for Peppol UBL (``peppol``) or as merged into XRechnung.
+
+    KoSIT merges R010, R020, R061 and R120 (as a warning) into XRechnung, but not R003, the
+    Peppol code list CL008, P0112 or PEPPOL-COMMON-R040; XRechnung endpoints are checked
+    against the EN 16931 list (BR-CL-25, in ``_core_rules``).
+    """
+    prefix = "PEPPOL-EN16931-"
+    if peppol and not (doc.buyer_reference or doc.purchase_order_reference):
         report(
             MissingField(
                 "buyer_reference",
@@ -464,35 +508,32 @@ def _peppol_rules(
                 "Peppol needs the buyer reference or the purchase order reference (BT-13)",
             )
         )
-    if doc.buyer.electronic_address is None:
+    for party, path, term, rule in (
+        (doc.seller, "seller", "BT-34", "R020"),
+        (doc.buyer, "buyer", "BT-49", "R010"),
+    ):
+        _endpoint(party, path, term, f"{prefix}{rule}", report, peppol=peppol)
+    if peppol and doc.type_code.value in ("326", "384") and not _german_parties(doc):
         report(
             MissingField(
-                "buyer.electronic_address",
-                "BT-49",
-                f"{prefix}R010",
-                "give the buyer's electronic address (Peppol participant id or e-mail with EM)",
+                "type_code",
+                "BT-3",
+                f"{prefix}P0112",
+                "Peppol allows a corrected invoice (384) only between a German seller and a "
+                "German buyer; issue a credit note (381) and a new invoice instead",
             )
         )
-    if doc.seller.electronic_address is None:
-        report(
-            MissingField(
-                "seller.electronic_address",
-                "BT-34",
-                f"{prefix}R020",
-                "give the seller's electronic address (Peppol participant id or e-mail with EM)",
-            )
-        )
-    slack = Decimal("0.5") if doc.currency == "HUF" else Decimal("0.02")
     for index, line in enumerate(doc.lines):
-        if abs(line.quantity * line.unit_price - line.net_amount) > slack:
+        price = line_price(line)
+        stated = line.quantity * price.amount / (price.base_quantity or 1)
+        if abs(stated - line.net_amount) > R120_SLACK:
             report(
                 MissingField(
                     f"items[{index}].unit_price",
                     "BT-146",
                     f"{prefix}R120",
-                    f"quantity x unit price ({line.quantity * line.unit_price}) differs from "
-                    f"the line net rounded to {doc.currency} ({line.net_amount}) by more than "
-                    f"{slack}; use a price that multiplies to whole {doc.currency} units",
+                    f"quantity x unit price ({stated}) differs from the line net "
+                    f"({line.net_amount}) by more than {R120_SLACK}",
                 )
             )
     payment = doc.payment
@@ -505,28 +546,65 @@ def _peppol_rules(
                 "a direct debit needs the mandate reference",
             )
         )
-    for party, path in ((doc.seller, "seller"), (doc.buyer, "buyer")):
-        address = party.electronic_address
-        if address is not None and address.scheme == "0088" and not _valid_gln(address.value):
+
+
+def _endpoint(
+    party: Party, path: str, term: str, rule: str, report: Report, *, peppol: bool
+) -> None:
+    address = party.electronic_address
+    if not peppol:
+        if address is None:
             report(
                 MissingField(
                     f"{path}.electronic_address",
-                    "BT-34" if path == "seller" else "BT-49",
-                    "PEPPOL-COMMON-R040",
-                    "a GLN (scheme 0088) has 13 digits with a valid GS1 check digit",
+                    term,
+                    rule,
+                    f"give the {path}'s electronic address (a Peppol participant id, a "
+                    "Leitweg-ID with scheme 0204, or an e-mail address)",
                 )
             )
+        return
+    endpoint = peppol_endpoint(party)
+    if endpoint is None:
+        # PEPPOL-EN16931-CL008: an address exists but Peppol does not route on its scheme.
+        code = f"{path}'s {address.scheme} address" if address is not None else "none"
+        report(
+            MissingField(
+                f"{path}.electronic_address",
+                term,
+                rule if address is None else "PEPPOL-EN16931-CL008",
+                f"Peppol needs the {path}'s Peppol participant id (a scheme of the Peppol EAS "
+                f"list such as 0088 or 0208), or a VAT identifier of a country with a Peppol "
+                f"VAT scheme; the {path} has {code}, which Peppol cannot deliver to",
+            )
+        )
+    elif endpoint.scheme == "0088" and not _valid_gln(endpoint.value):
+        report(
+            MissingField(
+                f"{path}.electronic_address",
+                term,
+                "PEPPOL-COMMON-R040",
+                "a GLN (scheme 0088) has 13 digits with a valid GS1 check digit",
+            )
+        )
 
 
-def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int], str]) -> None:
-    """The German CIUS: XRechnung's BR-DE-n, or Peppol's DE-R-0nn for DE-to-DE invoices."""
+def _german_parties(doc: InvoiceDocument) -> bool:
+    return _country(doc.seller) == "DE" and _country(doc.buyer) == "DE"
+
+
+def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[str], str]) -> None:
+    """The German CIUS: XRechnung's BR-DE-n, or Peppol's DE-R-0nn for DE-to-DE invoices.
+
+    ``rule`` turns XRechnung's number (``"23-a"``) into the id of the target rule set.
+    """
     seller, buyer, payment = doc.seller, doc.buyer, doc.payment
     if payment is None:
         report(
             MissingField(
                 "payment",
                 "BG-16",
-                rule(1),
+                rule("1"),
                 "payment instructions (means code, account) are required",
             )
         )
@@ -536,14 +614,14 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
             MissingField(
                 "seller.contact",
                 "BG-6",
-                rule(2),
+                rule("2"),
                 "the seller contact (name, phone, e-mail) is required",
             )
         )
     for attribute, term, number, label in (
-        ("name", "BT-41", 5, "contact point name"),
-        ("phone", "BT-42", 6, "telephone number"),
-        ("email", "BT-43", 7, "e-mail address"),
+        ("name", "BT-41", "5", "contact point name"),
+        ("phone", "BT-42", "6", "telephone number"),
+        ("email", "BT-43", "7", "e-mail address"),
     ):
         if contact is None or not getattr(contact, attribute):
             report(
@@ -555,8 +633,8 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
                 )
             )
     for party, path, city, postal in (
-        (seller, "seller", ("BT-37", 3), ("BT-38", 4)),
-        (buyer, "buyer", ("BT-52", 8), ("BT-53", 9)),
+        (seller, "seller", ("BT-37", "3"), ("BT-38", "4")),
+        (buyer, "buyer", ("BT-52", "8"), ("BT-53", "9")),
     ):
         if not party.address.city:
             report(
@@ -576,7 +654,7 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
         if not delivery_address.city:
             report(
                 MissingField(
-                    "delivery.address.city", "BT-77", rule(10), "the deliver-to city is required"
+                    "delivery.address.city", "BT-77", rule("10"), "the deliver-to city is required"
                 )
             )
         if not delivery_address.postal_code:
@@ -584,7 +662,7 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
                 MissingField(
                     "delivery.address.postal_code",
                     "BT-78",
-                    rule(11),
+                    rule("11"),
                     "the deliver-to post code is required",
                 )
             )
@@ -593,7 +671,7 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
             MissingField(
                 "buyer_reference",
                 "BT-10",
-                rule(15),
+                rule("15"),
                 "the buyer reference is required (the Leitweg-ID for public buyers)",
             )
         )
@@ -610,43 +688,41 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
             MissingField(
                 "seller.vat_id",
                 "BT-31",
-                rule(16),
+                rule("16"),
                 "the seller VAT identifier or tax number (BT-32) is required",
             )
         )
-    terms = doc.payment_terms or ""
-    hash_lines = [line.strip() for line in terms.splitlines() if line.strip().startswith("#")]
-    if any(not _SKONTO.match(line) for line in hash_lines) or (
-        hash_lines and not terms.endswith("\n")
-    ):
+    if not _skonto_valid(doc.payment_terms or ""):
         report(
             MissingField(
                 "payment_terms",
                 "BT-20",
-                rule(18),
-                "lines starting with # must follow #SKONTO#TAGE=n#PROZENT=n.nn# and end the text "
-                "with a line break",
+                rule("18"),
+                "lines starting with # must read #SKONTO#TAGE=n#PROZENT=n.nn# (optionally "
+                "#BASISBETRAG=n.nn# before the last #), each followed by a line break",
             )
         )
     if payment is not None:
         if payment.is_credit_transfer and not payment.iban:
             report(
-                MissingField("payment.iban", "BT-84", rule(23), "a credit transfer needs the IBAN")
+                MissingField(
+                    "payment.iban", "BT-84", rule("23-a"), "a credit transfer needs the IBAN"
+                )
             )
         if payment.is_card and not payment.card_number:
             report(
                 MissingField(
                     "payment.card_number",
                     "BT-87",
-                    rule(24),
+                    rule("24-a"),
                     "a card payment needs the (masked) card account number",
                 )
             )
         if payment.means_code == "59" or payment.is_direct_debit:
             for attribute, term, number, label in (
-                ("mandate_reference", "BT-89", 25, "mandate reference"),
-                ("creditor_reference", "BT-90", 30, "bank assigned creditor identifier"),
-                ("debited_account", "BT-91", 31, "debited account (IBAN)"),
+                ("mandate_reference", "BT-89", "25-a", "mandate reference"),
+                ("creditor_reference", "BT-90", "30", "bank assigned creditor identifier"),
+                ("debited_account", "BT-91", "31", "debited account (IBAN)"),
             ):
                 if not getattr(payment, attribute):
                     report(
@@ -657,6 +733,17 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[int],
                             f"a direct debit needs the {label}",
                         )
                     )
+
+
+def _skonto_valid(terms: str) -> bool:
+    """BR-DE-18 exactly as KoSIT's schematron tests it."""
+    lines = [" ".join(line.split()) for line in re.split(r"\r?\n", terms)]
+    skonto = [line for line in lines if line.startswith("#")]
+    if not skonto:
+        return True
+    if not all(_SKONTO.fullmatch(line) for line in skonto):
+        return False
+    return _SKONTO_TAIL.match(_SKONTO_SEGMENT.split(terms)[-1]) is not None
 
 
 def _valid_gln(value: str) -> bool:

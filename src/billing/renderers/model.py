@@ -21,7 +21,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from billing.core.money import ZERO, UnknownCurrencyError, normalize_currency, round_money
 from billing.core.totals import (
@@ -70,6 +77,15 @@ def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
+def _multiline(value: object) -> object:
+    # Line breaks carry meaning in BT-20: XRechnung's cash discount lines (#SKONTO#...#) must
+    # each be followed by one (BR-DE-18), so only spaces and tabs around the text are dropped.
+    if isinstance(value, str):
+        text = value.replace("\r\n", "\n").strip(" \t")
+        return text if text.strip() else None
+    return value
+
+
 def _reject_float(value: object) -> object:
     # Money and quantities are exact: a float has already lost digits before we see it.
     if isinstance(value, float):
@@ -86,6 +102,11 @@ Str = Annotated[str, BeforeValidator(_strip), Field(min_length=1)]
 Dec = Annotated[Decimal, BeforeValidator(_reject_float)]
 Code = Annotated[str, BeforeValidator(_upper), Field(min_length=1)]
 OptCode = Annotated[str | None, BeforeValidator(_blank_to_none), BeforeValidator(_upper)]
+# The model strips every string (``str_strip_whitespace``); this one keeps its line breaks.
+Multiline = Annotated[
+    Annotated[str, StringConstraints(strip_whitespace=False)] | None,
+    BeforeValidator(_multiline),
+]
 
 
 class _Frozen(BaseModel):
@@ -368,7 +389,7 @@ class InvoiceDocument(_Frozen):
     vat_breakdown: tuple[VatBreakdown, ...] = Field(min_length=1)  # BG-23
     totals: DocumentTotals  # BG-22
     payment: PaymentInstructions | None = None  # BG-16
-    payment_terms: OptStr = None  # BT-20
+    payment_terms: Multiline = None  # BT-20, line breaks kept (BR-DE-18)
 
     # Presentation only: the PDF shows these; the e-invoice formats ignore them.
     status: DocumentStatus = DocumentStatus.ISSUED
@@ -679,11 +700,7 @@ def _group_exemption(
     # BR-S-10 / BR-Z-10 forbid a reason on S and Z; the other categories take theirs from lines.
     if not category.needs_exemption_reason:
         return {"exemption_reason_code": None, "exemption_reason": None}
-    members = [
-        line
-        for line in lines
-        if line.vat_category is category and line.vat_rate.quantize(Decimal("0.01")) == rate
-    ]
+    members = [line for line in lines if line.vat_category is category and line.vat_rate == rate]
     codes = sorted({line.exemption_reason_code for line in members if line.exemption_reason_code})
     if len(codes) > 1:
         raise DocumentError(

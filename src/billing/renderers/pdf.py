@@ -8,10 +8,15 @@ diagonal DRAFT watermark drawn beneath the content.
 
 Constraints that shape the code:
 
-* Every font is embedded TrueType (DejaVu Sans, vendored in ``fonts/`` with its licence):
-  no standard-14 font appears anywhere, not even as the canvas' initial font, because
-  PDF/A (``zugferd``) forbids non-embedded fonts and because Helvetica cannot print
-  "Łódź" or "KSh". Fonts are registered once at import.
+* Every font is embedded TrueType (DejaVu Sans, vendored in ``fonts/`` with its licence, and
+  WenQuanYi Micro Hei for the Chinese, Japanese and Korean text DejaVu cannot print, see
+  ``pdf_text``): no standard-14 font appears anywhere, not even as the canvas' initial font,
+  because PDF/A (``zugferd``) forbids non-embedded fonts and because Helvetica cannot print
+  "Łódź" or "KSh".
+* Text keeps its line breaks (descriptions, notes, payment terms), and the columns of the
+  line table and the summary are as wide as their widest amount: a ten-digit amount widens
+  its column (and, when the page has no room left, makes the table's type smaller) instead
+  of printing over its neighbour.
 * Output is deterministic: reportlab's invariant mode, the creation date taken from the issue
   date and the file identifier from the content, so the same document gives the same bytes.
 * Colours are DeviceRGB only (covered by the sRGB output intent of the PDF/A variant) and the
@@ -27,16 +32,13 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
-from pathlib import Path
 from typing import Any, ClassVar
-from xml.sax.saxutils import escape
 
 import qrcode
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -59,30 +61,15 @@ from billing.renderers.labels import (
     format_rate,
     labels_for,
 )
-from billing.renderers.model import InvoiceDocument, InvoiceTypeCode, Party
-
-FONT_DIR = Path(__file__).parent / "fonts"
-FONT_REGULAR = "DejaVuSans"
-FONT_BOLD = "DejaVuSans-Bold"
-
-
-def _register_fonts() -> None:
-    # Registering parses the TTF files (tens of milliseconds); do it once per process.
-    registered = set(pdfmetrics.getRegisteredFontNames())
-    if FONT_REGULAR not in registered:
-        pdfmetrics.registerFont(TTFont(FONT_REGULAR, str(FONT_DIR / "DejaVuSans.ttf")))
-    if FONT_BOLD not in registered:
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONT_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(
-        FONT_REGULAR,
-        normal=FONT_REGULAR,
-        bold=FONT_BOLD,
-        italic=FONT_REGULAR,
-        boldItalic=FONT_BOLD,
-    )
-
-
-_register_fonts()
+from billing.renderers.model import InvoiceDocument, InvoiceLine, InvoiceTypeCode, Party
+from billing.renderers.pdf_text import (
+    FONT_BOLD,
+    FONT_REGULAR,
+    draw_string,
+    markup,
+    needs_fallback,
+    string_width,
+)
 
 INK = colors.Color(0.13, 0.13, 0.15)
 MUTED = colors.Color(0.42, 0.42, 0.46)
@@ -95,7 +82,12 @@ PRODUCER = "billing"
 _DASH = " \u2013 "  # en dash between the dates of a period
 
 # Line table columns as fractions of the frame width: #, item, qty, unit price, VAT, amount.
+# They are minimums for the number columns: a wider value widens its column, and the item
+# column (which wraps) gives up the room, down to _MIN_ITEM of the frame.
 _COLUMNS = (0.05, 0.43, 0.12, 0.16, 0.08, 0.16)
+_MIN_ITEM = 0.25
+_CELL_PADDING = 4.0
+_SUMMARY_PADDING = 6.0  # reportlab's default cell padding, kept by the summary tables
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,10 +247,15 @@ class _Layout:
         return format_money(value, self.doc.currency, self.language)
 
     def para(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
+        """A Paragraph of ready markup."""
         return Paragraph(text, style or self.styles.body)
 
+    def text(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
+        """A Paragraph of plain text (escaped, CJK in the fallback font, line breaks kept)."""
+        return self.para(markup(text), style)
+
     def lines_para(self, lines: Sequence[str], style: ParagraphStyle | None = None) -> Paragraph:
-        return self.para("<br/>".join(escape(line) for line in lines if line), style)
+        return self.para("<br/>".join(markup(line) for line in lines if line), style)
 
     def title(self) -> str:
         return _kind(self.doc, self.labels)
@@ -269,7 +266,8 @@ class _Layout:
         if include_name and party.name:
             out.append(party.name)
         out.extend(party.address.lines())
-        if party.vat_id:
+        # BR-O-02: an invoice not subject to VAT carries no VAT identifiers, in print as in XML.
+        if party.vat_id and not self.doc.is_outside_scope:
             out.append(f"{labels['vat_id']}: {party.vat_id}")
         if party.tax_registration_id:
             out.append(f"{labels['tax_number']}: {party.tax_registration_id}")
@@ -295,7 +293,7 @@ class _Layout:
         doc, labels, styles = self.doc, self.labels, self.styles
         seller = doc.seller
         brand = seller.display_name or doc.seller.name or ""
-        left: list[Flowable] = [self.para(escape(brand), styles.brand)]
+        left: list[Flowable] = [self.text(brand, styles.brand)]
         lines = self.party_lines(seller, include_name=bool(seller.trading_name and seller.name))
         if lines:
             left.append(self.lines_para(lines, styles.small))
@@ -306,12 +304,9 @@ class _Layout:
         if doc.due_date:
             meta.append((labels["due_date"], doc.due_date.isoformat()))
         meta.append((labels["status"], doc.status.value.capitalize()))
-        right: list[Flowable] = [self.para(escape(self.title()), styles.title)]
+        right: list[Flowable] = [self.text(self.title(), styles.title)]
         meta_table = Table(
-            [
-                [self.para(escape(k), styles.muted), self.para(escape(v), styles.right)]
-                for k, v in meta
-            ],
+            [[self.text(k, styles.muted), self.text(v, styles.right)] for k, v in meta],
             colWidths=[self.frame_width * 0.16, self.frame_width * 0.24],
             hAlign="RIGHT",
         )
@@ -325,7 +320,7 @@ class _Layout:
             columns.append(
                 [
                     QrCodeFlowable(doc.public_url, qr_size),
-                    self.para(escape(labels["scan_to_view"]), styles.muted),
+                    self.text(labels["scan_to_view"], styles.muted),
                 ]
             )
         table = Table([columns], colWidths=widths)
@@ -346,8 +341,8 @@ class _Layout:
     def parties(self) -> Table:
         doc, labels, styles = self.doc, self.labels, self.styles
         buyer = doc.buyer
-        bill_to: list[Flowable] = [self.para(escape(labels["bill_to"]), styles.heading)]
-        bill_to.append(self.para(escape(buyer.name or buyer.display_name), styles.bold))
+        bill_to: list[Flowable] = [self.text(labels["bill_to"], styles.heading)]
+        bill_to.append(self.text(buyer.name or buyer.display_name, styles.bold))
         lines = self.party_lines(buyer, include_name=False)
         if buyer.trading_name and buyer.trading_name != buyer.name:
             lines.insert(0, buyer.trading_name)
@@ -377,11 +372,11 @@ class _Layout:
             details.append((labels["deliver_to"], ", ".join(part for part in target if part)))
         right: list[Flowable] = []
         if details:
-            right.append(self.para(escape(labels["details"]), styles.heading))
+            right.append(self.text(labels["details"], styles.heading))
             right.append(
                 self.para(
                     "<br/>".join(
-                        f"<font color='#6b6b75'>{escape(k)}:</font> {escape(v)}" for k, v in details
+                        f"<font color='#6b6b75'>{markup(k)}:</font> {markup(v)}" for k, v in details
                     ),
                     styles.small,
                 )
@@ -393,9 +388,7 @@ class _Layout:
         return table
 
     def line_table(self) -> Table:
-        doc, labels, styles = self.doc, self.labels, self.styles
-        widths = [self.frame_width * fraction for fraction in _COLUMNS]
-        item_width = widths[1] - 8  # cell padding
+        doc, labels = self.doc, self.labels
         header = [
             labels["col_number"],
             labels["col_item"],
@@ -404,44 +397,37 @@ class _Layout:
             labels["col_vat"],
             labels["col_amount"],
         ]
-        rows: list[list[Any]] = [header]
-        size = styles.size
+        numbers: list[list[str]] = []
         for position, line in enumerate(doc.lines, 1):
-            name = line.name or ""
-            extra = [part for part in (line.description, line.note) if part]
-            if line.seller_item_id:
-                extra.append(f"{labels['sku']}: {line.seller_item_id}")
-            if line.period:
-                extra.append(
-                    _DASH.join(d.isoformat() for d in (line.period.start, line.period.end) if d)
-                )
-            item: Any
-            # Plain strings are much cheaper than Paragraphs; wrap only when needed.
-            if not extra and pdfmetrics.stringWidth(name, FONT_REGULAR, size) <= item_width:
-                item = name
-            else:
-                text = escape(name)
-                if extra:
-                    text += "<br/><font size='{:.1f}' color='#6b6b75'>{}</font>".format(
-                        size * 0.85, "<br/>".join(escape(part) for part in extra)
-                    )
-                item = Paragraph(text, styles.body)
             rate = (
                 "—" if line.vat_category.value == "O" else format_rate(line.vat_rate, self.language)
             )
             if line.vat_category.value not in ("S", "O"):
                 rate = f"{rate} {line.vat_category.value}"
-            rows.append(
+            numbers.append(
                 [
                     str(position),
-                    item,
                     format_quantity(line.quantity, line.unit_code, self.language),
                     format_price(line.unit_price, doc.currency, self.language),
                     rate,
                     self.money(line.net_amount),
                 ]
             )
-        table = Table(rows, colWidths=widths, repeatRows=1)
+        fixed = [0, 2, 3, 4, 5]  # every column but the item, which wraps
+        widths, size = fit_columns(
+            [header[c] for c in fixed],
+            numbers,
+            minimums=[self.frame_width * _COLUMNS[c] for c in fixed],
+            available=self.frame_width * (1 - _MIN_ITEM),
+            size=self.styles.size,
+        )
+        item_width = self.frame_width - sum(widths)
+        all_widths = [widths[0], item_width, *widths[1:]]
+        body = _styles(size).body
+        rows: list[list[Any]] = [header]
+        for line, values in zip(doc.lines, numbers, strict=True):
+            rows.append([values[0], self.item_cell(line, item_width, size, body), *values[1:]])
+        table = Table(rows, colWidths=all_widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -455,12 +441,40 @@ class _Layout:
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("TOPPADDING", (0, 0), (-1, -1), 2.5),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
-                    ("LEFTPADDING", (0, 0), (-1, -1), 4),
-                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                    ("LEFTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), _CELL_PADDING),
                 ]
             )
         )
         return table
+
+    def item_cell(
+        self, line: InvoiceLine, width: float, size: float, style: ParagraphStyle
+    ) -> str | Paragraph:
+        """The item name with its description, note, SKU and period, each line kept."""
+        labels = self.labels
+        name = line.name or ""
+        extra = [part for part in (line.description, line.note) if part]
+        if line.seller_item_id:
+            extra.append(f"{labels['sku']}: {line.seller_item_id}")
+        if line.period:
+            extra.append(
+                _DASH.join(d.isoformat() for d in (line.period.start, line.period.end) if d)
+            )
+        # Plain strings are much cheaper than Paragraphs; wrap only when needed.
+        if (
+            not extra
+            and "\n" not in name
+            and not needs_fallback(name)
+            and pdfmetrics.stringWidth(name, FONT_REGULAR, size) <= width - 2 * _CELL_PADDING
+        ):
+            return name
+        text = markup(name)
+        if extra:
+            text += "<br/><font size='{:.1f}' color='#6b6b75'>{}</font>".format(
+                size * 0.85, "<br/>".join(markup(part) for part in extra)
+            )
+        return Paragraph(text, style)
 
     def summary(self) -> list[Flowable]:
         doc, labels, styles = self.doc, self.labels, self.styles
@@ -483,28 +497,6 @@ class _Layout:
                     self.money(group.tax_amount),
                 ]
             )
-        # Side by side on wide paper; stacked on narrow paper (A6, Statement) so the two
-        # tables never overlap.
-        side_by_side = self.frame_width >= 400
-        breakdown_width = self.frame_width * (0.55 if side_by_side else 1.0)
-        breakdown = Table(
-            breakdown_rows,
-            colWidths=[breakdown_width * f for f in (0.2, 0.18, 0.34, 0.28)],
-            hAlign="LEFT",
-        )
-        breakdown.setStyle(
-            TableStyle(
-                [
-                    ("FONT", (0, 0), (-1, -1), FONT_REGULAR, size * 0.9),
-                    ("FONT", (0, 0), (-1, 0), FONT_BOLD, size * 0.9),
-                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
-                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
-                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ]
-            )
-        )
         rows: list[tuple[str, str, bool]] = [
             (labels["subtotal"], self.money(totals.line_total), False)
         ]
@@ -522,30 +514,73 @@ class _Layout:
         if doc.amount_paid:
             rows.append((labels["amount_paid"], self.money(-doc.amount_paid), False))
         rows.append((labels["balance"], self.money(doc.balance), True))
-        totals_width = self.frame_width * (0.42 if side_by_side else 0.75)
-        totals_table = Table(
-            [[label, value] for label, value, _ in rows],
-            colWidths=[totals_width * 0.55, totals_width * 0.45],
-            hAlign="RIGHT",
+        totals_rows = [[label, value] for label, value, _ in rows]
+        frame = self.frame_width
+        breakdown_fractions, totals_fractions = (0.2, 0.18, 0.34, 0.28), (0.55, 0.45)
+
+        def layout(
+            breakdown_share: float, totals_share: float
+        ) -> tuple[list[float], float, list[float], float]:
+            # Totals are measured in bold: their strong rows are.
+            b_widths, b_size = fit_columns(
+                breakdown_rows[0],
+                breakdown_rows[1:],
+                minimums=[frame * breakdown_share * f for f in breakdown_fractions],
+                available=frame,
+                size=size * 0.9,
+                padding=_SUMMARY_PADDING,
+            )
+            t_widths, t_size = fit_columns(
+                None,
+                totals_rows,
+                minimums=[frame * totals_share * f for f in totals_fractions],
+                available=frame,
+                size=size,
+                padding=_SUMMARY_PADDING,
+                bold=True,
+            )
+            return b_widths, b_size, t_widths, t_size
+
+        # Side by side on wide paper when both fit with a gap; stacked otherwise (A6,
+        # Statement, or amounts of ten digits) so the two tables never overlap.
+        b_widths, b_size, t_widths, t_size = layout(0.55, 0.42)
+        side_by_side = frame >= 400 and sum(b_widths) + sum(t_widths) + frame * 0.03 <= frame
+        if not side_by_side:
+            b_widths, b_size, t_widths, t_size = layout(1.0, 0.75)
+        breakdown = Table(breakdown_rows, colWidths=b_widths, hAlign="LEFT")
+        breakdown.setStyle(
+            TableStyle(
+                [
+                    ("FONT", (0, 0), (-1, -1), FONT_REGULAR, b_size),
+                    ("FONT", (0, 0), (-1, 0), FONT_BOLD, b_size),
+                    ("TEXTCOLOR", (0, 0), (-1, -1), INK),
+                    ("LINEBELOW", (0, 0), (-1, 0), 0.5, RULE),
+                    ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), _SUMMARY_PADDING),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), _SUMMARY_PADDING),
+                ]
+            )
         )
+        totals_table = Table(totals_rows, colWidths=t_widths, hAlign="RIGHT")
         commands: list[tuple[Any, ...]] = [
-            ("FONT", (0, 0), (-1, -1), FONT_REGULAR, size),
+            ("FONT", (0, 0), (-1, -1), FONT_REGULAR, t_size),
             ("TEXTCOLOR", (0, 0), (-1, -1), INK),
             ("ALIGN", (1, 0), (1, -1), "RIGHT"),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), _SUMMARY_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), _SUMMARY_PADDING),
         ]
         for index, (_, _, strong) in enumerate(rows):
             if strong:
-                commands.append(("FONT", (0, index), (-1, index), FONT_BOLD, size))
+                commands.append(("FONT", (0, index), (-1, index), FONT_BOLD, t_size))
                 commands.append(("LINEABOVE", (0, index), (-1, index), 0.5, RULE))
         totals_table.setStyle(TableStyle(commands))
         if not side_by_side:
             return [totals_table, Spacer(1, size * 0.6), breakdown]
-        outer = Table(
-            [[breakdown, totals_table]],
-            colWidths=[self.frame_width * 0.58, self.frame_width * 0.42],
-        )
+        outer = Table([[breakdown, totals_table]], colWidths=[frame - sum(t_widths), sum(t_widths)])
         outer.setStyle(_PLAIN)
         return [outer]
 
@@ -573,13 +608,13 @@ class _Layout:
             lines.append(f"{labels['payment_terms']}: {doc.payment_terms}")
         blocks: list[Flowable] = []
         if lines:
-            blocks.append(self.para(escape(labels["payment"]), styles.heading))
+            blocks.append(self.text(labels["payment"], styles.heading))
             blocks.append(self.lines_para(lines, styles.small))
         if doc.payment_methods:
-            blocks.append(self.para(escape(labels["how_to_pay"]), styles.heading))
+            blocks.append(self.text(labels["how_to_pay"], styles.heading))
             blocks.append(self.lines_para([f"• {m}" for m in doc.payment_methods], styles.small))
         if doc.public_url:
-            blocks.append(self.para(escape(doc.public_url), styles.muted))
+            blocks.append(self.text(doc.public_url, styles.muted))
         if not blocks:
             return []
         return [Spacer(1, styles.size), KeepTogether(blocks)]
@@ -599,7 +634,7 @@ class _Layout:
             out.append(
                 KeepTogether(
                     [
-                        self.para(escape(labels["exemption"]), styles.heading),
+                        self.text(labels["exemption"], styles.heading),
                         self.lines_para(exemptions, styles.small),
                     ]
                 )
@@ -609,7 +644,7 @@ class _Layout:
             out.append(
                 KeepTogether(
                     [
-                        self.para(escape(labels["notes"]), styles.heading),
+                        self.text(labels["notes"], styles.heading),
                         self.lines_para(list(doc.notes), styles.small),
                     ]
                 )
@@ -646,7 +681,7 @@ class _Layout:
             for part in (seller.name or seller.display_name, f"{self.title()} {self.doc.number}")
             if part
         )
-        canvas.drawString(self.margin, y, left)
+        draw_string(canvas, self.margin, y, left, FONT_REGULAR, size)
         canvas.drawRightString(
             self.width - self.margin, y, self.labels["page"].format(page=page, pages=pages)
         )
@@ -664,6 +699,46 @@ _PLAIN = TableStyle(
         ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
     ]
 )
+
+
+def fit_columns(
+    header: Sequence[str] | None,
+    rows: Sequence[Sequence[str]],
+    *,
+    minimums: Sequence[float],
+    available: float,
+    size: float,
+    padding: float = _CELL_PADDING,
+    bold: bool = False,
+) -> tuple[list[float], float]:
+    """Column widths that hold every cell, and the font size that lets them fit.
+
+    Each column is at least its minimum and at least as wide as its widest cell (header in
+    bold). When the columns then exceed ``available``, the font size shrinks until they fit
+    (never below 60 % of ``size``; text widths scale linearly with the size).
+
+    Returns:
+        (widths, size).
+    """
+    body_font = FONT_BOLD if bold else FONT_REGULAR
+    texts = [0.0] * len(minimums)
+    measured = [(FONT_BOLD, header)] if header is not None else []
+    measured += [(body_font, row) for row in rows]
+    for font, row in measured:
+        for index, cell in enumerate(row):
+            texts[index] = max(texts[index], string_width(cell, font, size))
+    widths = [max(low, text + 2 * padding) for low, text in zip(minimums, texts, strict=True)]
+    if sum(widths) <= available:
+        return widths, size
+    fixed = 2 * padding * len(widths)
+    scale = max(0.6, (available - fixed) / max(sum(texts), 1.0))
+    smaller = math.floor(size * scale * 10) / 10
+    factor = smaller / size
+    widths = [
+        max(low * factor, text * factor + 2 * padding)
+        for low, text in zip(minimums, texts, strict=True)
+    ]
+    return widths, smaller
 
 
 def _kind(document: InvoiceDocument, labels: dict[str, str]) -> str:
@@ -733,7 +808,7 @@ class PdfRenderer(InvoiceRenderer):
     format: ClassVar[DocumentFormat] = DocumentFormat.PDF
     media_type: ClassVar[str] = "application/pdf"
     file_extension: ClassVar[str] = "pdf"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
 
     def render_bytes(self, document: InvoiceDocument, options: RenderOptions) -> bytes:
         """Render on ``options.paper_size`` (A4 by default); never raises for missing data."""

@@ -22,6 +22,7 @@ from billing.core.totals import VatCategory
 from billing.renderers._xml import Element, amount, child, iso_date, optional, plain, serialize
 from billing.renderers.base import DocumentFormat, InvoiceRenderer, RenderedDocument, RenderOptions
 from billing.renderers.completeness import require_complete
+from billing.renderers.endpoints import peppol_endpoint
 from billing.renderers.model import (
     DocumentAllowanceCharge,
     InvoiceDocument,
@@ -30,6 +31,7 @@ from billing.renderers.model import (
     PaymentInstructions,
     PostalAddress,
 )
+from billing.renderers.prices import line_price
 from billing.renderers.validation import Syntax, ValidationIssue, validate_xml
 
 INVOICE_NS = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
@@ -52,17 +54,21 @@ class UblProfile:
         profile_id: BT-23 business process (Peppol R001; XRechnung merges that rule in).
         single_note: join all BT-22 notes into one ``cbc:Note`` (PEPPOL-EN16931-R002
             allows one note unless seller and buyer are German).
+        peppol_endpoints: write endpoints Peppol routes on (``endpoints.peppol_endpoint``,
+            PEPPOL-EN16931-CL008) instead of the parties' own electronic addresses.
     """
 
     customization_id: str
     profile_id: str
     single_note: bool
+    peppol_endpoints: bool = False
 
 
 PEPPOL_BIS_3 = UblProfile(
     customization_id=PEPPOL_CUSTOMIZATION_ID,
     profile_id=PEPPOL_PROFILE_ID,
     single_note=True,
+    peppol_endpoints=True,
 )
 
 
@@ -147,13 +153,11 @@ class _UblWriter:
     def party(self, parent: Element, party: Party, *, seller: bool) -> None:
         cbc = _cbc
         node = child(parent, _cac("Party"))
-        if party.electronic_address:
-            child(
-                node,
-                cbc("EndpointID"),
-                party.electronic_address.value,
-                {"schemeID": party.electronic_address.scheme},
-            )
+        endpoint = (
+            peppol_endpoint(party) if self.profile.peppol_endpoints else party.electronic_address
+        )
+        if endpoint:
+            child(node, cbc("EndpointID"), endpoint.value, {"schemeID": endpoint.scheme})
         payment = self.doc.payment
         if seller and payment and payment.is_direct_debit and payment.creditor_reference:
             # BT-90 (bank assigned creditor identifier) is a seller identification, scheme SEPA.
@@ -338,7 +342,15 @@ class _UblWriter:
         )
         child(child(category, _cac("TaxScheme")), cbc("ID"), "VAT")
         price = child(node, _cac("Price"))
-        child(price, cbc("PriceAmount"), plain(line.unit_price), {"currencyID": self.currency})
+        stated = line_price(line)
+        child(price, cbc("PriceAmount"), plain(stated.amount), {"currencyID": self.currency})
+        if stated.base_quantity is not None:
+            child(
+                price,
+                cbc("BaseQuantity"),
+                plain(stated.base_quantity),
+                {"unitCode": line.unit_code},
+            )
 
 
 class UblRenderer(InvoiceRenderer):
@@ -368,4 +380,4 @@ class PeppolUblRenderer(UblRenderer):
     format: ClassVar[DocumentFormat] = DocumentFormat.UBL
     profile: ClassVar[UblProfile] = PEPPOL_BIS_3
     filename_suffix: ClassVar[str] = "-ubl"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2

@@ -29,4 +29,4 @@ class XRechnungRenderer(UblRenderer):
     format: ClassVar[DocumentFormat] = DocumentFormat.XRECHNUNG
     profile: ClassVar[UblProfile] = XRECHNUNG_3
     filename_suffix: ClassVar[str] = "-xrechnung"
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2

@@ -274,7 +274,7 @@ class ZugferdRenderer(InvoiceRenderer):
     filename_suffix: ClassVar[str] = "-facturx"
     # Bump whenever PdfRenderer.version or CiiRenderer.version changes: this output
     # contains both.
-    version: ClassVar[int] = 1
+    version: ClassVar[int] = 2
     conformance_level: ClassVar[str] = "EN 16931"
     xml_filename: ClassVar[str] = FACTURX_FILENAME
 

@@ -12,23 +12,15 @@ from zoneinfo import ZoneInfo, available_timezones
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
 from billing.core.schemas import CountryCode, CurrencyCode, DecimalString
-
-EAS_CODES = frozenset(
-    """
-    0002 0007 0009 0037 0060 0088 0096 0097 0106 0130 0135 0142 0147 0151 0154 0158 0170 0183
-    0184 0188 0190 0191 0192 0193 0194 0195 0196 0198 0199 0200 0201 0202 0203 0204 0205 0208
-    0209 0210 0211 0212 0213 0215 0216 0217 0218 0219 0220 0221 0225 0230 0235 0240 9901 9910
-    9913 9914 9915 9918 9919 9920 9922 9923 9924 9925 9926 9927 9928 9929 9930 9931 9932 9933
-    9934 9935 9936 9937 9938 9939 9940 9941 9942 9943 9944 9945 9946 9947 9948 9949 9950 9951
-    9952 9953 9957 9959 AN AQ AS AU EM
-    """.split()
-)
-"""Electronic address scheme identifiers (CEF EAS code list) accepted for BT-34 / BT-49."""
+from billing.renderers.codes import EAS_CODES
 
 
 def _eas(value: str) -> str:
     if value not in EAS_CODES:
-        raise ValueError("must be an EAS code from the CEF list, e.g. '0088' (GLN) or '9930'")
+        raise ValueError(
+            "must be an EAS code from the CEF list (EN 16931 BR-CL-25), e.g. '0088' (GLN), "
+            "'0208' or '9930'"
+        )
     return value
 
 
@@ -165,7 +157,10 @@ class SettingsUpdate(BaseModel):
     )
     default_currency: CurrencyCode | None = None
     enabled_currencies: list[CurrencyCode] | None = None
-    default_tax_rate: DecimalString | None = Field(default=None, ge=0, le=100)
+    # At most 4 decimals, the precision of VAT rates end to end (billing.core.totals).
+    default_tax_rate: DecimalString | None = Field(
+        default=None, ge=0, le=100, max_digits=7, decimal_places=4
+    )
     default_due_days: int | None = Field(default=None, ge=0, le=3650)
     default_paper_size: str | None = None
     numbering_series: NumberingSeries | None = None

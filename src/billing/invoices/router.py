@@ -28,6 +28,7 @@ from billing.invoices.errors import (
     InvoiceNotFound,
     InvoiceNumberTaken,
     PaymentStatusNotSettable,
+    SellerIncomplete,
 )
 from billing.invoices.repository import SORTABLE, InvoiceFilters
 from billing.invoices.schemas import (
@@ -155,6 +156,7 @@ async def list_paid_invoices(
         CurrencyNotEnabled,
         PaymentMethodNotEnabled,
         PaymentStatusNotSettable,
+        SellerIncomplete,
     ),
 )
 async def create_invoice(
@@ -210,6 +212,7 @@ async def update_invoice(
         PaymentMethodNotEnabled,
         PaymentStatusNotSettable,
         AmountExceedsBalance,
+        SellerIncomplete,
     ),
 )
 async def update_invoice_status(
@@ -270,7 +273,9 @@ async def remove_invoice_item(
     "/{invoice_id}/issue",
     name="invoices_issue",
     dependencies=Writes,
-    responses=error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid),
+    responses=error_responses(
+        InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid, SellerIncomplete
+    ),
 )
 async def issue_invoice(
     invoice: StaffInvoice, scope: StaffScope, session: Session, presentation: PresentationDep

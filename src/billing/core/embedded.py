@@ -48,7 +48,8 @@ def start_embedded_postgres(data_dir: Path, *, notify: Notify | None = None) -> 
         EmbeddedPostgresError: a parent folder is closed to the server's user, or the server
             refused to start (the reason is PostgreSQL's own ``FATAL`` line).
     """
-    os.environ.setdefault("XDG_RUNTIME_DIR", str(Path("/tmp") / f"billing-runtime-{os.getuid()}"))
+    own_runtime_dir = Path("/tmp") / f"billing-runtime-{os.getuid()}"
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(own_runtime_dir))
     runtime_dir = Path(os.environ["XDG_RUNTIME_DIR"])
     # Traversable but not listable: the server's user (root runs it as ``pgserver``) may need
     # to reach a socket folder below it.
@@ -67,7 +68,13 @@ def start_embedded_postgres(data_dir: Path, *, notify: Notify | None = None) -> 
         warnings.simplefilter("ignore")
         from pgserver import postgres_server
 
-        with _checked_parent_permissions(postgres_server, owned=(data_dir, runtime_dir)):
+        # Outside the data directory, pgserver may open only its folder under the runtime
+        # directory (its lock and, for long data paths, the socket), and that directory itself
+        # when it is ours rather than the session's XDG_RUNTIME_DIR.
+        owned: tuple[Path, ...] = (data_dir, Path(postgres_server.PostgresServer.runtime_path))
+        if runtime_dir == own_runtime_dir:
+            owned = (*owned, runtime_dir)
+        with _checked_parent_permissions(postgres_server, owned=owned):
             with _quiet_pgserver_log():
                 try:
                     server = postgres_server.get_server(data_dir, cleanup_mode="stop")

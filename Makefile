@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint format openapi bench migrate golden clean
+.PHONY: run test lint format openapi bench migrate golden clients newcomer clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -40,8 +40,15 @@ migrate: $(STAMP)
 golden: $(STAMP) ## Rewrite the e-invoice golden files (review their diff before committing)
 	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py
 
+BASE_URL ?= http://127.0.0.1:8000
+clients: $(STAMP) ## Generate the Python and TypeScript clients and run a flow against BASE_URL
+	clients/check $(BASE_URL) "$$($(BIN)/billing token --role admin)"
+
+newcomer: ## CI's newcomer path: make run, stop, make test, make run + clients, stop
+	.ci/newcomer-path
+
 bench: $(STAMP) ## Benchmarks, printed beside same-run baselines
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .test-data

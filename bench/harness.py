@@ -84,7 +84,8 @@ def scratch_database() -> Iterator[str]:
     if not server_url:
         from billing.core.embedded import start_embedded_postgres
 
-        server_url, server = start_embedded_postgres(ROOT / ".data" / "bench-pg")
+        # Beside, never inside, the development data directory (.data): see core/embedded.py.
+        server_url, server = start_embedded_postgres(ROOT / ".test-data" / "bench-pg")
     name = f"billing_bench_{uuid.uuid4().hex[:8]}"
     url = recreate_database(server_url, name)
     try:

@@ -70,7 +70,19 @@ def tokens(settings: Settings) -> Tokens:
     return Tokens(settings)
 
 
+OPERATOR_SELLER = {
+    "legal_name": "Test Operator Ltd",
+    "country_code": "KE",
+    "vat_id": "KE0123456789",
+    "email": "billing@operator.example",
+}
+"""What any operator fills in before issuing: the EN 16931 core needs name, country and VAT id.
+Kenya keeps the EU destination rules out of tests that do not ask for them."""
+
+
 @pytest.fixture(scope="session")
-def factory(client: httpx.AsyncClient, tokens: Tokens) -> Factory:
-    """Object factories over the API."""
-    return Factory(client, tokens)
+async def factory(client: httpx.AsyncClient, tokens: Tokens) -> Factory:
+    """Object factories over the API, on a database whose operator has a seller."""
+    factory = Factory(client, tokens)
+    await factory.put_settings(seller=OPERATOR_SELLER)
+    return factory

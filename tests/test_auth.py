@@ -186,7 +186,13 @@ class TestApiKeys:
             json={"name": "t", "scopes": ["tenants:write"], "tenant_id": tenant["id"]},
         )
         assert response.status_code == 400
-        assert response.json()["error"]["code"] == "api_key_scopes_invalid"
+        error = response.json()["error"]
+        assert error["code"] == "api_key_scopes_invalid"
+        assert error["message"].startswith(
+            "Scopes not allowed on a tenant-bound key: tenants:write. Allowed: "
+        )
+        assert "billing:read" in error["details"][0]["allowed"]
+        assert error["details"][0]["refused"] == ["tenants:write"]
 
     @pytest.mark.parametrize("role", ["reseller"])
     async def test_only_admins_manage_keys(

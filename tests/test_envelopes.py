@@ -83,6 +83,24 @@ class TestEnvelopes:
         fields = {detail["field"] for detail in error["details"]}
         assert {"country_code", "unexpected"} <= fields
 
+    async def test_malformed_json_names_the_position_not_a_field(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        response = await client.post(
+            "/api/v1/admin/tenants",
+            headers={**tokens.admin(), "Content-Type": "application/json"},
+            content=b'{"name": "x",,}',
+        )
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert error["code"] == "validation_error"
+        [detail] = error["details"]
+        assert detail["field"] is None
+        assert detail["type"] == "json_invalid"
+        assert detail["position"] == 13
+        assert detail["message"].startswith("Malformed JSON at character 13: ")
+        assert error["message"] == f"Invalid request: {detail['message']}"
+
     async def test_malformed_path_id_is_422(
         self, client: httpx.AsyncClient, tokens: Tokens
     ) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -33,3 +36,121 @@ def test_every_authenticated_route_documents_errors(app: FastAPI) -> None:
         for method, operation in item.items():
             if path.startswith("/api/v1/admin") or path.startswith("/api/v1/billing"):
                 assert {"401", "403", "422"} <= set(operation["responses"]), (method, path)
+
+
+def _schema(app: FastAPI) -> dict[str, Any]:
+    return dict(json.loads(render_openapi(app)))
+
+
+def _walk(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _walk(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _walk(value)
+
+
+def _string_branch(prop: dict[str, Any]) -> dict[str, Any]:
+    options = prop.get("anyOf", [prop])
+    return dict(next(option for option in options if option.get("type") == "string"))
+
+
+class TestDecimals:
+    def test_no_pydantic_only_keywords_leak_into_the_spec(self, app: FastAPI) -> None:
+        leaked = {"ge", "gt", "le", "lt", "max_digits", "decimal_places"}
+        for node in _walk(_schema(app)["components"]["schemas"]):
+            if node.get("format") == "decimal":
+                assert not leaked & set(node), node
+                assert node["type"] == "string"
+                assert "pattern" in node
+
+    def test_positive_amounts_state_exclusive_minimum(self, app: FastAPI) -> None:
+        schemas = _schema(app)["components"]["schemas"]
+        for name, field in (
+            ("QuickPayRequest", "amount"),
+            ("CashPayRequest", "amount_given"),
+            ("LineInput", "quantity"),
+        ):
+            prop = _string_branch(schemas[name]["properties"][field])
+            assert prop["exclusiveMinimum"] == 0, (name, field)
+
+    def test_bounds_and_places_are_visible(self, app: FastAPI) -> None:
+        schemas = _schema(app)["components"]["schemas"]
+        rate = schemas["TaxRateCreate"]["properties"]["rate"]
+        assert (rate["minimum"], rate["maximum"]) == (0, 100)
+        pattern = re.compile(rate["pattern"])
+        assert [
+            bool(pattern.match(text)) for text in ("16.00", "7.5", "16.00001", "-1", "1000")
+        ] == [
+            True,
+            True,
+            False,
+            False,
+            False,
+        ]
+        price = re.compile(schemas["ProductCreate"]["properties"]["unit_price"]["pattern"])
+        assert [bool(price.match(text)) for text in ("0.012500", "0.0000001")] == [True, False]
+
+    def test_each_kind_has_its_own_example(self, app: FastAPI) -> None:
+        schemas = _schema(app)["components"]["schemas"]
+        line = schemas["LineInput"]["properties"]
+        examples = {
+            "quantity": _string_branch(line["quantity"])["examples"],
+            "unit_price": _string_branch(line["unit_price"])["examples"],
+            "tax_rate": _string_branch(line["tax_rate"])["examples"],
+            "total": _string_branch(schemas["InvoiceRead"]["properties"]["total_amount"])[
+                "examples"
+            ],
+        }
+        assert len({example[0] for example in examples.values()}) == 4, examples
+
+
+class TestContract:
+    def test_cash_payment_method_is_required(self, app: FastAPI) -> None:
+        cash = _schema(app)["components"]["schemas"]["CashPayRequest"]
+        assert "payment_method" in cash["required"]
+        assert cash["properties"]["payment_method"]["type"] == "string"
+
+    def test_seller_is_a_model_everywhere(self, app: FastAPI) -> None:
+        schemas = _schema(app)["components"]["schemas"]
+        for name in ("SettingsUpdate", "InvoiceRead"):
+            seller = schemas[name]["properties"]["seller"]
+            assert {"$ref": "#/components/schemas/Seller"} in seller["anyOf"], name
+
+    def test_download_format_is_the_format_enum_and_files_are_binary(self, app: FastAPI) -> None:
+        paths = _schema(app)["paths"]
+        for path in (
+            "/api/v1/admin/invoices/{invoice_id}/download",
+            "/api/v1/billing/invoices/{invoice_id}/download",
+        ):
+            operation = paths[path]["get"]
+            [fmt] = [p for p in operation["parameters"] if p["name"] == "format"]
+            assert fmt["schema"]["$ref"] == "#/components/schemas/EInvoiceFormat"
+            content = operation["responses"]["200"]["content"]
+            assert set(content) == {
+                "application/pdf",
+                "application/xml",
+                "application/octet-stream",
+            }
+            assert all(
+                c["schema"] == {"type": "string", "format": "binary"} for c in content.values()
+            )
+
+
+class TestSecurity:
+    def test_bearer_schemes_and_per_operation_security(self, app: FastAPI) -> None:
+        schema = _schema(app)
+        schemes = schema["components"]["securitySchemes"]
+        assert schemes["bearerJwt"]["bearerFormat"] == "JWT"
+        assert schemes["bearerApiKey"]["scheme"] == "bearer"
+        for path, item in schema["paths"].items():
+            for method, operation in item.items():
+                security = operation["security"]
+                if path.startswith(("/api/v1/admin", "/api/v1/billing/invoices")):
+                    assert security == [{"bearerJwt": []}, {"bearerApiKey": []}], (method, path)
+        public = schema["paths"]["/api/v1/public/invoices/{public_id}"]["get"]
+        assert public["security"] == []
+        assert schema["paths"]["/api/v1/webhooks/stripe"]["post"]["security"] == []
+        assert schema["paths"]["/api/v1/billing/payment-providers"]["get"]["security"] == []

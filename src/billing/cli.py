@@ -27,9 +27,16 @@ def database_url() -> Iterator[str]:
     if settings.database_url:
         yield settings.database_url
         return
-    from billing.core.embedded import start_embedded_postgres
+    from billing.core.embedded import EmbeddedPostgresError, start_embedded_postgres
 
-    url, server = start_embedded_postgres(settings.data_dir)
+    try:
+        url, server = start_embedded_postgres(
+            settings.data_dir, notify=lambda line: typer.echo(f"billing: {line}", err=True)
+        )
+    except EmbeddedPostgresError as exc:
+        # One line that says what to do beats pgserver's traceback and server log.
+        typer.echo(f"billing: {exc}", err=True)
+        raise typer.Exit(1) from None
     typer.echo(f"embedded PostgreSQL in {settings.data_dir.resolve()}", err=True)
     # Child processes (uvicorn workers, alembic) read the URL from the environment.
     os.environ["DATABASE_URL"] = url
@@ -83,6 +90,13 @@ def serve(
 
     from billing.core.logging import configure_logging
 
+    # The app (in each worker process) builds its links from BILLING_HOST and BILLING_PORT, so
+    # the options go through the environment rather than only to uvicorn.
+    if host is not None:
+        os.environ["BILLING_HOST"] = host
+    if port is not None:
+        os.environ["BILLING_PORT"] = str(port)
+    get_settings.cache_clear()
     settings = get_settings()
     settings.require_production_secrets()
     configure_logging(level=settings.log_level, json=settings.log_json)
@@ -92,8 +106,8 @@ def serve(
         uvicorn.run(
             "billing.main:create_app",
             factory=True,
-            host=host or settings.host,
-            port=port or settings.port,
+            host=settings.host,
+            port=settings.port,
             workers=workers,
             reload=reload,
             proxy_headers=True,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from billing.core.crypto import derive_token, parse_keys
@@ -17,6 +17,17 @@ DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"
 DEVELOPMENT_CALLBACK_SECRET = "development-only-callback-secret-change-me"
 # A fixed Fernet key for development and tests only; production refuses it.
 DEVELOPMENT_ENCRYPTION_KEY = "ZGV2ZWxvcG1lbnQtb25seS1rZXktY2hhbmdlLW1lISE="
+
+# Bind-all addresses are where the server listens, not an address a browser can open.
+_WILDCARD_HOSTS = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
+
+
+def local_base_url(host: str, port: int) -> str:
+    """``http://host:port`` for links to this server (``0.0.0.0`` becomes ``127.0.0.1``)."""
+    reachable = _WILDCARD_HOSTS.get(host, host)
+    if ":" in reachable and not reachable.startswith("["):
+        reachable = f"[{reachable}]"  # an IPv6 literal in a URL (RFC 3986 section 3.2.2)
+    return f"http://{reachable}:{port}"
 
 
 class Settings(BaseSettings):
@@ -67,12 +78,26 @@ class Settings(BaseSettings):
         default=False,
         description="Run the job worker inside the API process (development, small deployments).",
     )
-    public_base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = Field(
+        default="",
+        description="Base of public links (QR codes, provider callbacks). "
+        "Unset: derived from host and port, e.g. http://127.0.0.1:8000.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     enable_test_routes: bool = False
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
+
+    @model_validator(mode="after")
+    def _default_public_base_url(self) -> Self:
+        # Links must reach the port the server listens on (BILLING_PORT=8200 -> :8200); an
+        # explicit BILLING_PUBLIC_BASE_URL (a proxy, a domain) always wins.
+        if not self.public_base_url:
+            self.public_base_url = local_base_url(self.host, self.port)
+        else:
+            self.public_base_url = self.public_base_url.rstrip("/")
+        return self
 
     def require_production_secrets(self) -> None:
         """Refuse to run in production with any development secret."""

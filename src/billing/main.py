@@ -15,8 +15,9 @@ from billing.core.db import Database
 from billing.core.errors import install_error_handlers
 from billing.core.logging import RequestContextMiddleware
 from billing.core.metrics import MetricsMiddleware
+from billing.docs import install_docs
 from billing.health.router import router as health_router
-from billing.openapi import operation_id
+from billing.openapi import install_openapi, operation_id
 from billing.payments.recorder import recorder as payment_recorder
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
@@ -25,7 +26,8 @@ from billing.worker.embedded import embedded_worker
 DESCRIPTION = """
 Multi-tenant billing: invoices, payments and European e-invoices.
 
-* Authenticate with `Authorization: Bearer <JWT or bk_ API key>`.
+* Authenticate with `Authorization: Bearer <JWT or bk_ API key>` (Authorize button); routes
+  marked without a lock are public.
 * Every response is an envelope: `{data, meta}`, lists add `pagination`, errors are
   `{error: {code, message, details}, meta}`.
 * Money, quantities and rates are decimal strings.
@@ -67,6 +69,9 @@ def create_app(
         description=DESCRIPTION,
         generate_unique_id_function=operation_id,
         lifespan=lifespan,
+        # /docs is served from packaged assets (billing.docs); ReDoc would need a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database
@@ -77,4 +82,6 @@ def create_app(
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
+    install_openapi(app)
+    install_docs(app)
     return app

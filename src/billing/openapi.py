@@ -7,12 +7,96 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from fastapi.routing import APIRoute
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute, iter_route_contexts
 
 
 def operation_id(route: APIRoute) -> str:
     """The route's name (``tenants_list``) is its operation id: short, stable, readable."""
     return route.name
+
+
+BEARER_JWT = "bearerJwt"
+BEARER_API_KEY = "bearerApiKey"
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    BEARER_JWT: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "`Authorization: Bearer <JWT>` with the claims `sub`, `role`, "
+        "`tenant_id` (tenant roles) or `reseller_id` (resellers) and `exp`. "
+        "`billing token --role admin` prints one for development.",
+    },
+    BEARER_API_KEY: {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "bk_... API key",
+        "description": "`Authorization: Bearer bk_...`: an API key issued at "
+        "`POST /api/v1/admin/api-keys` (server to server), limited to its scopes.",
+    },
+}
+"""Both schemes travel in the same header; a route that needs a caller accepts either."""
+
+AUTHENTICATED: list[dict[str, list[str]]] = [{BEARER_JWT: []}, {BEARER_API_KEY: []}]
+PUBLIC: list[dict[str, list[str]]] = []
+
+
+def requires_principal(dependant: Dependant) -> bool:
+    """True when a route's dependencies reach (at any depth) the authenticated caller."""
+    from billing.auth.dependencies import get_principal
+
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is get_principal:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
+
+
+def build_openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document plus the security schemes and each operation's ``security``.
+
+    Which routes are public is read from their dependencies rather than from a list, so a new
+    route is documented correctly by construction: it needs a caller exactly when it depends
+    on ``get_principal``. Public routes state ``security: []``.
+    """
+    if app.openapi_schema is not None:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title,
+        version=app.version,
+        openapi_version=app.openapi_version,
+        description=app.description,
+        routes=app.routes,
+        tags=app.openapi_tags,
+        servers=app.servers,
+    )
+    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    # Included routers are resolved lazily; iter_route_contexts yields each route with its
+    # full path and the dependencies it runs with, as FastAPI's own document generation does.
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
+            continue
+        security = AUTHENTICATED if requires_principal(route.dependant) else PUBLIC
+        operations = schema["paths"].get(route.path_format, {})
+        for method in route.methods or ():
+            operation = operations.get(method.lower())
+            if operation is not None:
+                operation["security"] = security
+    app.openapi_schema = schema
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    """Serve ``build_openapi`` at ``/openapi.json`` (and from ``app.openapi()``)."""
+
+    def openapi() -> dict[str, Any]:
+        return build_openapi(app)
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def render_openapi(app: FastAPI) -> str:

@@ -135,6 +135,22 @@ class TestFormats:
         assert upper.status_code == 200
         assert upper.headers["content-type"].startswith("application/xml")
 
+    async def test_a_client_asking_only_for_octet_stream_gets_that_type(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
+    ) -> None:
+        invoice = await issue(factory, buyer["id"])
+        url = download(invoice["id"], "xrechnung")
+        generic = await client.get(
+            url, headers={**tokens.admin(), "Accept": "application/octet-stream"}
+        )
+        assert generic.status_code == 200, generic.text
+        assert generic.headers["content-type"] == "application/octet-stream"
+        either = await client.get(
+            url, headers={**tokens.admin(), "Accept": "application/xml, application/octet-stream"}
+        )
+        assert either.headers["content-type"].startswith("application/xml")
+        assert either.content == generic.content
+
     async def test_unknown_format_lists_the_accepted_ones(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
     ) -> None:

@@ -10,7 +10,7 @@ import pytest
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
 
-from .conftest import ADMIN_INVOICES, SELLER, create_buyer, issue
+from .conftest import ADMIN_INVOICES, ITEMS, SELLER, create_buyer, issue
 
 
 async def incomplete(
@@ -25,7 +25,9 @@ async def incomplete(
     error = response.json()["error"]
     assert error["code"] == "einvoice_incomplete"
     for detail in error["details"]:
-        assert set(detail) == {"field", "term", "rule", "message"}
+        assert set(detail) == {"field", "label", "term", "rule", "rules", "message"}
+    fields = [detail["field"] for detail in error["details"]]
+    assert len(fields) == len(set(fields)), "each field is listed once"
     return list(error["details"])
 
 
@@ -34,25 +36,65 @@ def fields(details: list[dict[str, str]]) -> set[str]:
 
 
 class TestIncomplete:
-    @pytest.mark.parametrize("document_format", ["ubl", "xrechnung", "cii", "zugferd"])
-    async def test_seller_without_vat_id(
+    @pytest.mark.parametrize("preferred", [None, "ubl", "xrechnung", "cii", "zugferd"])
+    async def test_issuing_is_refused_while_the_seller_lacks_its_vat_id(
         self,
         client: httpx.AsyncClient,
         tokens: Tokens,
         factory: Factory,
-        buyer: Any,
-        document_format: str,
+        preferred: str | None,
     ) -> None:
         await factory.put_settings(seller={"vat_id": None, "tax_number": None})
-        invoice = await issue(factory, buyer["id"])
-        details = await incomplete(client, tokens, invoice, document_format)
-        vat = [d for d in details if d["field"] == "seller.vat_id"]
-        assert vat
-        assert {d["term"] for d in vat} == {"BT-31"}
-        assert "BR-S-02" in {d["rule"] for d in vat}
-        # The PDF needs none of it.
-        pdf = await client.get(f"{ADMIN_INVOICES}/{invoice['id']}/pdf", headers=tokens.admin())
-        assert pdf.status_code == 200
+        tenant = await create_buyer(factory, tokens, preferred_einvoice_format=preferred)
+        draft = await factory.create_invoice(tenant["id"], items=ITEMS, due_date="2099-12-31")
+        response = await client.post(
+            f"{ADMIN_INVOICES}/{draft['id']}/issue", headers=tokens.admin()
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "seller_incomplete"
+        [vat] = [d for d in error["details"] if d["field"] == "seller.vat_id"]
+        assert vat["label"] == "seller VAT identifier"
+        assert vat["setting"] == "seller.vat_id"
+        assert "BR-S-02" in vat["rules"]
+        assert error["message"].count("seller VAT identifier") == 1
+        assert "PUT /api/v1/admin/settings" in error["message"]
+        # Nothing was issued and no number was taken.
+        again = await client.get(f"{ADMIN_INVOICES}/{draft['id']}", headers=tokens.admin())
+        assert again.json()["data"]["status"] == "draft"
+        assert again.json()["data"]["invoice_number"] is None
+        # Once the seller is complete, the same draft is issued.
+        await factory.put_settings(seller={"vat_id": SELLER["vat_id"]})
+        issued = await client.post(f"{ADMIN_INVOICES}/{draft['id']}/issue", headers=tokens.admin())
+        assert issued.status_code == 200, issued.text
+
+    async def test_the_preferred_format_adds_its_own_seller_fields(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
+    ) -> None:
+        await factory.put_settings(
+            seller={"contact_name": None, "phone": None, "iban": None, "postal_code": None}
+        )
+        plain = await create_buyer(factory, tokens)
+        await issue(factory, plain["id"])  # the EN 16931 core needs none of these
+        german = await create_buyer(factory, tokens, preferred_einvoice_format="xrechnung")
+        response = await client.post(
+            f"{ADMIN_INVOICES}",
+            headers=tokens.admin(),
+            json={"tenant_id": german["id"], "status": "issued", "items": ITEMS},
+        )
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "seller_incomplete"
+        settings = {d["setting"] for d in error["details"]}
+        assert settings == {
+            "seller.contact_name",
+            "seller.phone",
+            "seller.iban",
+            "seller.postal_code",
+        }
+        assert all(d["formats"] == ["xrechnung"] for d in error["details"])
+        assert "seller contact name" in error["message"]
+        assert "contact point" not in error["message"]
 
     async def test_xrechnung_without_buyer_reference(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory
@@ -63,14 +105,17 @@ class TestIncomplete:
         assert [d for d in details if d["field"] == "buyer_reference"] == [
             {
                 "field": "buyer_reference",
+                "label": "buyer reference",
                 "term": "BT-10",
                 "rule": "BR-DE-15",
+                "rules": ["BR-DE-15"],
                 "message": "the buyer reference is required (the Leitweg-ID for public buyers)",
             }
         ]
         # Peppol between two German parties applies the same national rule (DE-R-015).
         ubl = await incomplete(client, tokens, invoice, "ubl")
-        assert ("buyer_reference", "DE-R-015") in {(d["field"], d["rule"]) for d in ubl}
+        [reference] = [d for d in ubl if d["field"] == "buyer_reference"]
+        assert "DE-R-015" in reference["rules"]
         # CII (EN 16931 without a national CIUS) needs no buyer reference.
         cii = await client.get(
             f"{ADMIN_INVOICES}/{invoice['id']}/download?format=cii", headers=tokens.admin()
@@ -130,8 +175,15 @@ class TestIncomplete:
     async def test_seller_with_only_an_email_address_is_refused_for_peppol(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
     ) -> None:
+        # A seller known by its tax number only (BT-32): EN 16931 is satisfied, but Peppol
+        # routes on no scheme it could derive, and e-mail (EM) is not a Peppol scheme.
         await factory.put_settings(
-            seller={"peppol_endpoint_id": None, "peppol_scheme": None, "vat_id": None}
+            seller={
+                "peppol_endpoint_id": None,
+                "peppol_scheme": None,
+                "vat_id": None,
+                "tax_number": "12/345/67890",
+            }
         )
         invoice = await issue(factory, buyer["id"])
         details = await incomplete(client, tokens, invoice, "ubl")
@@ -154,6 +206,12 @@ class TestIncomplete:
             "seller.address.postal_code",
         } <= fields(details)
         assert {d["rule"] for d in details} >= {"BR-DE-1", "BR-DE-5", "BR-DE-6", "BR-DE-4"}
+        labels = {d["field"]: d["label"] for d in details}
+        assert labels["seller.contact.name"] == "seller contact name"
+        assert labels["seller.address.postal_code"] == "seller post code"
+        assert labels["payment"] == "payment instructions"
+        by_field = {d["field"]: d["message"] for d in details}
+        assert by_field["seller.contact.name"] == "the seller contact name is required"
 
     async def test_exemption_code_that_is_no_vatex_code(
         self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any

@@ -33,8 +33,13 @@ class ApiKeyService:
             allowed = ROLE_PERMISSIONS[Role.ADMIN]
         refused = sorted(scope.value for scope in scopes - allowed)
         if refused:
-            kind = "tenant-bound" if body.tenant_id else "operator"
-            raise InvalidApiKeyScopes(f"Scopes not allowed on an {kind} key: {', '.join(refused)}")
+            kind = "a tenant-bound" if body.tenant_id else "an operator"
+            permitted = sorted(item.value for item in allowed)
+            raise InvalidApiKeyScopes(
+                f"Scopes not allowed on {kind} key: {', '.join(refused)}. "
+                f"Allowed: {', '.join(permitted)}",
+                details=[{"field": "scopes", "refused": refused, "allowed": permitted}],
+            )
         secret = generate_api_key()
         api_key = ApiKey(
             id=uuid.uuid4(),

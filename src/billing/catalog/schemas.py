@@ -20,7 +20,14 @@ from pydantic import (
 )
 
 from billing.core.money import minor_unit
-from billing.core.schemas import CountryCode, CurrencyCode, DecimalString, ReadSchema, WriteSchema
+from billing.core.schemas import (
+    CountryCode,
+    CurrencyCode,
+    PriceString,
+    RateString,
+    ReadSchema,
+    WriteSchema,
+)
 from billing.core.totals import VatCategory
 
 _VATEX = re.compile(r"^VATEX-[A-Z]{2}-[A-Z0-9]+(?:-[A-Z0-9]+)*$")
@@ -96,7 +103,7 @@ class TaxRateCreate(WriteSchema):
     """A new tax rate."""
 
     name: str = Field(min_length=1, max_length=200)
-    rate: DecimalString = Field(
+    rate: RateString = Field(
         ge=0, le=100, max_digits=7, decimal_places=4, description=_RATE_DESCRIPTION
     )
     category: VatCategory = Field(description=_CATEGORY_DESCRIPTION)
@@ -116,7 +123,7 @@ class TaxRateUpdate(WriteSchema):
     """A partial update: fields left out keep their values; null clears the optional ones."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    rate: DecimalString | None = Field(
+    rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=7, decimal_places=4, description=_RATE_DESCRIPTION
     )
     category: VatCategory | None = Field(default=None, description=_CATEGORY_DESCRIPTION)
@@ -133,7 +140,7 @@ class TaxRateRead(ReadSchema):
 
     id: uuid.UUID
     name: str
-    rate: DecimalString = Field(description="Percent, at least two decimals: '16.00'.")
+    rate: RateString = Field(description="Percent, at least two decimals: '16.00'.")
     category: VatCategory
     exemption_reason_code: str | None
     exemption_reason: str | None
@@ -171,7 +178,7 @@ class ProductCreate(WriteSchema):
     )
     name: str = Field(min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=5000)
-    unit_price: DecimalString = Field(
+    unit_price: PriceString = Field(
         ge=0, max_digits=20, decimal_places=6, description=_PRICE_DESCRIPTION
     )
     currency: CurrencyCode
@@ -199,7 +206,7 @@ class ProductUpdate(WriteSchema):
     )
     name: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=5000)
-    unit_price: DecimalString | None = Field(
+    unit_price: PriceString | None = Field(
         default=None, ge=0, max_digits=20, decimal_places=6, description=_PRICE_DESCRIPTION
     )
     currency: CurrencyCode | None = None
@@ -220,7 +227,7 @@ class ProductRead(ReadSchema):
     code: str
     name: str
     description: str | None
-    unit_price: DecimalString = Field(
+    unit_price: PriceString = Field(
         description="At least the currency's minor-unit decimals: '12.50', '0.0125'."
     )
     currency: str

@@ -148,19 +148,38 @@ async def _billing_error_handler(request: Request, exc: Exception) -> JSONRespon
     )
 
 
+def _validation_detail(error: Mapping[str, Any]) -> dict[str, Any]:
+    """One entry of ``details``: where (``loc``, ``field``), what (``message``, ``type``)."""
+    loc = tuple(error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        # FastAPI puts the character offset of the syntax error where a field name would be;
+        # it is a position in the body, not a field.
+        position = loc[1] if len(loc) > 1 else None
+        reason = (error.get("ctx") or {}).get("error") or "JSON decode error"
+        where = f" at character {position}" if position is not None else ""
+        return {
+            "loc": [str(part) for part in loc[:1]],
+            "field": None,
+            "position": position,
+            "message": f"Malformed JSON{where}: {reason}",
+            "type": "json_invalid",
+        }
+    return {
+        "loc": [str(part) for part in loc],
+        "field": ".".join(str(part) for part in loc[1:]) or None,
+        "message": error.get("msg", ""),
+        "type": error.get("type", ""),
+    }
+
+
 async def _validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    details = [
-        {
-            "loc": [str(part) for part in error.get("loc", ())],
-            "field": ".".join(str(part) for part in error.get("loc", ())[1:]) or None,
-            "message": error.get("msg", ""),
-            "type": error.get("type", ""),
-        }
-        for error in exc.errors()
-    ]
+    details = [_validation_detail(error) for error in exc.errors()]
     summary = "; ".join(
-        f"{detail['field'] or detail['loc'][0]}: {detail['message']}" for detail in details[:5]
+        detail["message"]
+        if detail["type"] == "json_invalid"
+        else f"{detail['field'] or detail['loc'][0]}: {detail['message']}"
+        for detail in details[:5]
     )
     return error_response(422, "validation_error", f"Invalid request: {summary}", details)
 

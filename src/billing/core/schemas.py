@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
-    BeforeValidator,
     ConfigDict,
+    GetJsonSchemaHandler,
     PlainSerializer,
     WithJsonSchema,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from billing.core.money import UnknownCurrencyError, normalize_currency, round_money
 
@@ -51,34 +54,121 @@ class WriteSchema(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _float_via_text(value: Any) -> Any:
-    # JSON numbers arrive as floats; go through their shortest text form so 0.1 stays 0.1
-    # instead of Decimal(0.1) = 0.1000000000000000055...
-    if isinstance(value, float):
-        return str(value) if value == value and abs(value) != float("inf") else value
-    return value
+def required_in_schema(*names: str) -> Callable[[dict[str, Any]], None]:
+    """A ``json_schema_extra`` that documents ``names`` as required, non-null properties.
+
+    For fields the server requires but checks itself, so that leaving one out gets the
+    route's own error (a seed's exact message) instead of a generic validation error; the
+    schema must still tell clients the truth.
+    """
+
+    def document(schema: dict[str, Any]) -> None:
+        properties = schema.get("properties", {})
+        for name in names:
+            prop = properties[name]
+            prop.pop("default", None)
+            options = prop.pop("anyOf", None)
+            if options is not None:
+                prop.update(next(o for o in options if o.get("type") != "null"))
+        schema["required"] = [*schema.get("required", []), *names]
+
+    return document
 
 
 def _decimal_str(value: Decimal) -> str:
     return format(value, "f")
 
 
-DecimalString = Annotated[
-    Decimal,
-    BeforeValidator(_float_via_text),
-    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["116.00"]}),
-]
-"""A decimal accepted as a string (or number) and always returned as a string."""
+def _bound(value: Any) -> int | float:
+    # JSON Schema bounds are JSON numbers; rates and limits here are small, exact values.
+    number = Decimal(str(value))
+    return int(number) if number == number.to_integral_value() else float(number)
 
-MoneyString = Annotated[
-    Decimal,
-    _MoneyAmount(),
-    BeforeValidator(_float_via_text),
-    PlainSerializer(_decimal_str, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "decimal", "examples": ["116.00"]}),
-]
+
+def decimal_pattern(
+    *, max_digits: int | None, decimal_places: int | None, negative: bool = True
+) -> str:
+    """A regular expression for the text of a decimal within ``max_digits``/``decimal_places``.
+
+    Trailing zeros beyond ``decimal_places`` are allowed (``"1.500"`` has two places), as the
+    server counts digits after normalising.
+    """
+    whole_digits = max_digits
+    if max_digits is not None and decimal_places is not None:
+        whole_digits = max_digits - decimal_places
+    whole = (
+        r"\d+"
+        if whole_digits is None
+        else ("0" if whole_digits <= 0 else rf"\d{{1,{whole_digits}}}")
+    )
+    if decimal_places is None:
+        fraction = r"(\.\d+)?"
+    elif decimal_places == 0:
+        fraction = r"(\.0*)?"
+    else:
+        fraction = rf"(\.\d{{1,{decimal_places}}}0*)?"
+    return f"^{'-?' if negative else ''}{whole}{fraction}$"
+
+
+class DecimalJsonSchema:
+    """The JSON Schema of a decimal sent as a string, with the field's bounds made visible.
+
+    Pydantic documents a ``Decimal`` as ``number | string`` and keeps ``max_digits`` and
+    ``decimal_places`` to itself. On the wire our decimals are strings, so this states a
+    string with a ``pattern`` (digits, places, sign), the numeric bounds as JSON Schema
+    keywords (``exclusiveMinimum: 0`` for amounts that must be positive) and an example that
+    fits the kind of value. The bounds are read from the field's own constraints, so
+    ``Field(gt=0, decimal_places=4)`` on any field of these types is described correctly.
+    """
+
+    def __init__(self, example: str) -> None:
+        self.example = example
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """The string schema; ``core_schema`` is the decimal schema with the constraints."""
+        constraints: Mapping[str, Any] = core_schema if core_schema.get("type") == "decimal" else {}
+        lower = constraints.get("ge", constraints.get("gt"))
+        schema: dict[str, Any] = {
+            "type": "string",
+            "format": "decimal",
+            "pattern": decimal_pattern(
+                max_digits=constraints.get("max_digits"),
+                decimal_places=constraints.get("decimal_places"),
+                negative=lower is None or Decimal(str(lower)) < 0,
+            ),
+        }
+        for keyword, name in (
+            ("gt", "exclusiveMinimum"),
+            ("ge", "minimum"),
+            ("lt", "exclusiveMaximum"),
+            ("le", "maximum"),
+        ):
+            if constraints.get(keyword) is not None:
+                schema[name] = _bound(constraints[keyword])
+        schema["examples"] = [self.example]
+        return schema
+
+
+# Pydantic reads a JSON number through its text (0.1 stays Decimal("0.1")), so numbers are
+# accepted on input; responses always carry the string form the schemas document.
+_AS_STRING = PlainSerializer(_decimal_str, return_type=str, when_used="json")
+
+DecimalString = Annotated[Decimal, _AS_STRING, DecimalJsonSchema("116.00")]
+"""An amount as a decimal string (accepted as a string or a number, returned as a string)."""
+
+MoneyString = Annotated[Decimal, _MoneyAmount(), _AS_STRING, DecimalJsonSchema("116.00")]
 """An amount of money in the enclosing model's ``currency``: a decimal string, rounded."""
+
+PriceString = Annotated[Decimal, _AS_STRING, DecimalJsonSchema("12.50")]
+"""A unit price: a decimal string that may carry more places than the currency."""
+
+QuantityString = Annotated[Decimal, _AS_STRING, DecimalJsonSchema("2.5")]
+"""A quantity (hours, pieces, gigabytes): a decimal string."""
+
+RateString = Annotated[Decimal, _AS_STRING, DecimalJsonSchema("16.00")]
+"""A percentage (VAT rate, commission): a decimal string, ``"16.00"`` is 16 %."""
 
 
 def _currency(value: str) -> str:

@@ -6,10 +6,13 @@ import uuid
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from pydantic import PlainValidator
 
 from billing.auth.dependencies import StaffScope
+from billing.billing_profiles.schemas import EInvoiceFormat
 from billing.core.clock import today_in
 from billing.core.session import Session
+from billing.documents.errors import UnknownDocumentFormat
 from billing.documents.service import (
     FORMAT_NAMES,
     DocumentContext,
@@ -20,7 +23,7 @@ from billing.documents.service import (
 from billing.documents.service import document as document_service
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
-from billing.renderers import DocumentFormat, paper_size_names
+from billing.renderers import DocumentFormat, UnknownFormatError, paper_size_names
 from billing.settings.service import settings as settings_service
 
 _PAPER_HELP = (
@@ -29,8 +32,22 @@ _PAPER_HELP = (
     + ". Case, spaces and dashes are ignored."
 )
 
+
+def _download_format(value: object) -> DocumentFormat:
+    # Parsed here rather than by the enum so that any case and the alias factur-x are
+    # accepted, and an unknown value is the documented 422 ``unknown_format`` listing the
+    # accepted names; the schema still states the enum, so generated clients get a type.
+    if isinstance(value, DocumentFormat):
+        return value
+    try:
+        return DocumentFormat.parse(str(value))
+    except UnknownFormatError:
+        raise UnknownDocumentFormat.of(str(value), FORMAT_NAMES) from None
+
+
 FormatQuery = Annotated[
-    str,
+    DocumentFormat,
+    PlainValidator(_download_format, json_schema_input_type=EInvoiceFormat),
     Query(
         description="Download format: " + ", ".join(FORMAT_NAMES) + " (facturx = zugferd).",
         examples=["pdf", "xrechnung"],
@@ -50,7 +67,7 @@ ContextDep = Annotated[DocumentContext, Depends(get_document_context)]
 
 
 async def get_download_request(
-    context: ContextDep, format: FormatQuery = "pdf", paper: PaperQuery = None
+    context: ContextDep, format: FormatQuery = DocumentFormat.PDF, paper: PaperQuery = None
 ) -> DocumentRequest:
     """``?format=`` and ``?paper=`` (422 ``unknown_format`` / ``unknown_paper_size``)."""
     return parse_request(format, paper, default_paper=context.settings.default_paper_size)

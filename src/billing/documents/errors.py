@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from billing.core.errors import Conflict, Unprocessable
+from billing.invoices.einvoice_fields import group_by_field
 from billing.renderers import MissingField
 
 
@@ -50,11 +51,13 @@ class EInvoiceIncomplete(Unprocessable):
 
     @classmethod
     def of(cls, format: str, missing: Sequence[MissingField]) -> EInvoiceIncomplete:
-        """The error naming each missing field (``field``, ``term``, ``rule``, ``message``)."""
-        fields = ", ".join(item.field for item in missing)
+        """The error naming each missing field once, in plain words; ``details`` has one entry
+        per field (``field``, ``label``, ``term``, ``rule``, ``rules``, ``message``)."""
+        problems = group_by_field(missing)
+        labels = ", ".join(problem.label for problem in problems)
         return cls(
-            f"The invoice cannot become a valid {format} e-invoice; missing or invalid: {fields}.",
-            details=[item.as_dict() for item in missing],
+            f"The invoice cannot become a valid {format} e-invoice; missing or invalid: {labels}.",
+            details=[problem.as_dict() for problem in problems],
         )
 
 

@@ -26,17 +26,34 @@ PAGE_HEADERS = {
 }
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
+OCTET_STREAM = "application/octet-stream"
 
 
 def file_responses(*media_types: str) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries of a file download: 200 with its media types, and 304."""
+    """OpenAPI entries of a file download: 200 with its media types, and 304.
+
+    ``application/octet-stream`` is listed too (and served to a client that asks for it
+    alone): generators such as openapi-python-client only know that generic binary type and
+    would otherwise drop the response and return ``None`` instead of the file's bytes.
+    """
     return {
         200: {
-            "description": "The document, as an attachment; the ETag is its quoted SHA-256.",
-            "content": {media_type: _BINARY for media_type in media_types},
+            "description": "The document, as an attachment; the ETag is its quoted SHA-256. "
+            f"Send `Accept: {OCTET_STREAM}` to receive it with that generic type.",
+            "content": {media_type: _BINARY for media_type in (*media_types, OCTET_STREAM)},
         },
         304: {"description": "Not modified: If-None-Match matched the ETag."},
     }
+
+
+def negotiated_media_type(accept: str | None, media_type: str) -> str:
+    """``media_type``, or ``application/octet-stream`` when that is what the client asks for."""
+    if not accept:
+        return media_type
+    wanted = {part.split(";", 1)[0].strip().lower() for part in accept.split(",")}
+    if OCTET_STREAM in wanted and not wanted & {media_type, "*/*", media_type.split("/")[0] + "/*"}:
+        return OCTET_STREAM
+    return media_type
 
 
 def etag_matches(if_none_match: str | None, etag: str) -> bool:
@@ -67,4 +84,5 @@ def file_response(
     if etag_matches(request.headers.get("if-none-match"), file.etag):
         return Response(status_code=304, headers=common)
     disposition = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
-    return Response(file.content, media_type=file.media_type, headers={**common, **disposition})
+    media_type = negotiated_media_type(request.headers.get("accept"), file.media_type)
+    return Response(file.content, media_type=media_type, headers={**common, **disposition})

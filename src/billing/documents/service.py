@@ -126,7 +126,9 @@ class PublicInvoice:
     scope: AccessScope
 
 
-def parse_request(format: str, paper: str | None, *, default_paper: str) -> DocumentRequest:
+def parse_request(
+    format: str | DocumentFormat, paper: str | None, *, default_paper: str
+) -> DocumentRequest:
     """Parse ``?format=`` and ``?paper=``; unknown values are 422 listing what is accepted."""
     try:
         document_format = DocumentFormat.parse(format)

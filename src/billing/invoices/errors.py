@@ -67,3 +67,9 @@ class PaymentStatusNotSettable(BadRequest):
     """Partial and refunded follow from payments and refunds, not from a flag."""
 
     code = "payment_status_not_settable"
+
+
+class SellerIncomplete(Unprocessable):
+    """The operator's seller settings lack what the invoice's e-invoice formats need."""
+
+    code = "seller_incomplete"

@@ -33,6 +33,7 @@ from billing.invoices.errors import (
     InvoiceNotFound,
     InvoiceNumberTaken,
     PaymentStatusNotSettable,
+    SellerIncomplete,
 )
 from billing.invoices.ports import Recorder
 from billing.invoices.repository import SORTABLE, InvoiceFilters
@@ -160,6 +161,7 @@ async def list_paid_invoices(
         CurrencyNotEnabled,
         PaymentMethodNotEnabled,
         PaymentStatusNotSettable,
+        SellerIncomplete,
     ),
 )
 async def create_invoice(
@@ -217,6 +219,7 @@ async def update_invoice(
         InvoiceInvalid,
         PaymentMethodNotEnabled,
         PaymentStatusNotSettable,
+        SellerIncomplete,
     ),
 )
 async def update_invoice_status(
@@ -278,7 +281,9 @@ async def remove_invoice_item(
     "/{invoice_id}/issue",
     name="invoices_issue",
     dependencies=Writes,
-    responses=error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid),
+    responses=error_responses(
+        InvoiceNotFound, InvalidStatusTransition, InvoiceInvalid, SellerIncomplete
+    ),
 )
 async def issue_invoice(
     invoice: StaffInvoiceForUpdate,

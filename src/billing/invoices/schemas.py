@@ -15,11 +15,15 @@ from billing.core.schemas import (
     CurrencyCode,
     DecimalString,
     MoneyString,
+    PriceString,
+    QuantityString,
+    RateString,
     ReadSchema,
     VatId,
     WriteSchema,
 )
 from billing.core.totals import VatCategory
+from billing.settings.schemas import Seller
 
 
 class InvoiceStatus(StrEnum):
@@ -110,11 +114,11 @@ class LineInput(WriteSchema):
     sku: str | None = Field(default=None, max_length=100)
     name: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=2000)
-    quantity: DecimalString = Field(default=Decimal(1), gt=0, max_digits=20, decimal_places=6)
-    unit_price: DecimalString | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
+    quantity: QuantityString = Field(default=Decimal(1), gt=0, max_digits=20, decimal_places=6)
+    unit_price: PriceString | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
     unit_code: UnitCode | None = None
     tax_rate_id: uuid.UUID | None = None
-    tax_rate: DecimalString | None = Field(default=None, ge=0, le=100, decimal_places=4)
+    tax_rate: RateString | None = Field(default=None, ge=0, le=100, decimal_places=4)
     tax_category: VatCategory | None = None
     tax_exemption_reason_code: str | None = Field(default=None, max_length=40)
     tax_exemption_reason: str | None = Field(default=None, max_length=500)
@@ -199,10 +203,10 @@ class InvoiceLineRead(ReadSchema):
     sku: str | None
     name: str
     description: str | None
-    quantity: DecimalString
+    quantity: QuantityString
     unit_code: str
-    unit_price: DecimalString
-    tax_rate: DecimalString
+    unit_price: PriceString
+    tax_rate: RateString
     tax_category: str
     tax_exemption_reason_code: str | None
     tax_exemption_reason: str | None
@@ -215,7 +219,7 @@ class TaxBreakdownRead(ReadSchema):
     """VAT of one (category, rate) group."""
 
     category: str
-    rate: DecimalString
+    rate: RateString
     taxable_amount: DecimalString
     tax_amount: DecimalString
 
@@ -267,7 +271,7 @@ class InvoiceRead(ReadSchema):
     purchase_order_reference: str | None
     customer_name: str | None
     customer: dict[str, Any]
-    seller: dict[str, Any] | None
+    seller: Seller | None = Field(description="The seller as frozen at issue; null for drafts.")
     items: list[InvoiceLineRead]
     tax_breakdown: list[TaxBreakdownRead]
     cash_transactions: list[CashTransactionRead]

@@ -31,6 +31,7 @@ from billing.invoices.lines import LineContext, build_lines
 from billing.invoices.numbering import allocate_number, reserve_number
 from billing.invoices.ports import PaymentRecorder
 from billing.invoices.presenter import balance
+from billing.invoices.readiness import check_seller, invoice_formats
 from billing.invoices.repository import InvoiceFilters, InvoiceRepository
 from billing.invoices.schemas import (
     InvoiceCreate,
@@ -369,6 +370,8 @@ class InvoiceService:
             raise InvoiceInvalid("An invoice needs at least one line before it is issued.")
         invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
         invoice.seller = seller_snapshot(settings)
+        # Before a number is taken: a refused issue must leave no gap in the series.
+        check_seller(invoice, settings, invoice_formats(buyer.profile))
         if invoice.invoice_number is None:
             invoice.invoice_number = await allocate_number(
                 session,

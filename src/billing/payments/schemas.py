@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from billing.core.schemas import (
     CurrencyCode,
@@ -14,6 +14,7 @@ from billing.core.schemas import (
     MoneyString,
     ReadSchema,
     WriteSchema,
+    required_in_schema,
 )
 from billing.invoices.schemas import CashTransactionRead, InvoiceRead
 
@@ -80,6 +81,9 @@ class PaymentRecorded(ReadSchema):
 
 class CashPayRequest(WriteSchema):
     """Pay an invoice at the counter (seed 001)."""
+
+    # Required: a missing method is seed 001's 400 "Payment method is required".
+    model_config = ConfigDict(json_schema_extra=required_in_schema("payment_method"))
 
     payment_method: str | None = Field(default=None, max_length=30)
     amount_given: DecimalString | None = Field(default=None, gt=0, decimal_places=4)

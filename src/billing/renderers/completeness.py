@@ -619,7 +619,7 @@ def _german_rules(doc: InvoiceDocument, report: Report, *, rule: Callable[[str],
             )
         )
     for attribute, term, number, label in (
-        ("name", "BT-41", "5", "contact point name"),
+        ("name", "BT-41", "5", "name"),
         ("phone", "BT-42", "6", "telephone number"),
         ("email", "BT-43", "7", "e-mail address"),
     ):

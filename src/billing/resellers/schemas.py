@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from pydantic import EmailStr, Field
 
-from billing.core.schemas import DecimalString, ReadSchema, WriteSchema
+from billing.core.schemas import RateString, ReadSchema, WriteSchema
 
 
 class ResellerCreate(WriteSchema):
@@ -18,7 +18,7 @@ class ResellerCreate(WriteSchema):
     parent_id: uuid.UUID | None = Field(
         default=None, description="Parent reseller; resellers default to themselves."
     )
-    commission_rate: DecimalString = Field(
+    commission_rate: RateString = Field(
         default=Decimal("0.00"), ge=0, le=100, decimal_places=2, description="Percent."
     )
     email: EmailStr | None = None
@@ -29,7 +29,7 @@ class ResellerUpdate(WriteSchema):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     parent_id: uuid.UUID | None = None
-    commission_rate: DecimalString | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    commission_rate: RateString | None = Field(default=None, ge=0, le=100, decimal_places=2)
     email: EmailStr | None = None
 
 
@@ -39,7 +39,7 @@ class ResellerRead(ReadSchema):
     id: uuid.UUID
     name: str
     parent_id: uuid.UUID | None
-    commission_rate: DecimalString
+    commission_rate: RateString
     email: str | None
     created_at: datetime
     updated_at: datetime

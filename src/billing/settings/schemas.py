@@ -6,12 +6,12 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from billing.core.schemas import CountryCode, CurrencyCode, DecimalString
+from billing.core.schemas import CountryCode, CurrencyCode, RateString
 from billing.renderers.codes import EAS_CODES
 
 
@@ -116,7 +116,7 @@ class OperatorSettings(BaseModel):
     seller: Seller = Field(default_factory=Seller)
     default_currency: CurrencyCode = "EUR"
     enabled_currencies: list[CurrencyCode] = Field(default_factory=lambda: ["EUR", "KES"])
-    default_tax_rate: DecimalString = Field(default=Decimal("16.00"), ge=0, le=100)
+    default_tax_rate: RateString = Field(default=Decimal("16.00"), ge=0, le=100)
     default_due_days: int = Field(default=14, ge=0, le=3650)
     default_paper_size: str = "A4"
     numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
@@ -152,13 +152,13 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    seller: dict[str, Any] | None = Field(
+    seller: Seller | None = Field(
         default=None, description="Any subset of the seller fields; null clears a field."
     )
     default_currency: CurrencyCode | None = None
     enabled_currencies: list[CurrencyCode] | None = None
     # At most 4 decimals, the precision of VAT rates end to end (billing.core.totals).
-    default_tax_rate: DecimalString | None = Field(
+    default_tax_rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=7, decimal_places=4
     )
     default_due_days: int | None = Field(default=None, ge=0, le=3650)

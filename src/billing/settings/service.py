@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.settings.errors import InvalidSettings, PaymentMethodNotEnabled
 from billing.settings.repository import SettingsRepository
-from billing.settings.schemas import OperatorSettings, Seller, SettingsUpdate
+from billing.settings.schemas import OperatorSettings, SettingsUpdate
 
 
 class SettingsService:
@@ -26,10 +26,9 @@ class SettingsService:
         current = await repository.get_document(for_update=True) or {}
         merged: dict[str, Any] = OperatorSettings.model_validate(current).model_dump(mode="json")
         changes = body.model_dump(exclude_unset=True, mode="json")
+        # exclude_unset reaches into the nested Seller: only the fields sent are merged, and
+        # an explicit null clears one.
         seller_changes = changes.pop("seller", None) or {}
-        unknown = sorted(set(seller_changes) - set(Seller.model_fields))
-        if unknown:
-            raise InvalidSettings(f"Unknown seller fields: {', '.join(unknown)}")
         merged["seller"] = {**merged["seller"], **seller_changes}
         merged.update({key: value for key, value in changes.items() if value is not None})
         try:

@@ -50,8 +50,8 @@ from billing.documents.repository import (
 from billing.invoices.document import build_invoice_document, presentation_of
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.presenter import public_url
-from billing.invoices.schemas import InvoiceStatus
 from billing.models.invoice import Invoice
+from billing.models.states import InvoiceStatus
 from billing.renderers import (
     RENDERERS,
     DocumentError,
@@ -73,7 +73,7 @@ PAPER_FORMATS = frozenset({DocumentFormat.PDF, DocumentFormat.ZUGFERD})
 FORMAT_NAMES = (*(member.value for member in DocumentFormat), "facturx")
 """What ``?format=`` accepts (``facturx`` is ``zugferd``)."""
 
-DRAFT = InvoiceStatus.DRAFT.value
+DRAFT = InvoiceStatus.DRAFT
 _PUBLIC_ID_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
 
 

@@ -42,8 +42,8 @@ from billing.core.money import display_decimal, round_money
 from billing.core.schemas import normalize_vat_id
 from billing.core.totals import VatCategory
 from billing.invoices.presenter import effective_status
-from billing.invoices.schemas import InvoiceStatus
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.renderers import (
     Contact,
     Delivery,

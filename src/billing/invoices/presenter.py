@@ -15,12 +15,12 @@ from billing.invoices.schemas import (
     CashTransactionRead,
     InvoiceLineRead,
     InvoiceRead,
-    InvoiceStatus,
     PaymentStatus,
     TaxBreakdownRead,
 )
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.ledger import CashTransaction
+from billing.models.states import InvoiceStatus
 
 
 def balance(invoice: Invoice) -> Decimal:

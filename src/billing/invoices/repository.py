@@ -12,12 +12,13 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
-from billing.invoices.schemas import InvoiceStatus, PaymentStatus
+from billing.invoices.schemas import PaymentStatus
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
 
-OPEN_STATUSES = (InvoiceStatus.ISSUED.value, InvoiceStatus.SENT.value)
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
 SORTABLE = {
     "issue_date": Invoice.issue_date,
     "due_date": Invoice.due_date,

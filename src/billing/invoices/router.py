@@ -40,7 +40,6 @@ from billing.invoices.repository import SORTABLE, InvoiceFilters
 from billing.invoices.schemas import (
     InvoiceCreate,
     InvoiceRead,
-    InvoiceStatus,
     InvoiceUpdate,
     LineInput,
     PaymentStatus,
@@ -48,6 +47,7 @@ from billing.invoices.schemas import (
     StatusUpdate,
 )
 from billing.invoices.service import invoice as invoice_service
+from billing.models.states import InvoiceStatus
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.tenants.errors import TenantNotFound

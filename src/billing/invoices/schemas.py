@@ -23,18 +23,8 @@ from billing.core.schemas import (
     WriteSchema,
 )
 from billing.core.totals import VatCategory
+from billing.models.states import InvoiceStatus
 from billing.settings.schemas import Seller
-
-
-class InvoiceStatus(StrEnum):
-    """Lifecycle status. ``overdue`` is derived: issued or sent, past due, with a balance."""
-
-    DRAFT = "draft"
-    ISSUED = "issued"
-    SENT = "sent"
-    PAID = "paid"
-    OVERDUE = "overdue"
-    CANCELLED = "cancelled"
 
 
 class PaymentStatus(StrEnum):

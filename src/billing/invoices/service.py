@@ -35,7 +35,6 @@ from billing.invoices.readiness import check_seller, invoice_formats
 from billing.invoices.repository import InvoiceFilters, InvoiceRepository
 from billing.invoices.schemas import (
     InvoiceCreate,
-    InvoiceStatus,
     InvoiceUpdate,
     LineInput,
     PaymentStatus,
@@ -44,10 +43,11 @@ from billing.invoices.schemas import (
 from billing.invoices.snapshots import buyer_snapshot, seller_snapshot
 from billing.invoices.taxes import LineTax, destination_tax
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
 
-DRAFT = InvoiceStatus.DRAFT.value
+DRAFT = InvoiceStatus.DRAFT
 SUBTOTAL_LINE_NAME = "Invoice amount"
 
 
@@ -289,13 +289,13 @@ class InvoiceService:
         if target is InvoiceStatus.CANCELLED:
             self._cancel(invoice)
         elif target in (InvoiceStatus.ISSUED, InvoiceStatus.SENT) or wants_paid:
-            if invoice.status == InvoiceStatus.CANCELLED.value:
+            if invoice.status == InvoiceStatus.CANCELLED:
                 raise InvoiceCancelled
             if invoice.status == DRAFT:
                 buyer = await load_buyer(session, scope, invoice.tenant_id)
                 await self._issue(session, invoice, settings, buyer)
-            if target is InvoiceStatus.SENT and invoice.status == InvoiceStatus.ISSUED.value:
-                invoice.status = InvoiceStatus.SENT.value
+            if target is InvoiceStatus.SENT and invoice.status == InvoiceStatus.ISSUED:
+                invoice.status = InvoiceStatus.SENT
         if body.payment_method is not None:
             invoice.payment_method = body.payment_method
         if body.payment_reference is not None:
@@ -313,7 +313,7 @@ class InvoiceService:
 
     async def delete(self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice) -> None:
         """Delete a draft. Paid or numbered invoices stay: cancel those instead."""
-        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID.value:
+        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID:
             raise InvoiceNotDeletable("A paid or partly paid invoice cannot be deleted.")
         if invoice.invoice_number is not None:
             raise InvoiceNotDeletable(
@@ -343,7 +343,7 @@ class InvoiceService:
             return
         await self._issue(session, invoice, settings, buyer)
         if target is InvoiceStatus.SENT:
-            invoice.status = InvoiceStatus.SENT.value
+            invoice.status = InvoiceStatus.SENT
         if wants_paid and balance(invoice) > 0:
             if recorder is None:
                 raise InvalidStatusTransition("This invoice cannot be created paid here.")
@@ -380,16 +380,16 @@ class InvoiceService:
                 day=invoice.issue_date,
             )
         invoice.issued_at = utcnow()
-        invoice.status = InvoiceStatus.ISSUED.value
+        invoice.status = InvoiceStatus.ISSUED
 
     def _cancel(self, invoice: Invoice) -> None:
-        if invoice.status == InvoiceStatus.CANCELLED.value:
+        if invoice.status == InvoiceStatus.CANCELLED:
             raise InvalidStatusTransition("The invoice is already cancelled.")
-        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID.value:
+        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID:
             raise InvalidStatusTransition(
                 "A paid or partly paid invoice cannot be cancelled; refund its payments first."
             )
-        invoice.status = InvoiceStatus.CANCELLED.value
+        invoice.status = InvoiceStatus.CANCELLED
         invoice.cancelled_at = utcnow()
 
     async def _reserve_requested_number(self, session: AsyncSession, number: str) -> None:

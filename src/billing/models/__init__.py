@@ -22,7 +22,8 @@ from billing.models.ledger import (
 from billing.models.payment import Payment, PaymentAllocation
 from billing.models.payment_method import PaymentMethod, ProviderCustomer
 from billing.models.settings import OperatorSettingsRow
-from billing.models.tenant import Reseller, Tenant, TenantStatus
+from billing.models.states import TenantStatus
+from billing.models.tenant import Reseller, Tenant
 from billing.models.webhook_event import WebhookEvent
 
 __all__ = [

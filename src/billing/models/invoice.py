@@ -22,7 +22,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.core.totals import VatCategory
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
+from billing.models.states import InvoiceStatus
+from billing.models.types import EnumText
 
 if TYPE_CHECKING:
     from billing.models.ledger import CashTransaction
@@ -43,7 +46,7 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
 
     invoice_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[InvoiceStatus] = mapped_column(EnumText(InvoiceStatus, 20))
     currency: Mapped[str] = mapped_column(String(3))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
@@ -105,7 +108,7 @@ class InvoiceLine(TenantScopedMixin, TimestampMixin, Base):
     unit_code: Mapped[str] = mapped_column(String(3), default="C62")
     unit_price: Mapped[Decimal] = mapped_column(QUANTITY)
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
-    tax_category: Mapped[str] = mapped_column(String(2))
+    tax_category: Mapped[VatCategory] = mapped_column(EnumText(VatCategory, 2))
     tax_exemption_reason_code: Mapped[str | None] = mapped_column(String(40))
     tax_exemption_reason: Mapped[str | None] = mapped_column(String(500))
     line_total: Mapped[Decimal] = mapped_column(MONEY)

@@ -21,6 +21,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.invoice import MONEY
+from billing.models.states import (
+    CashStatus,
+    CodStatus,
+    Method,
+    RefundStatus,
+    TransactionStatus,
+    WalletEntryKind,
+)
+from billing.models.types import EnumText
 
 
 class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
@@ -45,12 +54,12 @@ class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
 
     reference: Mapped[str] = mapped_column(String(64))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
-    method: Mapped[str] = mapped_column(String(30))
+    method: Mapped[Method] = mapped_column(EnumText(Method, 30))
     provider: Mapped[str | None] = mapped_column(String(30))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TransactionStatus] = mapped_column(EnumText(TransactionStatus, 20))
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(String(500))
     gateway_data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -71,7 +80,7 @@ class Refund(TenantScopedMixin, Base):
     payment_id: Mapped[uuid.UUID] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[RefundStatus] = mapped_column(EnumText(RefundStatus, 20))
     reason: Mapped[str | None] = mapped_column(String(500))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str | None] = mapped_column(String(200))
@@ -86,7 +95,7 @@ class WalletEntry(TenantScopedMixin, Base):
 
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(MONEY)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[WalletEntryKind] = mapped_column(EnumText(WalletEntryKind, 30))
     payment_id: Mapped[uuid.UUID | None] = mapped_column()
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
     refund_id: Mapped[uuid.UUID | None] = mapped_column()
@@ -110,7 +119,7 @@ class CashTransaction(TenantScopedMixin, TimestampMixin, Base):
     amount_due: Mapped[Decimal] = mapped_column(MONEY)
     amount_given: Mapped[Decimal] = mapped_column(MONEY)
     change_amount: Mapped[Decimal] = mapped_column(MONEY)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CashStatus] = mapped_column(EnumText(CashStatus, 20))
     processed_by: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -127,7 +136,7 @@ class CodPayment(TenantScopedMixin, TimestampMixin, Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column()
     transaction_id: Mapped[uuid.UUID] = mapped_column()
     code_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CodStatus] = mapped_column(EnumText(CodStatus, 20))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     collector: Mapped[str | None] = mapped_column(String(200))

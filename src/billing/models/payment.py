@@ -11,6 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin
 from billing.models.invoice import MONEY
+from billing.models.states import Method
+from billing.models.types import EnumText
 
 
 class Payment(TenantScopedMixin, Base):
@@ -20,7 +22,7 @@ class Payment(TenantScopedMixin, Base):
     __table_args__ = (Index("ix_payments_reference", "reference", unique=True),)
 
     reference: Mapped[str] = mapped_column(String(64))
-    method: Mapped[str] = mapped_column(String(30))
+    method: Mapped[Method] = mapped_column(EnumText(Method, 30))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     external_reference: Mapped[str | None] = mapped_column(String(200))

@@ -20,9 +20,10 @@ from billing.auth.principal import Principal
 from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
 from billing.core.totals import VatCategory
-from billing.invoices.schemas import InvoiceCreate, InvoiceStatus, LineInput
+from billing.invoices.schemas import InvoiceCreate, LineInput
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
+from billing.models.states import InvoiceStatus
 from billing.payments.errors import NothingToConsolidate
 from billing.payments.repository import OpenInvoices
 from billing.payments.schemas import ConsolidateRequest
@@ -84,7 +85,7 @@ async def consolidate(
         line.source_invoice_id = source
     now = utcnow()
     for original in originals:
-        original.status = InvoiceStatus.CANCELLED.value
+        original.status = InvoiceStatus.CANCELLED
         original.cancelled_at = now
         original.consolidated_into_id = merged.id
     await session.flush()

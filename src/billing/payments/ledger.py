@@ -14,12 +14,13 @@ overdraw a wallet.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import text
@@ -30,42 +31,22 @@ from billing.core.money import round_money
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.states import (
+    InvoiceStatus,
+    Method,
+    RefundStatus,
+    TransactionStatus,
+    WalletEntryKind,
+)
 from billing.payments.errors import (
     AmountExceedsBalance,
     InsufficientWalletBalance,
     InvalidPaymentAmount,
     InvoiceNotPayable,
 )
-from billing.payments.repository import wallet_balance
+from billing.payments.repository import LedgerRepository, wallet_balance
 
-PAYABLE_STATUSES = frozenset({"issued", "sent", "paid"})
-
-
-class Method(StrEnum):
-    """Ways money reaches the operator."""
-
-    CASH = "cash"
-    BANK = "bank"
-    CARD = "card"
-    WALLET = "wallet"
-    MPESA = "mpesa"
-    PESAPAL = "pesapal"
-    STRIPE = "stripe"
-    MOLLIE = "mollie"
-    CASH_ON_DELIVERY = "cash_on_delivery"
-    OTHER = "other"
-
-
-class TransactionStatus(StrEnum):
-    """Unified status of a payment attempt."""
-
-    PENDING = "pending"
-    PROCESSING = "processing"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    REFUNDED = "refunded"
+PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PAID})
 
 
 def new_reference(prefix: str) -> str:
@@ -83,7 +64,7 @@ def check_amount(amount: Decimal, currency: str) -> None:
 
 def check_payable(invoice: Invoice) -> None:
     """Only issued (sent, overdue) invoices take payments."""
-    if invoice.status == "cancelled":
+    if invoice.status is InvoiceStatus.CANCELLED:
         raise InvoiceNotPayable("A cancelled (void) invoice cannot be paid.")
     if invoice.status not in PAYABLE_STATUSES:
         raise InvoiceNotPayable("Issue the invoice before recording payments.")
@@ -115,12 +96,20 @@ async def advisory_lock(session: AsyncSession, key: str) -> None:
     )
 
 
-async def try_advisory_lock(session: AsyncSession, key: str) -> bool:
-    """Take the transaction-scoped lock on ``key`` if nobody holds it; never waits."""
-    taken = await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-    )
-    return bool(taken)
+async def try_advisory_lock(
+    session: AsyncSession, key: str, *, wait: float = 0.0, poll: float = 0.05
+) -> bool:
+    """Take the transaction-scoped lock on ``key``, waiting at most ``wait`` seconds for its
+    holder; False when it is still held. (Polled rather than blocking with a lock timeout,
+    which would abort the whole transaction when it fires.)"""
+    deadline = time.monotonic() + wait
+    while True:
+        taken = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+        if taken or time.monotonic() >= deadline:
+            return bool(taken)
+        await asyncio.sleep(poll)
 
 
 async def lock_wallet(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> None:
@@ -185,16 +174,16 @@ async def record_receipt(
             method=method,
             amount=amount,
             currency=currency,
-            status=TransactionStatus.SUCCEEDED.value,
+            status=TransactionStatus.SUCCEEDED,
             gateway_data=gateway_data or {},
             created_by=recorded_by,
         )
-        session.add(transaction)
-    transaction.status = TransactionStatus.SUCCEEDED.value
+        LedgerRepository(session).append(transaction)
+    transaction.status = TransactionStatus.SUCCEEDED
     transaction.payment_id = payment.id
     transaction.completed_at = now
     payment.transaction_id = transaction.id
-    session.add(payment)
+    LedgerRepository(session).append(payment)
     rows = []
     for invoice, part in allocations:
         row = PaymentAllocation(
@@ -206,16 +195,16 @@ async def record_receipt(
             created_at=now,
         )
         rows.append(row)
-        session.add(row)
+        LedgerRepository(session).append(row)
         _apply_to_invoice(invoice, part, method, external_reference, payment.paid_at)
     if wallet_credit > 0:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=tenant_id,
                 currency=currency,
                 amount=wallet_credit,
-                kind="credit",
+                kind=WalletEntryKind.CREDIT,
                 payment_id=payment.id,
                 notes=notes,
                 created_by=recorded_by,
@@ -270,16 +259,16 @@ async def pay_from_wallet(
         session,
         invoice=invoice,
         amount=amount,
-        method=Method.WALLET.value,
+        method=Method.WALLET,
         recorded_by=recorded_by,
     )
-    session.add(
+    LedgerRepository(session).append(
         WalletEntry(
             id=uuid.uuid4(),
             tenant_id=invoice.tenant_id,
             currency=invoice.currency,
             amount=-amount,
-            kind="invoice_payment",
+            kind=WalletEntryKind.INVOICE_PAYMENT,
             payment_id=receipt.payment.id,
             invoice_id=invoice.id,
             created_by=recorded_by,
@@ -320,15 +309,15 @@ async def record_refund(
         payment_id=payment.id,
         amount=amount,
         currency=payment.currency,
-        status="succeeded",
+        status=RefundStatus.SUCCEEDED,
         reason=reason,
         provider_ref=provider_ref,
         recorded_by=recorded_by,
         created_at=now,
     )
-    session.add(refund)
+    LedgerRepository(session).append(refund)
     for invoice, part in plan.from_invoices:
-        session.add(
+        LedgerRepository(session).append(
             PaymentAllocation(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
@@ -341,17 +330,17 @@ async def record_refund(
         )
         invoice.amount_paid -= part
         invoice.amount_refunded += part
-        if invoice.status == "paid" and invoice_balance(invoice) > 0:
-            invoice.status = "issued"
+        if invoice.status is InvoiceStatus.PAID and invoice_balance(invoice) > 0:
+            invoice.status = InvoiceStatus.ISSUED
             invoice.paid_at = None
     if plan.from_wallet > 0:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
                 currency=payment.currency,
                 amount=-plan.from_wallet,
-                kind="refund",
+                kind=WalletEntryKind.REFUND,
                 payment_id=payment.id,
                 refund_id=refund.id,
                 created_by=recorded_by,
@@ -359,13 +348,13 @@ async def record_refund(
             )
         )
     if back_to_wallet:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
                 currency=payment.currency,
                 amount=amount,
-                kind="refund_credit",
+                kind=WalletEntryKind.REFUND_CREDIT,
                 payment_id=payment.id,
                 refund_id=refund.id,
                 created_by=recorded_by,
@@ -388,5 +377,5 @@ def _apply_to_invoice(
     if external_reference:
         invoice.payment_reference = external_reference
     if invoice.amount_paid >= invoice.total_amount:
-        invoice.status = "paid"
+        invoice.status = InvoiceStatus.PAID
         invoice.paid_at = paid_at

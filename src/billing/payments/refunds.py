@@ -14,8 +14,9 @@ The ledger records a refund when the provider confirms it:
   the provider reports refunded beyond what the ledger holds is recorded.
 
 Refunds of one payment are serialised by a transaction-level advisory lock on the payment
-(``refund:<payment id>``): the refund route takes it without waiting (a second refund while the
-first is at the provider answers 409 ``refund_in_progress``), settlement takes it to reconcile.
+(``refund:<payment id>``): the refund route waits for it a few seconds at most (a second refund
+still blocked by one at the provider answers 409 ``refund_in_progress``), settlement takes it to
+reconcile.
 The provider is called holding no row lock; the attempt row is locked only afterwards, to record
 what the provider answered.
 """
@@ -34,6 +35,8 @@ from billing.core.money import round_money
 from billing.core.tenancy import AccessScope
 from billing.models.ledger import PaymentTransaction, Refund
 from billing.models.payment import Payment
+from billing.models.states import Method, TransactionStatus
+from billing.models.states import RefundStatus as LedgerRefundStatus
 from billing.payments.errors import (
     PaymentNotFound,
     ProviderFailed,
@@ -41,13 +44,7 @@ from billing.payments.errors import (
     RefundInProgress,
     upstream_error,
 )
-from billing.payments.ledger import (
-    Method,
-    TransactionStatus,
-    advisory_lock,
-    check_amount,
-    try_advisory_lock,
-)
+from billing.payments.ledger import advisory_lock, check_amount, try_advisory_lock
 from billing.payments.repository import PaymentRepository, TransactionRepository
 from billing.payments.schemas import RefundRequest as RefundBody
 from billing.payments.service import payment as payment_service
@@ -62,7 +59,9 @@ from billing.providers.base import (
 from billing.providers.registry import ProviderFactory
 
 PENDING_REFUNDS = "pending_refunds"
-REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE.value, Method.MOLLIE.value})
+# Long enough for a reconciliation or a prompt provider answer, short enough for a request.
+REFUND_LOCK_WAIT = 5.0
+REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE, Method.MOLLIE})
 
 
 async def refund(
@@ -118,7 +117,8 @@ async def _refund_through_provider(
     """
     assert attempt.provider is not None
     assert attempt.provider_ref is not None
-    if not await try_advisory_lock(session, f"refund:{payment.id}"):
+    # Another refund of this payment may be at the provider: wait a little, never long.
+    if not await try_advisory_lock(session, f"refund:{payment.id}", wait=REFUND_LOCK_WAIT):
         raise RefundInProgress
     # Re-read without locking: settlement may have just recorded pending refunds of it.
     await session.refresh(attempt)
@@ -181,7 +181,7 @@ async def _refund_through_provider(
             payment_id=payment.id,
             amount=wanted,
             currency=payment.currency,
-            status="pending",
+            status=LedgerRefundStatus.PENDING,
             reason=reason,
             provider_ref=result.provider_ref,
             recorded_by=recorded_by,
@@ -260,5 +260,5 @@ async def _mark_if_refunded(
 ) -> None:
     refunded = await PaymentRepository(session, scope).refunded_total(payment)
     if refunded >= payment.amount:
-        attempt.status = TransactionStatus.REFUNDED.value
+        attempt.status = TransactionStatus.REFUNDED
     await session.flush()

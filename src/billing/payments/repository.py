@@ -38,6 +38,23 @@ async def wallet_balance(session: AsyncSession, tenant_id: uuid.UUID, currency: 
     return round_money(Decimal(total or 0), currency)
 
 
+LedgerRow = Payment | PaymentAllocation | Refund | WalletEntry | PaymentTransaction
+
+
+class LedgerRepository:
+    """Writes of the append-only money rows (payments, allocations, refunds, wallet entries):
+    they are only ever added, never changed (the API role has no UPDATE on them)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def append(
+        self, row: Payment | PaymentAllocation | Refund | WalletEntry | PaymentTransaction
+    ) -> None:
+        """Add one row to the transaction (flushed with the next statement or flush)."""
+        self.session.add(row)
+
+
 class PaymentRepository(ScopedRepository[Payment]):
     """Payments visible in the scope."""
 

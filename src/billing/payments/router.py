@@ -31,11 +31,12 @@ from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
+from billing.models.states import CodStatus
 from billing.payments import refunds
 from billing.payments.checkout.schemas import InvoiceCapability
 from billing.payments.checkout.service import checkout as checkout_service
-from billing.payments.cod import CodStatus, wrong_code_error
 from billing.payments.cod import cod as cod_service
+from billing.payments.cod import wrong_code_error
 from billing.payments.consolidation import consolidate
 from billing.payments.dependencies import Providers
 from billing.payments.errors import (

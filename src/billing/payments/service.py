@@ -17,6 +17,7 @@ from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
 from billing.models.ledger import CashTransaction, PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment
+from billing.models.states import CashStatus, InvoiceStatus, Method, TransactionStatus
 from billing.payments.errors import (
     AmountGivenRequired,
     AmountGivenTooLow,
@@ -30,10 +31,8 @@ from billing.payments.errors import (
     UnknownPaymentMethod,
 )
 from billing.payments.ledger import (
-    Method,
     Receipt,
     RefundPlan,
-    TransactionStatus,
     advisory_lock,
     check_amount,
     check_payable,
@@ -88,7 +87,7 @@ class PaymentService:
     ) -> Receipt:
         """Record a (partial) payment on a locked invoice."""
         method = await self._manual_method(session, body.method)
-        if method == Method.WALLET.value:
+        if method == Method.WALLET:
             return await pay_from_wallet(
                 session, invoice=invoice, amount=body.amount, recorded_by=principal.key
             )
@@ -123,7 +122,7 @@ class PaymentService:
             raise PaymentMethodRequired
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, body.payment_method)
-        if body.payment_method != Method.CASH.value:
+        if body.payment_method != Method.CASH:
             raise PaymentMethodNotSupported(
                 f"Payment method '{body.payment_method}' is not yet supported by this route; "
                 "record the payment with POST /invoices/{invoice_id}/payments instead."
@@ -131,7 +130,7 @@ class PaymentService:
         if body.amount_given is None:
             raise AmountGivenRequired
         due = invoice_balance(invoice)
-        if invoice.status == "paid" or due <= 0:
+        if invoice.status is InvoiceStatus.PAID or due <= 0:
             raise InvoiceAlreadyPaid
         check_payable(invoice)
         if body.amount_given < due:
@@ -141,7 +140,7 @@ class PaymentService:
             session,
             invoice=invoice,
             amount=due,
-            method=Method.CASH.value,
+            method=Method.CASH,
             recorded_by=principal.key,
         )
         receipt.transaction.gateway_data = {"amount_given": str(given), "change": str(given - due)}
@@ -154,7 +153,7 @@ class PaymentService:
             amount_due=due,
             amount_given=given,
             change_amount=given - due,
-            status="completed",
+            status=CashStatus.COMPLETED,
             processed_by=principal.subject,
             completed_at=utcnow(),
         )
@@ -271,12 +270,12 @@ class PaymentService:
             reason=body.reason,
             recorded_by=principal.key,
             # Money that came out of the wallet goes back into it, not to the customer.
-            back_to_wallet=payment.method == Method.WALLET.value,
+            back_to_wallet=payment.method == Method.WALLET,
         )
         if payment.transaction_id is not None and amount == refundable:
             transaction = await TransactionRepository(session, scope).get(payment.transaction_id)
             if transaction is not None:
-                transaction.status = TransactionStatus.REFUNDED.value
+                transaction.status = TransactionStatus.REFUNDED
         await session.flush()
         return refund
 
@@ -415,8 +414,8 @@ class PaymentService:
     async def _manual_method(
         self, session: AsyncSession, method: str, *, allow_wallet: bool = True
     ) -> str:
-        if method not in MANUAL_METHODS or (method == Method.WALLET.value and not allow_wallet):
-            allowed = [m for m in MANUAL_METHODS if allow_wallet or m != Method.WALLET.value]
+        if method not in MANUAL_METHODS or (method == Method.WALLET and not allow_wallet):
+            allowed = [m for m in MANUAL_METHODS if allow_wallet or m != Method.WALLET]
             raise UnknownPaymentMethod(
                 f"Unknown payment method '{method}'. Use one of: {', '.join(allowed)}"
             )

@@ -12,7 +12,7 @@ from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
-from billing.models.tenant import TenantStatus
+from billing.models.states import TenantStatus
 from billing.routing import TransactionalRoute
 from billing.tenants.errors import ResellerOutOfScope, TenantNotFound
 from billing.tenants.schemas import TenantCreate, TenantRead, TenantUpdate

@@ -21,11 +21,12 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded)
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q
 
-lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering)
+lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering), dead code
 	$(BIN)/ruff check src tests bench alembic
 	$(BIN)/ruff format --check src tests bench alembic
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench alembic

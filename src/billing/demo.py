@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from billing.auth import capabilities
 from billing.config import Settings
 from billing.core.db import Database
-from billing.core.tenancy import AccessScope, apply_scope
 from billing.models.tenant import Reseller, Tenant
 
 _NAMESPACE = uuid.UUID("7d3f3c1e-6a43-4a8e-9d8e-0b1f1d2f5a10")
@@ -35,7 +35,7 @@ async def seed(url: str, settings: Settings) -> DemoIds:
     globex_id = demo_id("tenant:globex")
     try:
         async with database.sessionmaker() as session, session.begin():
-            await apply_scope(session, AccessScope.admin())
+            await capabilities.operator_scope(session)
             await session.merge(
                 Reseller(
                     id=reseller_id,

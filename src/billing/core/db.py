@@ -56,7 +56,7 @@ def create_engine(
         quoted = '"' + role.replace('"', '""') + '"'
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _assume_app_role(dbapi_connection: Any, connection_record: Any) -> None:
+        def _assume_app_role(dbapi_connection: Any, _connection_record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute(f"SET ROLE {quoted}")
             cursor.close()

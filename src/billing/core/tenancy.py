@@ -1,7 +1,7 @@
 """Access scopes: which tenants a request may touch, and the RLS settings that enforce it.
 
-Only this module mints ``TenantId`` values, and only from a resolved scope, so a repository that
-needs one cannot be built from an unchecked id.
+Scopes are built only by ``billing.auth`` (from an authenticated principal, or narrowed to one
+object a capability resolved); a test keeps every other module from constructing one.
 """
 
 from __future__ import annotations
@@ -70,18 +70,6 @@ class AccessScope:
             invoice_id=invoice_id,
             attempt_id=attempt_id,
         )
-
-    def narrowed_to(self, tenant_id: uuid.UUID) -> TenantContext:
-        """A context for one tenant; the caller has already checked the tenant is visible."""
-        return TenantContext(tenant_id=TenantId(tenant_id), scope=self)
-
-
-@dataclass(frozen=True, slots=True)
-class TenantContext:
-    """One tenant that the current scope may act on."""
-
-    tenant_id: TenantId
-    scope: AccessScope
 
 
 async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:

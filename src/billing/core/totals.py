@@ -45,11 +45,6 @@ class VatCategory(StrEnum):
         """BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10: these categories need a reason."""
         return self in _EXEMPTION_REQUIRED
 
-    @property
-    def is_zero_rate(self) -> bool:
-        """Every category but S carries a 0 % rate (O carries none at all)."""
-        return self is not VatCategory.STANDARD
-
 
 _EXEMPTION_REQUIRED = frozenset(
     {

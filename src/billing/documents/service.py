@@ -32,7 +32,8 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.core.tenancy import AccessScope, apply_scope
+from billing.auth import capabilities
+from billing.core.tenancy import AccessScope
 from billing.documents.errors import (
     EInvoiceIncomplete,
     EInvoiceRequiresIssuedInvoice,
@@ -216,22 +217,21 @@ class DocumentService:
         )
 
     async def find_public(self, session: AsyncSession, *, public_id: str) -> PublicInvoice:
-        """The issued invoice behind a public id, with the scope narrowed to its tenant.
+        """The issued invoice behind a public id, with the scope narrowed to that invoice.
 
-        The public id is an unguessable bearer capability (96 random bits), so the lookup
-        runs in the admin scope the RLS policies understand; everything after it runs in the
-        invoice's own tenant scope. Unknown ids and drafts are ``InvoiceNotFound``.
+        The public id is an unguessable bearer capability (96 random bits); it is resolved to
+        the one invoice it names (``billing.auth.capabilities``) and everything after runs in
+        a scope of that invoice alone. Unknown ids and drafts are ``InvoiceNotFound``.
         """
         if not 0 < len(public_id) <= 32 or not set(public_id) <= _PUBLIC_ID_CHARACTERS:
             raise InvoiceNotFound
-        await apply_scope(session, AccessScope.admin())
-        invoice = await PublicInvoiceRepository(session, AccessScope.admin()).get_by_public_id(
-            public_id
-        )
+        ref = await capabilities.invoice_by_public_id(session, public_id)
+        if ref is None:
+            raise InvoiceNotFound
+        scope = await capabilities.narrow(session, ref.tenant_id, invoice_id=ref.id)
+        invoice = await PublicInvoiceRepository(session, scope).get_by_public_id(public_id)
         if invoice is None or invoice.status == DRAFT:
             raise InvoiceNotFound
-        scope = AccessScope.tenant(invoice.tenant_id)
-        await apply_scope(session, scope)
         return PublicInvoice(invoice=invoice, scope=scope)
 
     async def public_page(

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
 from billing.core.session import Session
@@ -109,10 +109,7 @@ async def _page(
     items, total = await invoice_service.list(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[presentation.read(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
 
 
 @admin_router.get("", name="invoices_list", dependencies=Reads)
@@ -364,10 +361,7 @@ async def list_my_invoices(
     items, total = await invoice_service.list(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[presentation.read(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
 
 
 @tenant_router.get(

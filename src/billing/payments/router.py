@@ -19,7 +19,7 @@ from billing.auth.dependencies import (
     require,
 )
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import error_response
 from billing.core.money import round_money
 from billing.core.pagination import Page
@@ -390,9 +390,8 @@ async def list_transactions(
     items, total = await payment_service.transactions(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[TransactionRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    return ListResponse.from_page(
+        items, total=total, page=page, read=TransactionRead.model_validate
     )
 
 

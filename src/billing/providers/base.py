@@ -55,11 +55,6 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"
     REFUNDED = "refunded"
 
-    @property
-    def is_final(self) -> bool:
-        """A final status never changes again, except succeeded -> refunded."""
-        return self not in (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
-
 
 class RefundStatus(StrEnum):
     """Unified status of a refund request."""

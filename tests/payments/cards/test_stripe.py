@@ -401,7 +401,12 @@ class TestCharging:
 
         assert len(deliveries) == 3 * len(events)
         assert {d["status_code"] for d in deliveries} == {200}
-        state = await invoice_state(http, tokens, invoice["id"])
+
+        async def paid() -> Any:
+            state = await invoice_state(http, tokens, invoice["id"])
+            return state if state["status"] == "paid" else None
+
+        state = await eventually(paid)
         assert (state["status"], state["amount_paid"]) == ("paid", "80.00")
         payments = await invoice_payments(http, tokens, invoice["id"])
         assert [p["amount"] for p in payments] == ["80.00"]

@@ -51,7 +51,7 @@ class LedgerMachine(RuleBasedStateMachine):
         super().__init__()
         # One loop, app and connection serve every example; each example has its own tenant.
         self.stack: LedgerStack = CONTEXT["stack"]
-        self.client = self.stack.client
+        self.client: httpx.AsyncClient = self.stack.client
         self.headers = CONTEXT["tokens"].admin("ledger-machine")
         self.tenant_id = ""
 

@@ -36,6 +36,9 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         db_pool_size=5,
         db_max_overflow=30,
+        # Documents render in a thread of the test process (the process pool has its own test).
+        render_processes=0,
+        db_pool_timeout=30.0,
     )
 
 

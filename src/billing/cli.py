@@ -15,7 +15,7 @@ import typer
 
 from billing.auth.principal import Role
 from billing.auth.tokens import mint_token
-from billing.config import get_settings
+from billing.config import Settings, get_settings
 
 app = typer.Typer(help="Multi-tenant billing service.", no_args_is_help=True)
 
@@ -103,8 +103,9 @@ def serve(
     with database_url() as url:
         if migrate_first:
             run_migrations(url)
+        check_connection_budget(url, settings, workers)
         uvicorn.run(
-            "billing.main:create_app",
+            "billing.main:create_served_app",
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -113,6 +114,41 @@ def serve(
             proxy_headers=True,
             log_config=None,
         )
+
+
+def check_connection_budget(url: str, settings: Settings, workers: int) -> None:
+    """Refuse to start when the processes' pools could exceed the server's connections.
+
+    Every worker process may open ``pool_size + max_overflow`` connections; together they must
+    fit ``max_connections`` minus the superuser reserve and ``BILLING_DB_RESERVED_CONNECTIONS``
+    (job workers, migrations, operators). A server that runs out of connections stalls every
+    request; a refusal at startup names the numbers to change.
+    """
+    import psycopg
+
+    from billing.core.db import libpq_database_url
+
+    with psycopg.connect(libpq_database_url(url)) as connection:
+
+        def setting(name: str) -> int:
+            row = connection.execute(f"SHOW {name}").fetchone()
+            return int(row[0]) if row else 0
+
+        maximum = setting("max_connections")
+        reserved = setting("superuser_reserved_connections")
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    needed = workers * per_process
+    available = maximum - reserved - settings.db_reserved_connections
+    if needed > available:
+        typer.echo(
+            f"{workers} worker(s) x {per_process} connections (BILLING_DB_POOL_SIZE + "
+            f"BILLING_DB_MAX_OVERFLOW) = {needed} exceed the {available} the server allows "
+            f"(max_connections {maximum} - reserved {reserved} - BILLING_DB_RESERVED_CONNECTIONS "
+            f"{settings.db_reserved_connections}). Lower the pools or the workers, or put "
+            "PgBouncer in front.",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 @app.command()

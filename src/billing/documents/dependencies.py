@@ -60,7 +60,12 @@ async def get_document_context(request: Request, session: Session) -> DocumentCo
     """Read the settings once per request."""
     current = await settings_service.get(session)
     base_url = current.public_base_url or request.app.state.settings.public_base_url
-    return DocumentContext(settings=current, today=today_in(current.timezone), base_url=base_url)
+    return DocumentContext(
+        settings=current,
+        today=today_in(current.timezone),
+        base_url=base_url,
+        render_pool=request.app.state.render_pool,
+    )
 
 
 ContextDep = Annotated[DocumentContext, Depends(get_document_context)]

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth import capabilities
@@ -42,6 +41,7 @@ from billing.documents.errors import (
     UnknownPaperSize,
 )
 from billing.documents.page import render_public_page
+from billing.documents.render_pool import RenderPool
 from billing.documents.repository import (
     PaymentHistoryRepository,
     PublicInvoiceRepository,
@@ -85,6 +85,7 @@ class DocumentContext:
     settings: OperatorSettings
     today: date
     base_url: str
+    render_pool: RenderPool = field(default_factory=lambda: RenderPool(0))
 
     def public_url(self, invoice: Invoice) -> str:
         """The public page of ``invoice`` (the QR code target)."""
@@ -142,13 +143,6 @@ def parse_request(
     return DocumentRequest(format=document_format, options=options)
 
 
-def render_document(
-    document: InvoiceDocument, document_format: DocumentFormat, options: RenderOptions
-) -> RenderedDocument:
-    """Render in the calling (worker) thread; pure and deterministic."""
-    return RENDERERS[document_format].render(document, options)
-
-
 def _file(rendered: RenderedDocument, filename: str | None = None) -> DocumentFile:
     return DocumentFile(
         media_type=rendered.media_type,
@@ -181,7 +175,7 @@ class DocumentService:
         if invoice.status == DRAFT:
             if document_format.is_einvoice:
                 raise EInvoiceRequiresIssuedInvoice
-            rendered = await self._render(self._document(invoice, context), request)
+            rendered = await self._render(self._document(invoice, context), request, context)
             return _file(rendered, filename=f"draft-{invoice.id}.pdf")
 
         presentation_key = ""
@@ -204,7 +198,7 @@ class DocumentService:
         repository = StoredDocumentRepository(session, scope)
         stored = await repository.find(key)
         if stored is None:
-            rendered = await self._render(self._document(invoice, context), request)
+            rendered = await self._render(self._document(invoice, context), request, context)
             await repository.insert_if_absent(key, rendered)
             stored = await repository.find(key)
             if stored is None:  # pragma: no cover - the row exists once the insert returns
@@ -267,16 +261,14 @@ class DocumentService:
             raise InvoiceDocumentInvalid(f"The invoice cannot be rendered: {exc}") from exc
 
     async def _render(
-        self, document: InvoiceDocument, request: DocumentRequest
+        self, document: InvoiceDocument, request: DocumentRequest, context: DocumentContext
     ) -> RenderedDocument:
         if request.format.is_einvoice:
             missing = missing_einvoice_fields(document, request.format)
             if missing:
                 raise EInvoiceIncomplete.of(request.format.value, missing)
         try:
-            return await anyio.to_thread.run_sync(
-                render_document, document, request.format, request.options
-            )
+            return await context.render_pool.render(document, request.format, request.options)
         except EInvoiceIncompleteError as exc:
             raise EInvoiceIncomplete.of(request.format.value, exc.missing) from exc
         except DocumentError as exc:

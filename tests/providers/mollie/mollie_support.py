@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from billing.fakes.mollie import FakeMollieState, RecordedRequest, mollie_state
-from billing.fakes.server import FakeServer
 from billing.providers.base import Amount, CustomerRef, PaymentRequest, SavedMethod
+from billing_fakes.mollie import FakeMollieState, RecordedRequest, mollie_state
+from billing_fakes.server import FakeServer
 
 API_KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"
 RETURN_URL = "https://app.example/t/t_42/pm/return?ref=pmset_91"

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from billing.fakes.server import CallbackRecorder, FakeServer
 from billing.providers.base import (
     Amount,
     CallbackVerificationError,
@@ -24,6 +23,7 @@ from billing.providers.base import (
 )
 from billing.providers.http import ProviderHTTPError
 from billing.providers.mollie import MollieConfig, MollieProvider
+from billing_fakes.server import CallbackRecorder, FakeServer
 from tests.providers.mollie.mollie_support import (
     API_KEY,
     RETURN_URL,

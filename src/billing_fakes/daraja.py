@@ -25,7 +25,7 @@ next push or for a phone number through the control endpoints (all under ``/__co
   ``leak_credentials_in_errors``.
 - ``POST /__control/reset``: forget everything except settings.
 
-State is in memory per app instance; run it with :class:`billing.fakes.server.FakeServer`.
+State is in memory per app instance; run it with :class:`billing_fakes.server.FakeServer`.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from billing.fakes.server import Fault, FaultPlan, ReceivedRequest
+from billing_fakes.server import Fault, FaultPlan, ReceivedRequest
 
 __all__ = [
     "SANDBOX_PASSKEY",

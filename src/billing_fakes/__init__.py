@@ -15,9 +15,9 @@ A development command runs several on fixed ports until interrupted:
     ])
 """
 
-from billing.fakes.daraja import DarajaFakeSettings, StkScenario, create_daraja_app
-from billing.fakes.pesapal import PesapalFakeSettings, create_pesapal_app
-from billing.fakes.server import CallbackRecorder, FakeServer, ReceivedRequest, run_forever
+from billing_fakes.daraja import DarajaFakeSettings, StkScenario, create_daraja_app
+from billing_fakes.pesapal import PesapalFakeSettings, create_pesapal_app
+from billing_fakes.server import CallbackRecorder, FakeServer, ReceivedRequest, run_forever
 
 __all__ = [
     "CallbackRecorder",

@@ -24,7 +24,7 @@ Control endpoints (all under ``/__control``):
 - ``POST /__control/settings``: ``token_ttl_ms``, ``auto_ipn``, ``leak_credentials_in_errors``.
 - ``POST /__control/reset``: forget everything except settings.
 
-State is in memory per app instance; run it with :class:`billing.fakes.server.FakeServer`.
+State is in memory per app instance; run it with :class:`billing_fakes.server.FakeServer`.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from billing.fakes.server import Fault, FaultPlan, ReceivedRequest
+from billing_fakes.server import Fault, FaultPlan, ReceivedRequest
 
 __all__ = ["OUTCOMES", "PesapalFake", "PesapalFakeSettings", "PesapalOrder", "create_pesapal_app"]
 

@@ -53,7 +53,7 @@ def fake(
 ) -> MollieControl:
     control = MollieControl(mollie_server, mollie_app)
     control.post("reset")
-    control.state.first_mandate_status = "valid"
+    control.state.settings.first_mandate_status = "valid"
     receiver.clear()
     return control
 

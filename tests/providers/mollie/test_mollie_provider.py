@@ -566,7 +566,7 @@ class TestSecrets:
         customer: CustomerRef,
         make_payment: MakePayment,
     ) -> None:
-        fake.state.api_key = "access_orgTokenForTests"
+        fake.state.settings.api_key = "access_orgTokenForTests"
         try:
             provider = MollieProvider(
                 config=MollieConfig(
@@ -579,6 +579,6 @@ class TestSecrets:
             )
             await provider.create_payment(make_payment("att_org", "10.00", customer=customer))
         finally:
-            fake.state.api_key = API_KEY
+            fake.state.settings.api_key = API_KEY
         body = fake.api_requests("/v2/payments")[0].json
         assert (body["profileId"], body["testmode"]) == ("pfl_QkEhN94Ba", True)

@@ -283,12 +283,26 @@ DEV_PORTS = {"daraja": 8101, "pesapal": 8102, "stripe": 8103, "mollie": 8104}
 
 @app.command("dev-providers")
 def dev_providers() -> None:
-    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings."""
-    from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-    from billing.fakes.mollie import create_mollie_app
-    from billing.fakes.pesapal import create_pesapal_app
-    from billing.fakes.server import FakeServer, run_forever
-    from billing.fakes.stripe import create_stripe_app
+    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings.
+
+    The fakes live in the ``billing_fakes`` package of a source checkout, beside ``billing``;
+    the wheel does not ship them.
+    """
+    try:
+        from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+        from billing_fakes.mollie import create_mollie_app
+        from billing_fakes.pesapal import create_pesapal_app
+        from billing_fakes.server import FakeServer, run_forever
+        from billing_fakes.stripe import create_stripe_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "billing_fakes":
+            raise
+        typer.echo(
+            "billing: the fake providers come with a source checkout "
+            "(`pip install -e .[dev]` there); an installed billing does not ship them",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
     servers = [
         FakeServer(create_daraja_app(), port=DEV_PORTS["daraja"], name="daraja"),

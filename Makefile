@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint format openapi bench migrate golden clients newcomer clean
+.PHONY: run test lint format openapi bench migrate golden clients newcomer walkthrough clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -47,6 +47,9 @@ clients: $(STAMP) ## Generate the Python and TypeScript clients and run a flow a
 
 newcomer: ## CI's newcomer path: make run, stop, make test, make run + clients, stop
 	.ci/newcomer-path
+
+walkthrough: ## The README's payment walkthrough: dev-providers, make run, each provider pays
+	.ci/payments-walkthrough
 
 bench: $(STAMP) ## Benchmarks, printed beside same-run baselines
 	$(BIN)/python -m bench

@@ -105,9 +105,10 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated networks (CIDR) of proxies whose X-Forwarded-For is trusted.",
     )
-    embedded_worker: bool = Field(
-        default=False,
-        description="Run the job worker inside the API process (development, small deployments).",
+    embedded_worker: bool | None = Field(
+        default=None,
+        description="Run the job worker inside the API process. Unset: on in development, "
+        "off otherwise.",
     )
     public_base_url: str = Field(
         default="",
@@ -129,6 +130,14 @@ class Settings(BaseSettings):
         else:
             self.public_base_url = self.public_base_url.rstrip("/")
         return self
+
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """True when the API process runs the job worker: as set, else only in development
+        (``make run`` then needs no second command for provider deliveries to settle)."""
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.environment == "development"
 
     def require_production_secrets(self) -> None:
         """Refuse to run in production with any development secret."""

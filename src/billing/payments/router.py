@@ -158,7 +158,7 @@ async def list_invoice_payments(
 
 @admin_router.post(
     "/invoices/{invoice_id}/pay",
-    name="invoices_pay",
+    name="invoices_pay_cash",
     dependencies=Writes,
     responses=error_responses(
         InvoiceNotFound,

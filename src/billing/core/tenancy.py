@@ -72,18 +72,23 @@ class AccessScope:
         )
 
 
-async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:
+async def apply_scope(
+    session: AsyncSession, scope: AccessScope, *, also: str | None = None
+) -> object:
     """Set the transaction-local settings that the RLS policies read.
 
     ``set_config(..., true)`` lasts until the end of the transaction, so a pooled connection
-    never carries a scope into the next request.
+    never carries a scope into the next request. ``also``, a scalar query, is answered in the
+    same round trip (its value is returned): requests need a few such facts, and each round
+    trip costs more than the query.
     """
     reseller_ids = "{" + ",".join(str(rid) for rid in scope.reseller_ids) + "}"
-    await session.execute(
+    extra = f", ({also})" if also else ", NULL"
+    result = await session.execute(
         text(
             "SELECT set_config('app.scope', :scope, true),"
             " set_config('app.tenant_id', :tenant_id, true),"
-            " set_config('app.reseller_ids', :reseller_ids, true)"
+            " set_config('app.reseller_ids', :reseller_ids, true)" + extra
         ),
         {
             "scope": scope.kind.value,
@@ -91,3 +96,4 @@ async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:
             "reseller_ids": reseller_ids if scope.reseller_ids else "",
         },
     )
+    return result.one()[3]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
@@ -85,18 +85,26 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         """Lines and cash records come with every invoice (one statement each per query)."""
         return (selectinload(Invoice.items), selectinload(Invoice.cash_transactions))
 
-    def base_statement(self) -> Select[Invoice]:
+    def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[Invoice]:
         """Invoices of the scope; a public scope narrowed to an invoice sees that one only."""
-        statement = super().base_statement()
+        statement = super().base_statement(eager=eager)
         if self.scope.invoice_id is not None:
             statement = statement.where(Invoice.id == self.scope.invoice_id)
         return statement
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
-        """One visible invoice; ``for_update`` locks its row for the transaction."""
-        statement = self.base_statement().where(Invoice.id == invoice_id)
+        """One visible invoice; ``for_update`` locks its row for the transaction.
+
+        One statement: the lines and cash records are joined in (a list uses one statement
+        per collection instead, which is cheaper for many invoices).
+        """
         if for_update:
-            statement = statement.with_for_update(of=Invoice)
+            # A locking read cannot take an outer join's nullable side: lock, then load.
+            statement = self.base_statement().where(Invoice.id == invoice_id)
+            return await self.get_one_or_none(statement.with_for_update(of=Invoice))
+        statement = self.base_statement(
+            eager=(joinedload(Invoice.items), joinedload(Invoice.cash_transactions))
+        ).where(Invoice.id == invoice_id)
         return await self.get_one_or_none(statement)
 
     async def get_by_number(self, invoice_number: str) -> Invoice | None:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.money import round_money
 from billing.models.invoice import Invoice
@@ -208,9 +209,11 @@ class TransactionRepository(ScopedRepository[PaymentTransaction]):
 
     model = PaymentTransaction
 
-    def base_statement(self) -> Select[PaymentTransaction]:
+    def base_statement(
+        self, *, eager: Sequence[ExecutableOption] | None = None
+    ) -> Select[PaymentTransaction]:
         """Attempts of the scope; a public scope sees its one attempt (or invoice's attempts)."""
-        statement = super().base_statement()
+        statement = super().base_statement(eager=eager)
         if self.scope.attempt_id is not None:
             statement = statement.where(PaymentTransaction.id == self.scope.attempt_id)
         elif self.scope.invoice_id is not None:

@@ -63,6 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        render_pool.start()
         async with embedded_worker(app, settings, database):
             yield
         render_pool.shutdown()

@@ -64,6 +64,13 @@ class RenderPool:
             self._ensure(), render_document, document, document_format, options
         )
 
+    def start(self) -> None:
+        """Start the processes now, so that no request waits for them (the app's lifespan)."""
+        if self.processes > 0:
+            executor = self._ensure()
+            for _ in range(self.processes):
+                executor.submit(_warm)
+
     def shutdown(self) -> None:
         """Stop the processes (the app's lifespan calls this on shutdown)."""
         with self._lock:

@@ -142,8 +142,9 @@ async def _apply_confirmed(
     if claimed is None or confirmed is None or claimed != confirmed:
         return C2BOutcome.AMOUNT_MISMATCH
     config = providers.build_as(ProviderKey.MPESA, MpesaProvider).config
+    # Daraja names the credited party "<shortcode> - <name>": the money must have reached us.
     credit_party = str(said.get("credit_party") or "")
-    if not any(code and credit_party.startswith(code) for code in {config.shortcode}):
+    if not config.shortcode or not credit_party.startswith(f"{config.shortcode} "):
         return C2BOutcome.NOT_CONFIRMED
     reference = str((confirmation.payload.get("data") or {}).get("account_reference") or "")
     return await _record(session, confirmation.provider_ref or "", reference, confirmed)

@@ -42,6 +42,7 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
         Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
         Index("ix_invoices_tenant_id_issue_date", "tenant_id", "issue_date"),
         Index("ix_invoices_issue_date", "issue_date"),
+        Index("ix_invoices_id", "id", unique=True),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -42,6 +42,7 @@ class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "payment_transactions"
     __table_args__ = (
         Index("ix_payment_transactions_reference", "reference", unique=True),
+        Index("ix_payment_transactions_id", "id", unique=True),
         Index("ix_payment_transactions_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_payment_transactions_status_created_at", "status", "created_at"),
         Index(
@@ -131,6 +132,7 @@ class CodPayment(TenantScopedMixin, TimestampMixin, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         Index("ix_cod_payments_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        Index("ix_cod_payments_id", "id", unique=True),
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column()

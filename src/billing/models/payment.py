@@ -19,7 +19,10 @@ class Payment(TenantScopedMixin, Base):
     """Money received from a tenant (never updated; refunds and corrections are new rows)."""
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_reference", "reference", unique=True),)
+    __table_args__ = (
+        Index("ix_payments_reference", "reference", unique=True),
+        Index("ix_payments_id", "id", unique=True),
+    )
 
     reference: Mapped[str] = mapped_column(String(64))
     method: Mapped[Method] = mapped_column(EnumText(Method, 30))

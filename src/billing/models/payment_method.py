@@ -28,6 +28,7 @@ class PaymentMethod(TenantScopedMixin, TimestampMixin, Base):
             postgresql_where=text("is_default"),
         ),
         Index("uq_payment_methods_provider_setup_ref", "provider", "setup_ref", unique=True),
+        Index("ix_payment_methods_id", "id", unique=True),
         Index("uq_payment_methods_provider_provider_ref", "provider", "provider_ref", unique=True),
     )
 

@@ -93,10 +93,14 @@ class LedgerMachine(RuleBasedStateMachine):
         detail = self.run(self.client.get(f"{ADMIN}/invoices/{invoice}", headers=self.headers))
         balance = Decimal(detail.json()["data"]["balance"])
         amount = (balance * fraction).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        cancelled = detail.json()["data"]["status"] == "cancelled"
+        if cancelled:
+            # Its credit note left nothing due; any payment must still be refused.
+            amount = Decimal("1.00")
         response = self.post(
             f"{ADMIN}/invoices/{invoice}/payments", {"amount": str(amount), "method": "bank"}
         )
-        if detail.json()["data"]["status"] == "cancelled":
+        if cancelled:
             assert response.status_code == 409
             return ""
         if amount <= 0:
@@ -144,16 +148,23 @@ async def check_invariants(database_url: str, tenant_id: uuid.UUID) -> None:
         invoices = await connection.fetch(
             """
             SELECT i.id, i.status, i.total_amount, i.amount_paid, i.amount_refunded,
+                   i.amount_credited, i.invoice_number,
                    COALESCE((SELECT sum(a.amount) FROM payment_allocations a
                              WHERE a.tenant_id = i.tenant_id AND a.invoice_id = i.id), 0)
-                   AS allocated
+                   AS allocated,
+                   COALESCE((SELECT sum(c.total_amount) FROM credit_notes c
+                             WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id), 0)
+                   AS credited,
+                   (SELECT count(*) FROM credit_notes c
+                    WHERE c.tenant_id = i.tenant_id AND c.invoice_id = i.id) AS credit_notes
             FROM invoices i WHERE i.tenant_id = $1
             """,
             tenant_id,
         )
         for row in invoices:
             assert row["allocated"] == row["amount_paid"], dict(row)
-            balance = row["total_amount"] - row["amount_paid"]
+            assert row["credited"] == row["amount_credited"], dict(row)
+            balance = row["total_amount"] - row["amount_credited"] - row["amount_paid"]
             assert 0 <= balance <= row["total_amount"], dict(row)
             if row["status"] == "paid":
                 assert balance == 0, dict(row)
@@ -162,6 +173,10 @@ async def check_invariants(database_url: str, tenant_id: uuid.UUID) -> None:
                 assert balance > 0 or row["total_amount"] == 0, dict(row)
             if row["status"] == "cancelled":
                 assert row["amount_paid"] == 0, dict(row)
+                # An issued invoice is never just voided: one credit note credits it in full.
+                if row["invoice_number"] is not None:
+                    assert row["credit_notes"] == 1, dict(row)
+                    assert balance == 0, dict(row)
         wallet = await connection.fetchval(
             "SELECT COALESCE(sum(amount), 0) FROM wallet_entries WHERE tenant_id = $1", tenant_id
         )

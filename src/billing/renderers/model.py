@@ -394,6 +394,7 @@ class InvoiceDocument(_Frozen):
     # Presentation only: the PDF shows these; the e-invoice formats ignore them.
     status: DocumentStatus = DocumentStatus.ISSUED
     amount_paid: Dec = ZERO
+    amount_credited: Dec = ZERO  # credit notes issued against this invoice since
     balance: Dec = ZERO
     public_url: OptStr = None  # QR code target (the public invoice page)
     seller_logo_url: OptStr = None  # never fetched; the PDF prints the trading name instead
@@ -456,8 +457,10 @@ class InvoiceDocument(_Frozen):
             self.charges
         ) != _split_expected(expected.charges):
             raise ValueError("document allowances or charges do not match the totals")
-        if self.balance != self.totals.payable - self.amount_paid:
-            raise ValueError("balance must equal the amount due minus the amount paid")
+        if self.balance != self.totals.payable - self.amount_credited - self.amount_paid:
+            raise ValueError(
+                "balance must equal the amount due minus the amounts credited and paid"
+            )
         return self
 
 
@@ -540,6 +543,7 @@ def build_document(
     payment_terms: str | None = None,
     status: DocumentStatus | str = DocumentStatus.ISSUED,
     amount_paid: Decimal | int | str = ZERO,
+    amount_credited: Decimal | int | str = ZERO,
     public_url: str | None = None,
     seller_logo_url: str | None = None,
     payment_methods: Sequence[str] = (),
@@ -577,7 +581,9 @@ def build_document(
         payment: BG-16 payment instructions.
         payment_terms: BT-20.
         status: presentation; ``draft`` prints a watermark (``finalized``/``void`` accepted).
-        amount_paid: presentation; payments received after issue (balance = BT-115 - paid).
+        amount_paid: presentation; payments received after issue.
+        amount_credited: presentation; credit notes issued against the invoice since
+            (balance = BT-115 - credited - paid).
         public_url: presentation; the QR code target.
         seller_logo_url: presentation; never fetched.
         payment_methods: presentation; enabled methods listed under "how to pay".
@@ -602,6 +608,7 @@ def build_document(
             prepaid=_decimal(prepaid),
         )
         paid = round_money(_decimal(amount_paid), currency)
+        credited = round_money(_decimal(amount_credited), currency)
         model_lines = tuple(
             InvoiceLine(
                 id=line.id or str(index),
@@ -674,7 +681,8 @@ def build_document(
             payment_terms=payment_terms,
             status=DocumentStatus.parse(status),
             amount_paid=paid,
-            balance=totals.payable - paid,
+            amount_credited=credited,
+            balance=totals.payable - credited - paid,
             public_url=public_url,
             seller_logo_url=seller_logo_url,
             payment_methods=tuple(method for method in payment_methods if method.strip()),

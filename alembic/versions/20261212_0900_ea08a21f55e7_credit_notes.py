@@ -68,6 +68,7 @@ def upgrade() -> None:
         sa.Column("issue_date", sa.Date(), nullable=False),
         sa.Column("subtotal", MONEY, nullable=False),
         sa.Column("discount_amount", MONEY, nullable=False),
+        sa.Column("discount_split", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
         sa.Column("tax_amount", MONEY, nullable=False),
         sa.Column("total_amount", MONEY, nullable=False),
         sa.Column("settlement", sa.String(length=20), nullable=False),

@@ -256,6 +256,7 @@ def build_credit_note_document(credit_note: CreditNote) -> InvoiceDocument:
             destination=credit_note.destination_country,
         ),
         discount=credit_note.discount_amount,
+        discount_split=credit_note.discount_parts(),
         payment=_payment(credit_note.currency, credit_note.credit_note_number, seller),
         payment_terms=settlement_terms(credit_note),
         status=presentation.status,

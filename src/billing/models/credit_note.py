@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.core.totals import VatCategory
 from billing.models.base import Base, TenantScopedMixin
 from billing.models.invoice import MONEY, QUANTITY
 
@@ -38,6 +39,8 @@ CREDIT_NOTE_RENDITION_CONSTRAINT = "uq_credit_note_documents_rendition"
 class CreditNote(TenantScopedMixin, Base):
     """One issued credit note of one invoice, with what it did to the money.
 
+    A credit by lines credits each VAT group's own share of the invoice's document discount
+    (``discount_split``), so what it credits per group is what the invoice charged.
     ``total_amount`` is split into ``balance_reduction`` (what the invoice no longer asks for),
     ``refunded_amount`` (paid money given back to the payer) and ``wallet_amount`` (paid money
     moved to the tenant's wallet); the three always add up to the total.
@@ -58,6 +61,8 @@ class CreditNote(TenantScopedMixin, Base):
     issue_date: Mapped[date] = mapped_column(Date)
     subtotal: Mapped[Decimal] = mapped_column(MONEY)
     discount_amount: Mapped[Decimal] = mapped_column(MONEY)
+    # The discount's part of each VAT group: [{"category", "rate", "amount"}] (decimal strings).
+    discount_split: Mapped[list[dict[str, str]]] = mapped_column(JSONB)
     tax_amount: Mapped[Decimal] = mapped_column(MONEY)
     total_amount: Mapped[Decimal] = mapped_column(MONEY)
     settlement: Mapped[str] = mapped_column(String(20))
@@ -77,6 +82,15 @@ class CreditNote(TenantScopedMixin, Base):
     items: Mapped[list[CreditNoteLine]] = relationship(
         lazy="raise", viewonly=True, order_by="CreditNoteLine.position"
     )
+
+    def discount_parts(self) -> dict[tuple[VatCategory, Decimal], Decimal] | None:
+        """``discount_split`` for the totals engine (``None`` without a discount)."""
+        if not self.discount_split:
+            return None
+        return {
+            (VatCategory(part["category"]), Decimal(part["rate"])): Decimal(part["amount"])
+            for part in self.discount_split
+        }
 
 
 class CreditNoteLine(TenantScopedMixin, Base):

@@ -16,7 +16,7 @@ Fields marked *presentation* are used by the PDF only and never reach the XML.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -432,12 +432,16 @@ class InvoiceDocument(_Frozen):
         ids = [line.id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValueError("line ids (BT-126) must be unique within the invoice")
+        # The allowances' own attribution to VAT groups is checked against the total (a
+        # credit note may attribute an invoice's discount per group); the breakdown follows it.
+        split = {(part.vat_category, part.vat_rate): part.amount for part in self.allowances}
         expected = compute_totals(
             [_taxable(line) for line in self.lines],
             currency=currency,
             discount=self.totals.allowance_total,
             charge=self.totals.charge_total,
             prepaid=self.totals.prepaid,
+            discount_split=split if self.allowances else None,
         )
         for line, net in zip(self.lines, expected.line_nets, strict=True):
             if line.net_amount != net:
@@ -533,6 +537,7 @@ def build_document(
     delivery: Delivery | None = None,
     invoicing_period: Period | None = None,
     discount: Decimal | int | str = ZERO,
+    discount_split: Mapping[tuple[VatCategory, Decimal], Decimal] | None = None,
     discount_reason: str = "Discount",
     discount_reason_code: str | None = "95",
     charge: Decimal | int | str = ZERO,
@@ -572,6 +577,9 @@ def build_document(
         delivery: BG-13 (K intra-community supplies need a date and a country).
         invoicing_period: BG-14.
         discount: document discount (BT-107), split over the VAT groups.
+        discount_split: the discount's part of each (category, rate) group, when it is not
+            to be split in proportion to the groups' nets (a credit note crediting each
+            group's own share of an invoice's discount).
         discount_reason: BT-97 text of each discount part.
         discount_reason_code: BT-98 (UNTDID 5189, ``95`` discount).
         charge: document charge (BT-108), split over the VAT groups.
@@ -606,6 +614,7 @@ def build_document(
             discount=_decimal(discount),
             charge=_decimal(charge),
             prepaid=_decimal(prepaid),
+            discount_split=discount_split,
         )
         paid = round_money(_decimal(amount_paid), currency)
         credited = round_money(_decimal(amount_credited), currency)

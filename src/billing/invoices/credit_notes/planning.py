@@ -14,19 +14,22 @@ discount, so its totals equal the invoice's exactly. After partial credit notes,
 that remains" is credited per VAT group (the remaining taxable amount of each), lowered by a
 minor unit where per-document rounding would otherwise credit more than the remaining total.
 
-A credit by lines carries its share of the invoice's document discount (proportional to the
-credited nets, the last one takes what is left), so the taxable amounts it credits are those
-the invoice charged. A line credited in part is priced at the invoice's unit price; the last
-part of a line credits exactly the net that is left of it, at a unit price derived from that
-net when the rounding of the earlier parts requires it (so quantity x price still equals the
-line net, PEPPOL-EN16931-R120).
+A credit by lines carries, per VAT group, its share of that group's part of the invoice's
+document discount (in proportion to the credited nets; the credit that takes a group's last
+lines takes what is left of it), written as one allowance per VAT group (BG-20), so the taxable
+amounts it credits are exactly those the invoice charged. A line credited in part is priced at
+the invoice's unit price; the last part of a line credits exactly the net that is left of it,
+at a unit price derived from that net when the rounding of the earlier parts requires it (so
+quantity x price still equals the line net, PEPPOL-EN16931-R120). When per-document VAT
+rounding would make such a credit note total a minor unit more than what remains, the net of
+its largest line in the highest-rate group is lowered by that unit.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from billing.core.money import (
@@ -81,12 +84,13 @@ class PlannedLine:
 
 @dataclass(frozen=True, slots=True)
 class Creditable:
-    """What is left to credit on an invoice."""
+    """What is left to credit on an invoice: per line (quantity, net before discount), per
+    VAT group (taxable amount, part of the document discount) and in total."""
 
     currency: str
     quantities: Mapping[uuid.UUID, Decimal]
     nets: Mapping[uuid.UUID, Decimal]
-    discount: Decimal
+    allowances: Mapping[GroupKey, Decimal]
     groups: Mapping[GroupKey, Decimal]
     gross: Decimal
     credited: bool
@@ -99,12 +103,17 @@ class Creditable:
 
 @dataclass(frozen=True, slots=True)
 class CreditPlan:
-    """The content of a credit note: its lines, discount and totals."""
+    """The content of a credit note: its lines, its discount per VAT group, and totals."""
 
     kind: CreditNoteKind
     lines: tuple[PlannedLine, ...]
-    discount: Decimal
+    discount_split: Mapping[GroupKey, Decimal]
     totals: Totals
+
+    @property
+    def discount(self) -> Decimal:
+        """The document discount (BT-107)."""
+        return self.totals.allowance_total
 
 
 def _key(category: str | VatCategory, rate: Decimal) -> GroupKey:
@@ -126,17 +135,52 @@ def _taxable(lines: Iterable[AnyLine]) -> list[TaxableLine]:
     ]
 
 
-def _totals(lines: Sequence[AnyLine], currency: str, discount: Decimal) -> Totals:
+def _totals(
+    lines: Sequence[AnyLine],
+    currency: str,
+    split: Mapping[GroupKey, Decimal] | None = None,
+) -> Totals:
+    """Totals of credit note lines with a discount given per VAT group."""
+    parts = {key: amount for key, amount in (split or {}).items() if amount}
     try:
-        return compute_totals(_taxable(lines), currency=currency, discount=discount)
+        return compute_totals(
+            _taxable(lines),
+            currency=currency,
+            discount=sum(parts.values(), ZERO),
+            discount_split=parts or None,
+        )
+    except TotalsError as exc:
+        raise CreditNoteInvalid(str(exc)) from exc
+
+
+def invoice_totals(invoice: Invoice) -> Totals:
+    """The invoice's own totals (its discount split in proportion, as it was issued)."""
+    try:
+        return compute_totals(
+            _taxable(invoice.items), currency=invoice.currency, discount=invoice.discount_amount
+        )
     except TotalsError as exc:
         raise CreditNoteInvalid(str(exc)) from exc
 
 
 def invoice_groups(invoice: Invoice) -> dict[GroupKey, Decimal]:
     """The taxable amount of each VAT group of the invoice."""
-    totals = _totals(invoice.items, invoice.currency, invoice.discount_amount)
+    totals = invoice_totals(invoice)
     return {(group.category, group.rate): group.taxable_amount for group in totals.groups}
+
+
+def note_totals(credit_note: CreditNote) -> Totals:
+    """The totals of a stored credit note (lines loaded), from its own discount split."""
+    return _totals(credit_note.items, credit_note.currency, credit_note.discount_parts())
+
+
+def split_json(split: Mapping[GroupKey, Decimal]) -> list[dict[str, str]]:
+    """A discount split as stored on a credit note."""
+    return [
+        {"category": category.value, "rate": str(rate), "amount": str(amount)}
+        for (category, rate), amount in split.items()
+        if amount
+    ]
 
 
 def remaining(invoice: Invoice, credit_notes: Sequence[CreditNote]) -> Creditable:
@@ -144,25 +188,28 @@ def remaining(invoice: Invoice, credit_notes: Sequence[CreditNote]) -> Creditabl
     currency = invoice.currency
     quantities = {line.id: line.quantity for line in invoice.items}
     nets = {line.id: round_money(line.line_total, currency) for line in invoice.items}
-    groups = invoice_groups(invoice)
-    discount = round_money(invoice.discount_amount, currency)
+    totals = invoice_totals(invoice)
+    groups = {(group.category, group.rate): group.taxable_amount for group in totals.groups}
+    allowances = {(part.category, part.rate): part.amount for part in totals.allowances}
     gross = round_money(invoice.total_amount, currency)
     for credit_note in credit_notes:
         for line in credit_note.items:
             if line.invoice_line_id in quantities:
                 quantities[line.invoice_line_id] -= line.quantity
                 nets[line.invoice_line_id] -= round_money(line.line_total, currency)
-        totals = _totals(credit_note.items, currency, credit_note.discount_amount)
-        for group in totals.groups:
+        credited = note_totals(credit_note)
+        for group in credited.groups:
             key = (group.category, group.rate)
             groups[key] = groups.get(key, ZERO) - group.taxable_amount
-        discount -= round_money(credit_note.discount_amount, currency)
+        for part in credited.allowances:
+            key = (part.category, part.rate)
+            allowances[key] = allowances.get(key, ZERO) - part.amount
         gross -= round_money(credit_note.total_amount, currency)
     return Creditable(
         currency=currency,
         quantities=quantities,
         nets=nets,
-        discount=max(discount, ZERO),
+        allowances=allowances,
         groups=groups,
         gross=gross,
         credited=bool(credit_notes),
@@ -209,9 +256,9 @@ def plan_full(invoice: Invoice, creditable: Creditable) -> CreditPlan:
         raise NothingToCredit
     if not creditable.credited:
         lines = tuple(_mirror(line) for line in invoice.items)
-        discount = round_money(invoice.discount_amount, invoice.currency)
+        split = {(p.category, p.rate): p.amount for p in invoice_totals(invoice).allowances}
         plan = CreditPlan(
-            CreditNoteKind.FULL, lines, discount, _totals(lines, invoice.currency, discount)
+            CreditNoteKind.FULL, lines, split, _totals(lines, invoice.currency, split)
         )
     else:
         plan = _remainder(invoice, creditable)
@@ -222,13 +269,13 @@ def plan_full(invoice: Invoice, creditable: Creditable) -> CreditPlan:
 def plan_lines(
     invoice: Invoice, creditable: Creditable, requests: Sequence[tuple[uuid.UUID, Decimal]]
 ) -> CreditPlan:
-    """Quantities of invoice lines, with their share of the document discount."""
+    """Quantities of invoice lines, each VAT group with its share of the document discount."""
     if creditable.exhausted:
         raise NothingToCredit
     currency = invoice.currency
     by_id = {line.id: line for line in invoice.items}
     planned: list[PlannedLine] = []
-    takes_all = True
+    requested: dict[uuid.UUID, Decimal] = {}
     for line_id, quantity in requests:
         line = by_id.get(line_id)
         if line is None:
@@ -254,14 +301,11 @@ def plan_lines(
             net = net_left
         else:
             net = min(line_net(quantity, line.unit_price, currency), net_left)
-            takes_all = False
+        requested[line.id] = quantity
         planned.append(_credited(line, quantity, _price_for(line, quantity, net, currency)))
-    requested = {line_id for line_id, _ in requests}
-    if any(left > 0 for line_id, left in creditable.quantities.items() if line_id not in requested):
-        takes_all = False
-    lines = tuple(planned)
-    discount = _discount_share(invoice, creditable, lines, takes_all=takes_all)
-    plan = CreditPlan(CreditNoteKind.LINES, lines, discount, _totals(lines, currency, discount))
+    split = _discount_split(invoice, creditable, planned, requested)
+    lines = _fit_total(planned, split, creditable, currency)
+    plan = CreditPlan(CreditNoteKind.LINES, lines, split, _totals(lines, currency, split))
     check(plan, creditable)
     return plan
 
@@ -293,7 +337,7 @@ def plan_amounts(
             )
         planned.append(_amount_line(invoice, key, amount, "Credited amount"))
     lines = tuple(planned)
-    plan = CreditPlan(CreditNoteKind.AMOUNTS, lines, ZERO, _totals(lines, currency, ZERO))
+    plan = CreditPlan(CreditNoteKind.AMOUNTS, lines, {}, _totals(lines, currency))
     check(plan, creditable)
     return plan
 
@@ -335,7 +379,7 @@ def plan_gross(invoice: Invoice, creditable: Creditable, amount: Decimal) -> Cre
         for (key, _), units in zip(groups, taxables, strict=True)
         if units > 0
     )
-    plan = CreditPlan(CreditNoteKind.AMOUNTS, lines, ZERO, _totals(lines, currency, ZERO))
+    plan = CreditPlan(CreditNoteKind.AMOUNTS, lines, {}, _totals(lines, currency))
     check(plan, creditable)
     return plan
 
@@ -363,34 +407,104 @@ def _credited(line: InvoiceLine, quantity: Decimal, unit_price: Decimal) -> Plan
     )
 
 
-def _price_for(line: InvoiceLine, quantity: Decimal, net: Decimal, currency: str) -> Decimal:
-    """The invoice's unit price if it gives ``net``, else a price derived from ``net``."""
-    if line_net(quantity, line.unit_price, currency) == net:
-        return line.unit_price
+def _derived_price(net: Decimal, quantity: Decimal, currency: str) -> Decimal | None:
+    """A unit price (6 decimals) with ``quantity`` x price = ``net``, if there is one."""
     estimate = (net / quantity).quantize(PRICE_QUANTUM, rounding=ROUND_HALF_UP)
     for candidate in (estimate, estimate - PRICE_QUANTUM, estimate + PRICE_QUANTUM):
         if candidate >= 0 and line_net(quantity, candidate, currency) == net:
             return candidate
+    return None
+
+
+def _price_for(line: InvoiceLine, quantity: Decimal, net: Decimal, currency: str) -> Decimal:
+    """The invoice's unit price if it gives ``net``, else a price derived from ``net``."""
+    if line_net(quantity, line.unit_price, currency) == net:
+        return line.unit_price
+    derived = _derived_price(net, quantity, currency)
+    if derived is not None:
+        return derived
     raise CreditNoteInvalid(
         f"Line {line.position} ({line.name}): the {net} {currency} left of it cannot be "
         f"credited as {display_decimal(quantity)} units; credit it by amount instead."
     )
 
 
-def _discount_share(
-    invoice: Invoice, creditable: Creditable, lines: Sequence[PlannedLine], *, takes_all: bool
-) -> Decimal:
+def _discount_split(
+    invoice: Invoice,
+    creditable: Creditable,
+    lines: Sequence[PlannedLine],
+    requested: Mapping[uuid.UUID, Decimal],
+) -> dict[GroupKey, Decimal]:
+    """Each VAT group's share of its part of the invoice's discount.
+
+    In proportion to the credited nets of the group; the credit that takes every line of a
+    group still left takes whatever is left of the group's part.
+    """
     currency = invoice.currency
-    if creditable.discount <= 0:
-        return ZERO
-    nets = sum((line_net(line.quantity, line.unit_price, currency) for line in lines), ZERO)
-    if takes_all:
-        return min(creditable.discount, nets)
-    subtotal = round_money(invoice.subtotal, currency)
-    if subtotal <= 0:
-        return ZERO
-    share = round_money(invoice.discount_amount * nets / subtotal, currency)
-    return min(share, creditable.discount, nets)
+    totals = invoice_totals(invoice)
+    split: dict[GroupKey, Decimal] = {}
+    for group in totals.groups:
+        key = (group.category, group.rate)
+        left = creditable.allowances.get(key, ZERO)
+        members = [line for line in lines if _key(line.tax_category, line.tax_rate) == key]
+        if left <= 0 or not members:
+            continue
+        nets = sum((line_net(m.quantity, m.unit_price, currency) for m in members), ZERO)
+        rest = [
+            line
+            for line in invoice.items
+            if _key(line.tax_category, line.tax_rate) == key
+            and creditable.quantities[line.id] > requested.get(line.id, ZERO)
+        ]
+        if not rest:
+            share = left
+        elif group.line_net_total > 0:
+            share = round_money(group.allowance_total * nets / group.line_net_total, currency)
+        else:
+            share = ZERO
+        split[key] = max(min(share, left, nets), ZERO)
+    return split
+
+
+def _fit_total(
+    lines: Sequence[PlannedLine],
+    split: Mapping[GroupKey, Decimal],
+    creditable: Creditable,
+    currency: str,
+) -> tuple[PlannedLine, ...]:
+    """Lower the largest line of the highest-rate group by a minor unit while per-document VAT
+    rounding would make the credit note total more than what remains (at most a few units)."""
+    fitted = list(lines)
+    step = from_minor_units(1, currency)
+    for _ in range(len({_key(line.tax_category, line.tax_rate) for line in lines}) * 2):
+        totals = _totals(fitted, currency, split)
+        if totals.tax_inclusive <= creditable.gross:
+            break
+        index = max(
+            range(len(fitted)),
+            key=lambda i: (
+                normalize_rate(fitted[i].tax_rate),
+                line_net(fitted[i].quantity, fitted[i].unit_price, currency),
+            ),
+        )
+        line = fitted[index]
+        net = line_net(line.quantity, line.unit_price, currency) - step
+        key = _key(line.tax_category, line.tax_rate)
+        others = sum(
+            (
+                line_net(other.quantity, other.unit_price, currency)
+                for position, other in enumerate(fitted)
+                if position != index and _key(other.tax_category, other.tax_rate) == key
+            ),
+            ZERO,
+        )
+        if net <= 0 or net + others < split.get(key, ZERO):
+            break
+        price = _derived_price(net, line.quantity, currency)
+        if price is None:
+            break
+        fitted[index] = replace(line, unit_price=price)
+    return tuple(fitted)
 
 
 def _group_exemption(invoice: Invoice, key: GroupKey) -> tuple[str | None, str | None]:
@@ -431,9 +545,9 @@ def _remainder(invoice: Invoice, creditable: Creditable) -> CreditPlan:
         )
         if not lines:
             raise NothingToCredit
-        totals = _totals(lines, currency, ZERO)
+        totals = _totals(lines, currency)
         if totals.tax_inclusive <= creditable.gross:
-            return CreditPlan(CreditNoteKind.FULL, lines, ZERO, totals)
+            return CreditPlan(CreditNoteKind.FULL, lines, {}, totals)
         # Each group's VAT was rounded on its own; take a minor unit off the group with the
         # highest rate (the one whose rounding can be worth most) and try again.
         key = max((k for k, amount in amounts.items() if amount > 0), key=lambda k: k[1])
@@ -555,11 +669,15 @@ def after(creditable: Creditable, plan: CreditPlan) -> Creditable:
     for group in plan.totals.groups:
         key = (group.category, group.rate)
         groups[key] = groups.get(key, ZERO) - group.taxable_amount
+    allowances = dict(creditable.allowances)
+    for part in plan.totals.allowances:
+        key = (part.category, part.rate)
+        allowances[key] = allowances.get(key, ZERO) - part.amount
     return Creditable(
         currency=currency,
         quantities=quantities,
         nets=nets,
-        discount=max(creditable.discount - plan.discount, ZERO),
+        allowances=allowances,
         groups=groups,
         gross=creditable.gross - plan.totals.tax_inclusive,
         credited=True,

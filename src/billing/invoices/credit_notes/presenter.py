@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from billing.core.money import display_decimal, minor_unit, round_money
-from billing.core.totals import TaxableLine, VatCategory, compute_totals
+from billing.invoices.credit_notes.planning import note_totals
 from billing.invoices.credit_notes.schemas import CreditNoteLineRead, CreditNoteRead
 from billing.invoices.schemas import CreditNoteKind, CreditNoteSettlement, TaxBreakdownRead
 from billing.models.credit_note import CreditNote, CreditNoteLine
@@ -18,19 +18,7 @@ def present(credit_note: CreditNote) -> CreditNoteRead:
     def money(amount: Decimal) -> Decimal:
         return round_money(amount, currency)
 
-    totals = compute_totals(
-        [
-            TaxableLine(
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                category=VatCategory(line.tax_category),
-                rate=line.tax_rate,
-            )
-            for line in credit_note.items
-        ],
-        currency=currency,
-        discount=credit_note.discount_amount,
-    )
+    totals = note_totals(credit_note)
     return CreditNoteRead(
         id=credit_note.id,
         tenant_id=credit_note.tenant_id,

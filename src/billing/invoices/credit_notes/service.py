@@ -190,6 +190,7 @@ class CreditNoteService:
             issue_date=day,
             subtotal=totals.line_total,
             discount_amount=totals.allowance_total,
+            discount_split=planning.split_json(plan.discount_split),
             tax_amount=totals.tax_total,
             total_amount=totals.tax_inclusive,
             settlement=settlement.value,

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.principal import Principal
 from billing.core.errors import BillingError
-from billing.core.money import ZERO
+from billing.core.money import ZERO, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.credit_notes.errors import CreditExceedsBalance
 from billing.invoices.credit_notes.schemas import CreditNoteCreate
@@ -67,8 +67,8 @@ def split_for(invoice: Invoice, total: Decimal, settlement: CreditNoteSettlement
         CreditExceedsBalance: more would be reduced than is open on the invoice.
         NothingPaidToReturn: ``refund`` or ``wallet`` on an invoice with nothing paid.
     """
-    open_balance = max(balance(invoice), ZERO)
     currency = invoice.currency
+    open_balance = round_money(max(balance(invoice), ZERO), currency)
     if settlement is CreditNoteSettlement.REDUCE_BALANCE:
         if total > open_balance:
             raise CreditExceedsBalance(
@@ -78,7 +78,7 @@ def split_for(invoice: Invoice, total: Decimal, settlement: CreditNoteSettlement
                 details=[{"open_balance": str(open_balance), "credit_total": str(total)}],
             )
         return MoneySplit(balance_reduction=total)
-    paid = invoice.amount_paid
+    paid = round_money(invoice.amount_paid, currency)
     if paid <= 0:
         raise NothingPaidToReturn(
             f"Nothing was paid on this invoice, so nothing can be given back by {settlement}; "

@@ -1,9 +1,12 @@
 """Stateful property test: random ledger operations never break the money invariants.
 
-Hypothesis drives invoices, payments, quick-pays, wallet applications, refunds and
-consolidations through the real app and database, and after every step checks:
+Hypothesis drives invoices, payments, quick-pays, wallet applications, refunds (with and
+without credit notes), credit notes of every settlement and consolidations through the real app
+and database, and after every step checks:
 
-* per invoice: allocations = amount_paid, 0 <= balance <= total, status agrees with amounts;
+* per invoice: allocations = amount_paid, credit notes = amount_credited,
+  0 <= balance <= total, status agrees with amounts, a cancelled issued invoice has exactly one
+  full credit note;
 * per wallet: balance = credits - debits >= 0;
 * money in = money allocated + wallet + refunded.
 """
@@ -122,14 +125,29 @@ class LedgerMachine(RuleBasedStateMachine):
         response = self.post(f"{ADMIN}/invoices/{invoice}/apply-wallet", {})
         assert response.status_code in (200, 400, 409), response.text
 
-    @rule(payment=payments, half=st.booleans())
-    def refund(self, payment: str, half: bool) -> None:
+    @rule(payment=payments, half=st.booleans(), credit_note=st.booleans())
+    def refund(self, payment: str, half: bool, credit_note: bool) -> None:
         if not payment:
             return
-        body = {"amount": "0.50"} if half else {}
+        body: dict[str, Any] = {"amount": "0.50"} if half else {}
+        body["credit_note"] = credit_note
         response = self.post(f"{ADMIN}/payments/{payment}/refund", body)
-        # 400: already fully refunded, or its wallet credit was spent meanwhile.
-        assert response.status_code in (201, 400), response.text
+        # 400: already fully refunded, its wallet credit was spent meanwhile, or no credit
+        # note can total the amount; 409: the invoice was credited in full already.
+        assert response.status_code in (201, 400, 409), response.text
+
+    @rule(
+        invoice=invoices,
+        settlement=st.sampled_from(["reduce_balance", "refund", "wallet"]),
+        amount=st.sampled_from([None, "0.50", "25.00"]),
+    )
+    def credit_note(self, invoice: str, settlement: str, amount: str | None) -> None:
+        body: dict[str, Any] = {"reason": "Property test", "settlement": settlement}
+        if amount is not None:
+            body["amounts"] = [{"tax_category": "S", "tax_rate": "16", "amount": amount}]
+        response = self.post(f"{ADMIN}/invoices/{invoice}/credit-notes", body)
+        # 400: more than remains or is open, or nothing paid to give back; 409: not creditable.
+        assert response.status_code in (201, 400, 409), response.text
 
     @rule()
     def consolidate(self) -> None:

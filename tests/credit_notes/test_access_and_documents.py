@@ -290,3 +290,95 @@ class TestDocuments:
 
 
 NS = {**CII_NS, "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"}
+
+
+CATEGORY_LINES = {
+    "Z": {"tax_category": "Z", "tax_rate": "0"},
+    "E": {
+        "tax_category": "E",
+        "tax_rate": "0",
+        "tax_exemption_reason_code": "VATEX-EU-132",
+        "tax_exemption_reason": "Exempt medical care",
+    },
+    "AE": {
+        "tax_category": "AE",
+        "tax_rate": "0",
+        "tax_exemption_reason_code": "VATEX-EU-AE",
+        "tax_exemption_reason": "Reverse charge",
+    },
+    "K": {
+        "tax_category": "K",
+        "tax_rate": "0",
+        "tax_exemption_reason_code": "VATEX-EU-IC",
+        "tax_exemption_reason": "Intra-Community supply",
+    },
+    "G": {
+        "tax_category": "G",
+        "tax_rate": "0",
+        "tax_exemption_reason_code": "VATEX-EU-G",
+        "tax_exemption_reason": "Export outside the EU",
+    },
+    "O": {
+        "tax_category": "O",
+        "tax_rate": "0",
+        "tax_exemption_reason_code": "VATEX-EU-O",
+        "tax_exemption_reason": "Not subject to VAT",
+    },
+}
+
+
+class TestVatCategories:
+    @pytest.mark.parametrize("category", list(CATEGORY_LINES))
+    @pytest.mark.parametrize(
+        ("document_format", "syntax"), [("ubl", Syntax.UBL), ("cii", Syntax.CII)]
+    )
+    async def test_partial_credit_notes_of_every_category_are_valid(
+        self,
+        client: httpx.AsyncClient,
+        tokens: Tokens,
+        factory: Factory,
+        category: str,
+        document_format: str,
+        syntax: Syntax,
+    ) -> None:
+        # K needs a buyer in another member state; the others take the German buyer.
+        tenant = await create_buyer(
+            factory,
+            tokens,
+            **(
+                {
+                    "country_code": "FR",
+                    "vat_id": "FR40303265045",
+                    "peppol_scheme": "9957",
+                    "peppol_endpoint_id": "FR40303265045",
+                }
+                if category == "K"
+                else {}
+            ),
+        )
+        line = {
+            "name": "Service",
+            "quantity": "4",
+            "unit_price": "25.00",
+            **CATEGORY_LINES[category],
+        }
+        invoice = await issue(factory, tenant["id"], items=[line], discount_amount="10.00")
+        response = await credit(
+            client,
+            tokens,
+            invoice["id"],
+            lines=[{"invoice_item_id": invoice["items"][0]["id"], "quantity": "1"}],
+        )
+        assert response.status_code == 201, response.text
+        note = response.json()["data"]
+        assert (note["subtotal"], note["discount_amount"], note["total_amount"]) == (
+            "25.00",
+            "2.50",
+            "22.50",
+        )
+        download = await client.get(
+            f"{ADMIN}/credit-notes/{note['id']}/download?format={document_format}",
+            headers=tokens.admin(),
+        )
+        assert download.status_code == 200, download.text
+        assert validate_xml(download.content, syntax) == []

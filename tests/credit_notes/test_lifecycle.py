@@ -202,3 +202,40 @@ class TestConcurrency:
         notes = await credit_notes_of(client, tokens, invoice["id"])
         assert len(notes) == 1
         assert notes[0]["total_amount"] == "221.35"
+
+
+class TestBadReasons:
+    async def test_control_characters_in_a_cancel_or_refund_reason_change_nothing(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, buyer: Any
+    ) -> None:
+        invoice = await issue(factory, buyer["id"])
+        cancel = await client.put(
+            f"{ADMIN}/invoices/{invoice['id']}/cancel",
+            json={"reason": "bad\x00reason"},
+            headers=tokens.admin(),
+        )
+        assert cancel.status_code == 422
+        paid = await client.post(
+            f"{ADMIN}/invoices/{invoice['id']}/payments",
+            json={"amount": "221.35", "method": "cash"},
+            headers=tokens.admin(),
+        )
+        payment = paid.json()["data"]["payment"]
+        refund = await client.post(
+            f"{ADMIN}/payments/{payment['id']}/refund",
+            json={"reason": "bad\x07reason", "credit_note": True},
+            headers=tokens.admin(),
+        )
+        assert refund.status_code == 422
+        huge = await client.post(
+            f"{ADMIN}/payments/{payment['id']}/refund",
+            json={"amount": "9" * 40, "credit_note": True},
+            headers=tokens.admin(),
+        )
+        assert huge.status_code == 422
+        detail = await invoice_detail(client, tokens, invoice["id"])
+        assert (detail["status"], detail["amount_paid"], detail["credit_notes"]) == (
+            "paid",
+            "221.35",
+            [],
+        )

@@ -342,20 +342,15 @@ class TestVatCategories:
         syntax: Syntax,
     ) -> None:
         # K needs a buyer in another member state; the others take the German buyer.
-        tenant = await create_buyer(
-            factory,
-            tokens,
-            **(
-                {
-                    "country_code": "FR",
-                    "vat_id": "FR40303265045",
-                    "peppol_scheme": "9957",
-                    "peppol_endpoint_id": "FR40303265045",
-                }
-                if category == "K"
-                else {}
-            ),
-        )
+        profile: dict[str, Any] = {}
+        if category == "K":
+            profile = {
+                "country_code": "FR",
+                "vat_id": "FR40303265045",
+                "peppol_scheme": "9957",
+                "peppol_endpoint_id": "FR40303265045",
+            }
+        tenant = await create_buyer(factory, tokens, **profile)
         line = {
             "name": "Service",
             "quantity": "4",

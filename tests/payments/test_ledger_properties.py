@@ -5,8 +5,8 @@ without credit notes), credit notes of every settlement and consolidations throu
 and database, and after every step checks:
 
 * per invoice: allocations = amount_paid, credit notes = amount_credited,
-  0 <= balance <= total, status agrees with amounts, a cancelled issued invoice has exactly one
-  full credit note;
+  0 <= balance <= total, status agrees with amounts, a cancelled issued invoice is credited in
+  full (short of VAT rounding);
 * per wallet: balance = credits - debits >= 0;
 * money in = money allocated + wallet + refunded.
 """
@@ -191,10 +191,11 @@ async def check_invariants(database_url: str, tenant_id: uuid.UUID) -> None:
                 assert balance > 0 or row["total_amount"] == 0, dict(row)
             if row["status"] == "cancelled":
                 assert row["amount_paid"] == 0, dict(row)
-                # An issued invoice is never just voided: one credit note credits it in full.
+                # An issued invoice is never just voided: its credit notes credit it in full,
+                # short of at most a minor unit of VAT rounding per credit note.
                 if row["invoice_number"] is not None:
-                    assert row["credit_notes"] == 1, dict(row)
-                    assert balance == 0, dict(row)
+                    assert row["credit_notes"] >= 1, dict(row)
+                    assert balance <= Decimal("0.01") * row["credit_notes"], dict(row)
         wallet = await connection.fetchval(
             "SELECT COALESCE(sum(amount), 0) FROM wallet_entries WHERE tenant_id = $1", tenant_id
         )

@@ -26,7 +26,10 @@ from billing.models.ledger import CashTransaction
 
 
 def balance(invoice: Invoice) -> Decimal:
-    """What is still due: the total, less its credit notes, less what was paid."""
+    """What is still due: the total, less its credit notes, less what was paid; nothing on a
+    cancelled invoice (its credit notes may fall short of its total by VAT rounding)."""
+    if invoice.status == InvoiceStatus.CANCELLED.value:
+        return Decimal(0)
     return invoice.total_amount - invoice.amount_credited - invoice.amount_paid
 
 

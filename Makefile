@@ -39,7 +39,7 @@ migrate: $(STAMP)
 	$(BIN)/billing migrate
 
 golden: $(STAMP) ## Rewrite the e-invoice golden files (review their diff before committing)
-	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py
+	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py tests/credit_notes/test_golden.py
 
 BASE_URL ?= http://127.0.0.1:8000
 clients: $(STAMP) ## Generate the Python and TypeScript clients and run a flow against BASE_URL

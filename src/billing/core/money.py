@@ -67,6 +67,11 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
     return int(scaled)
 
 
+def from_minor_units(units: int, currency: str) -> Decimal:
+    """The Decimal amount of an integer count of minor units."""
+    return round_money(Decimal(units).scaleb(-minor_unit(currency)), currency)
+
+
 def display_decimal(value: Decimal, *, min_places: int = 0) -> Decimal:
     """``value`` without trailing zeros, but with at least ``min_places`` decimals.
 

@@ -43,14 +43,22 @@ from billing.documents.errors import (
 from billing.documents.page import render_public_page
 from billing.documents.render_pool import RenderPool
 from billing.documents.repository import (
+    CreditNoteDocumentRepository,
+    CreditNoteRenditionKey,
     PaymentHistoryRepository,
     PublicInvoiceRepository,
     RenditionKey,
     StoredDocumentRepository,
 )
-from billing.invoices.document import build_invoice_document, presentation_of
+from billing.invoices.document import (
+    build_credit_note_document,
+    build_invoice_document,
+    credit_note_presentation,
+    presentation_of,
+)
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.presenter import public_url
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.models.states import InvoiceStatus
 from billing.renderers import (
@@ -175,7 +183,9 @@ class DocumentService:
         if invoice.status == DRAFT:
             if document_format.is_einvoice:
                 raise EInvoiceRequiresIssuedInvoice
-            rendered = await self._render(self._document(invoice, context), request, context)
+            rendered = await self._render(
+                self._document(invoice, context), request, context.render_pool
+            )
             return _file(rendered, filename=f"draft-{invoice.id}.pdf")
 
         presentation_key = ""
@@ -198,7 +208,58 @@ class DocumentService:
         repository = StoredDocumentRepository(session, scope)
         stored = await repository.find(key)
         if stored is None:
-            rendered = await self._render(self._document(invoice, context), request, context)
+            rendered = await self._render(
+                self._document(invoice, context), request, context.render_pool
+            )
+            await repository.insert_if_absent(key, rendered)
+            stored = await repository.find(key)
+            if stored is None:  # pragma: no cover - the row exists once the insert returns
+                raise RuntimeError("the stored document vanished after its insert")
+        return DocumentFile(
+            media_type=stored.media_type,
+            filename=stored.filename,
+            content=stored.content,
+            sha256=stored.sha256,
+        )
+
+    async def credit_note(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        credit_note: CreditNote,
+        request: DocumentRequest,
+        render_pool: RenderPool,
+    ) -> DocumentFile:
+        """The document of a credit note in the requested format, stored once.
+
+        A credit note is frozen when it is issued and its PDF shows nothing that changes
+        later, so each format (and paper size) is rendered once and then served from storage.
+
+        Raises:
+            EInvoiceIncomplete: the credit note lacks data the e-invoice format needs.
+            InvoiceDocumentInvalid: its content cannot form a document.
+        """
+        document_format = request.format
+        presentation_key = ""
+        if document_format in PAPER_FORMATS:
+            presentation_key = credit_note_presentation(credit_note).key()
+        key = CreditNoteRenditionKey(
+            tenant_id=credit_note.tenant_id,
+            credit_note_id=credit_note.id,
+            format=document_format.value,
+            paper_size=request.paper_size,
+            renderer_version=RENDERERS[document_format].version,
+            presentation_key=presentation_key,
+        )
+        repository = CreditNoteDocumentRepository(session, scope)
+        stored = await repository.find(key)
+        if stored is None:
+            try:
+                document = build_credit_note_document(credit_note)
+            except DocumentError as exc:
+                raise InvoiceDocumentInvalid(f"The credit note cannot be rendered: {exc}") from exc
+            rendered = await self._render(document, request, render_pool)
             await repository.insert_if_absent(key, rendered)
             stored = await repository.find(key)
             if stored is None:  # pragma: no cover - the row exists once the insert returns
@@ -261,14 +322,14 @@ class DocumentService:
             raise InvoiceDocumentInvalid(f"The invoice cannot be rendered: {exc}") from exc
 
     async def _render(
-        self, document: InvoiceDocument, request: DocumentRequest, context: DocumentContext
+        self, document: InvoiceDocument, request: DocumentRequest, render_pool: RenderPool
     ) -> RenderedDocument:
         if request.format.is_einvoice:
             missing = missing_einvoice_fields(document, request.format)
             if missing:
                 raise EInvoiceIncomplete.of(request.format.value, missing)
         try:
-            return await context.render_pool.render(document, request.format, request.options)
+            return await render_pool.render(document, request.format, request.options)
         except EInvoiceIncompleteError as exc:
             raise EInvoiceIncomplete.of(request.format.value, exc.missing) from exc
         except DocumentError as exc:

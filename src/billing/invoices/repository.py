@@ -46,13 +46,14 @@ class InvoiceFilters:
     sort: str = "-issue_date"
 
 
+def has_balance() -> ColumnElement[bool]:
+    """Something is still due: the SQL twin of ``billing.invoices.presenter.balance`` > 0."""
+    return Invoice.total_amount > Invoice.amount_credited + Invoice.amount_paid
+
+
 def overdue_clause(today: date) -> ColumnElement[bool]:
     """Issued or sent, past due, with a balance: the SQL twin of ``is_overdue``."""
-    return and_(
-        Invoice.status.in_(OPEN_STATUSES),
-        Invoice.due_date < today,
-        Invoice.total_amount > Invoice.amount_paid,
-    )
+    return and_(Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today, has_balance())
 
 
 def status_clause(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
@@ -69,10 +70,11 @@ def payment_status_clause(status: PaymentStatus) -> ColumnElement[bool]:
     refunded = and_(Invoice.amount_refunded > 0, Invoice.amount_paid == 0)
     if status is PaymentStatus.REFUNDED:
         return refunded
+    due = Invoice.total_amount - Invoice.amount_credited
     if status is PaymentStatus.PAID:
-        return and_(Invoice.amount_paid > 0, Invoice.amount_paid >= Invoice.total_amount)
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid >= due)
     if status is PaymentStatus.PARTIAL:
-        return and_(Invoice.amount_paid > 0, Invoice.amount_paid < Invoice.total_amount)
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid < due)
     return and_(Invoice.amount_paid == 0, not_(refunded))
 
 
@@ -82,8 +84,13 @@ class InvoiceRepository(ScopedRepository[Invoice]):
     model = Invoice
 
     def eager_options(self) -> Sequence[ExecutableOption]:
-        """Lines and cash records come with every invoice (one statement each per query)."""
-        return (selectinload(Invoice.items), selectinload(Invoice.cash_transactions))
+        """Lines, cash records and credit notes come with every invoice (one statement each
+        per query)."""
+        return (
+            selectinload(Invoice.items),
+            selectinload(Invoice.cash_transactions),
+            selectinload(Invoice.credit_notes),
+        )
 
     def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[Invoice]:
         """Invoices of the scope; a public scope narrowed to an invoice sees that one only."""
@@ -99,11 +106,23 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         per collection instead, which is cheaper for many invoices).
         """
         if for_update:
-            # A locking read cannot take an outer join's nullable side: lock, then load.
-            statement = self.base_statement().where(Invoice.id == invoice_id)
-            return await self.get_one_or_none(statement.with_for_update(of=Invoice))
+            # The locked read must refresh an instance the session already holds: amounts read
+            # before the lock may have changed by the time it is granted. A locking read cannot
+            # take an outer join's nullable side, so the collections load afterwards.
+            await self.session.flush()
+            statement = (
+                self.base_statement()
+                .where(Invoice.id == invoice_id)
+                .with_for_update(of=Invoice)
+                .execution_options(populate_existing=True)
+            )
+            return await self.get_one_or_none(statement)
         statement = self.base_statement(
-            eager=(joinedload(Invoice.items), joinedload(Invoice.cash_transactions))
+            eager=(
+                joinedload(Invoice.items),
+                joinedload(Invoice.cash_transactions),
+                joinedload(Invoice.credit_notes),
+            )
         ).where(Invoice.id == invoice_id)
         return await self.get_one_or_none(statement)
 
@@ -121,9 +140,7 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         if filters.status is not None:
             statement = statement.where(status_clause(filters.status, filters.today))
         if filters.open_only:
-            statement = statement.where(
-                Invoice.status.in_(OPEN_STATUSES), Invoice.total_amount > Invoice.amount_paid
-            )
+            statement = statement.where(Invoice.status.in_(OPEN_STATUSES), has_balance())
         if filters.payment_status is not None:
             statement = statement.where(payment_status_clause(filters.payment_status))
         if filters.payment_method:

@@ -16,6 +16,7 @@ from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
 from billing.core.session import Session
+from billing.invoices.credit_notes.errors import InvoiceNotCreditable
 from billing.invoices.dependencies import (
     PresentationDep,
     StaffInvoice,
@@ -38,6 +39,7 @@ from billing.invoices.errors import (
 from billing.invoices.ports import Recorder
 from billing.invoices.repository import SORTABLE, InvoiceFilters
 from billing.invoices.schemas import (
+    CancelRequest,
     InvoiceCreate,
     InvoiceRead,
     InvoiceUpdate,
@@ -293,7 +295,7 @@ async def issue_invoice(
     return ApiResponse(data=presentation.read(issued))
 
 
-_CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
+_CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceNotCreditable)
 
 
 @admin_router.put(
@@ -302,11 +304,20 @@ _CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
 async def cancel_invoice(
     invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
+    principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    body: CancelRequest | None = None,
 ) -> ApiResponse[InvoiceRead]:
-    """Cancel an unpaid invoice; it keeps its number."""
-    cancelled = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    """Cancel an unpaid invoice; it keeps its number, and an issued one gets a full credit
+    note (listed in ``credit_notes``) whose reason is ``reason``."""
+    cancelled = await invoice_service.cancel(
+        session,
+        scope=scope,
+        principal=principal,
+        invoice=invoice,
+        reason=body.reason if body else None,
+    )
     return ApiResponse(data=presentation.read(cancelled))
 
 
@@ -316,11 +327,19 @@ async def cancel_invoice(
 async def void_invoice(
     invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
+    principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    body: CancelRequest | None = None,
 ) -> ApiResponse[InvoiceRead]:
-    """Void an unpaid invoice (same as cancel)."""
-    voided = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    """Void an unpaid invoice (same as cancel, full credit note included)."""
+    voided = await invoice_service.cancel(
+        session,
+        scope=scope,
+        principal=principal,
+        invoice=invoice,
+        reason=body.reason if body else None,
+    )
     return ApiResponse(data=presentation.read(voided))
 
 

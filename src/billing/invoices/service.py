@@ -15,6 +15,7 @@ from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
 from billing.invoices.calculation import recalculate
 from billing.invoices.context import BuyerContext, load_buyer, load_settings
+from billing.invoices.credit_notes.service import credit_note as credit_note_service
 from billing.invoices.errors import (
     CurrencyNotEnabled,
     InvalidStatusTransition,
@@ -49,6 +50,7 @@ from billing.settings.service import settings as settings_service
 
 DRAFT = InvoiceStatus.DRAFT
 SUBTOTAL_LINE_NAME = "Invoice amount"
+CANCELLATION_REASON = "Invoice cancelled"
 
 
 def new_public_id() -> str:
@@ -123,6 +125,7 @@ class InvoiceService:
             total_amount=Decimal(0),
             amount_paid=Decimal(0),
             amount_refunded=Decimal(0),
+            amount_credited=Decimal(0),
             payment_method=body.payment_method,
             payment_reference=body.payment_reference,
             notes=body.notes,
@@ -154,7 +157,7 @@ class InvoiceService:
             invoice.invoice_number = body.invoice_number
         repository = InvoiceRepository(session, scope)
         await repository.create(invoice)
-        await self._apply_requested_state(session, invoice, body, settings, buyer, recorder)
+        await self._apply_requested_state(session, scope, invoice, body, settings, buyer, recorder)
         await repository.flush()
         return invoice
 
@@ -254,10 +257,17 @@ class InvoiceService:
         return invoice
 
     async def cancel(
-        self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        principal: Principal,
+        invoice: Invoice,
+        reason: str | None = None,
     ) -> Invoice:
-        """Cancel (void) an unpaid invoice; it keeps its number."""
-        self._cancel(invoice)
+        """Cancel (void) an unpaid invoice; it keeps its number, and an issued one gets a full
+        credit note of everything that remained."""
+        await self._cancel(session, scope, invoice, reason=reason, created_by=principal.key)
         await InvoiceRepository(session, scope).flush()
         return invoice
 
@@ -287,7 +297,7 @@ class InvoiceService:
                 "An issued invoice keeps its number; cancel it and create a new one."
             )
         if target is InvoiceStatus.CANCELLED:
-            self._cancel(invoice)
+            await self._cancel(session, scope, invoice, reason=None, created_by=principal.key)
         elif target in (InvoiceStatus.ISSUED, InvoiceStatus.SENT) or wants_paid:
             if invoice.status == InvoiceStatus.CANCELLED:
                 raise InvoiceCancelled
@@ -326,6 +336,7 @@ class InvoiceService:
     async def _apply_requested_state(
         self,
         session: AsyncSession,
+        scope: AccessScope,
         invoice: Invoice,
         body: InvoiceCreate,
         settings: OperatorSettings,
@@ -339,7 +350,8 @@ class InvoiceService:
         if target is InvoiceStatus.DRAFT and not wants_paid:
             return
         if target is InvoiceStatus.CANCELLED:
-            self._cancel(invoice)
+            # Still a draft here: cancelling it takes no number and needs no credit note.
+            await self._cancel(session, scope, invoice, reason=None, created_by=None)
             return
         await self._issue(session, invoice, settings, buyer)
         if target is InvoiceStatus.SENT:
@@ -382,15 +394,38 @@ class InvoiceService:
         invoice.issued_at = utcnow()
         invoice.status = InvoiceStatus.ISSUED
 
-    def _cancel(self, invoice: Invoice) -> None:
+    async def _cancel(
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        invoice: Invoice,
+        *,
+        reason: str | None,
+        created_by: str | None,
+    ) -> None:
         if invoice.status == InvoiceStatus.CANCELLED:
             raise InvalidStatusTransition("The invoice is already cancelled.")
         if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID:
             raise InvalidStatusTransition(
-                "A paid or partly paid invoice cannot be cancelled; refund its payments first."
+                "A paid or partly paid invoice cannot be cancelled; refund its payments first, "
+                "or issue a credit note that refunds them or credits them to the wallet."
+            )
+        issued = invoice.status != DRAFT
+        if issued:
+            # An issued invoice is never just voided: a credit note of everything that remains
+            # corrects it, and both documents keep their numbers.
+            await credit_note_service.credit_in_full(
+                session,
+                scope=scope,
+                invoice=invoice,
+                reason=reason or CANCELLATION_REASON,
+                created_by=created_by,
             )
         invoice.status = InvoiceStatus.CANCELLED
         invoice.cancelled_at = utcnow()
+        if issued:
+            await session.flush()
+            await session.refresh(invoice, ["credit_notes"])
 
     async def _reserve_requested_number(self, session: AsyncSession, number: str) -> None:
         if not await reserve_number(session, number):

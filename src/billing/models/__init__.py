@@ -4,6 +4,7 @@ from billing.models.api_key import ApiKey
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.billing_profile import BillingProfile
 from billing.models.catalog import Product, TaxRate
+from billing.models.credit_note import CreditNote, CreditNoteDocument, CreditNoteLine
 from billing.models.document import StoredDocument
 from billing.models.idempotency import IdempotencyRecord
 from billing.models.invoice import (
@@ -32,6 +33,9 @@ __all__ = [
     "BillingProfile",
     "CashTransaction",
     "CodPayment",
+    "CreditNote",
+    "CreditNoteDocument",
+    "CreditNoteLine",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",

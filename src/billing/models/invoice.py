@@ -28,6 +28,7 @@ from billing.models.states import InvoiceStatus
 from billing.models.types import EnumText
 
 if TYPE_CHECKING:
+    from billing.models.credit_note import CreditNote
     from billing.models.ledger import CashTransaction
 
 MONEY = Numeric(20, 4)
@@ -35,7 +36,9 @@ QUANTITY = Numeric(20, 6)
 
 
 class Invoice(TenantScopedMixin, TimestampMixin, Base):
-    """An invoice. Totals are written by the totals engine; ``amount_paid`` by the ledger."""
+    """An invoice. Totals are written by the totals engine; ``amount_paid`` by the ledger;
+    ``amount_credited`` is the sum of its credit notes' totals. What is still due is
+    ``total_amount - amount_credited - amount_paid``."""
 
     __tablename__ = "invoices"
     __table_args__ = (
@@ -57,6 +60,7 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     total_amount: Mapped[Decimal] = mapped_column(MONEY)
     amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     amount_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    amount_credited: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     payment_method: Mapped[str | None] = mapped_column(String(30))
     payment_reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -76,6 +80,11 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
 
     cash_transactions: Mapped[list[CashTransaction]] = relationship(
         lazy="raise", viewonly=True, order_by="CashTransaction.created_at"
+    )
+    credit_notes: Mapped[list[CreditNote]] = relationship(
+        lazy="raise",
+        viewonly=True,
+        order_by="CreditNote.created_at",
     )
     items: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",

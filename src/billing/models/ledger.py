@@ -85,6 +85,7 @@ class Refund(TenantScopedMixin, Base):
     reason: Mapped[str | None] = mapped_column(String(500))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str | None] = mapped_column(String(200))
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -100,6 +101,7 @@ class WalletEntry(TenantScopedMixin, Base):
     payment_id: Mapped[uuid.UUID | None] = mapped_column()
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
     refund_id: Mapped[uuid.UUID | None] = mapped_column()
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

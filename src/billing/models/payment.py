@@ -37,7 +37,8 @@ class Payment(TenantScopedMixin, Base):
 
 
 class PaymentAllocation(TenantScopedMixin, Base):
-    """Part of a payment applied to one invoice (negative amounts reverse a refund)."""
+    """Part of a payment applied to one invoice; negative amounts take it back (a refund, or a
+    credit note moving it to the wallet)."""
 
     __tablename__ = "payment_allocations"
     __table_args__ = (
@@ -51,4 +52,5 @@ class PaymentAllocation(TenantScopedMixin, Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(MONEY)
     refund_id: Mapped[uuid.UUID | None] = mapped_column()
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -140,6 +140,9 @@ APPEND_ONLY_TABLES = (
     "wallet_entries",
     "invoice_documents",
     "cash_transactions",
+    "credit_notes",
+    "credit_note_lines",
+    "credit_note_documents",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

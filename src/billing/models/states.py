@@ -62,6 +62,7 @@ class WalletEntryKind(StrEnum):
     INVOICE_PAYMENT = "invoice_payment"
     REFUND = "refund"
     REFUND_CREDIT = "refund_credit"
+    CREDIT_NOTE = "credit_note"
 
 
 class CashStatus(StrEnum):

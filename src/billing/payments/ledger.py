@@ -18,6 +18,7 @@ import asyncio
 import secrets
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.core.money import round_money
+from billing.invoices.presenter import balance
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment, PaymentAllocation
@@ -47,6 +49,9 @@ from billing.payments.errors import (
 from billing.payments.repository import LedgerRepository, wallet_balance
 
 PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PAID})
+
+REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE, Method.MOLLIE})
+"""Providers whose payments are refunded by asking the provider (not by a ledger row alone)."""
 
 
 def new_reference(prefix: str) -> str:
@@ -71,8 +76,8 @@ def check_payable(invoice: Invoice) -> None:
 
 
 def invoice_balance(invoice: Invoice) -> Decimal:
-    """What is still due on an invoice."""
-    return invoice.total_amount - invoice.amount_paid
+    """What is still due on an invoice (its total less its credit notes and payments)."""
+    return balance(invoice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,11 +302,15 @@ async def record_refund(
     recorded_by: str | None,
     provider_ref: str | None = None,
     back_to_wallet: bool = False,
+    credit_notes: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> Refund:
     """Write a refund: the refund row, negative allocations and a wallet debit if any.
 
     ``back_to_wallet`` credits the refunded amount to the wallet (a wallet-funded payment).
+    ``credit_notes`` maps invoice ids to the credit notes issued for their part; each
+    negative allocation names its credit note, and the refund row names it when there is one.
     """
+    credit_notes = credit_notes or {}
     now = utcnow()
     refund = Refund(
         id=uuid.uuid4(),
@@ -313,6 +322,7 @@ async def record_refund(
         reason=reason,
         provider_ref=provider_ref,
         recorded_by=recorded_by,
+        credit_note_id=next(iter(credit_notes.values())) if len(credit_notes) == 1 else None,
         created_at=now,
     )
     LedgerRepository(session).append(refund)
@@ -325,6 +335,7 @@ async def record_refund(
                 invoice_id=invoice.id,
                 amount=-part,
                 refund_id=refund.id,
+                credit_note_id=credit_notes.get(invoice.id),
                 created_at=now,
             )
         )
@@ -365,6 +376,53 @@ async def record_refund(
     return refund
 
 
+async def move_to_wallet(
+    session: AsyncSession,
+    *,
+    invoice: Invoice,
+    payment: Payment,
+    amount: Decimal,
+    credit_note_id: uuid.UUID,
+    recorded_by: str | None,
+) -> None:
+    """Take ``amount`` of ``payment`` back from a locked invoice into the tenant's wallet.
+
+    A negative allocation and a wallet credit, both naming the credit note that asked for it;
+    no money leaves, so no refund row is written. The wallet credit counts as the payment's
+    (``wallet_credit_of``), so refunding the payment later can still take it back.
+    """
+    await lock_wallet(session, invoice.tenant_id, invoice.currency)
+    now = utcnow()
+    session.add(
+        PaymentAllocation(
+            id=uuid.uuid4(),
+            tenant_id=invoice.tenant_id,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            amount=-amount,
+            credit_note_id=credit_note_id,
+            created_at=now,
+        )
+    )
+    session.add(
+        WalletEntry(
+            id=uuid.uuid4(),
+            tenant_id=invoice.tenant_id,
+            currency=invoice.currency,
+            amount=amount,
+            kind=WalletEntryKind.CREDIT_NOTE,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            credit_note_id=credit_note_id,
+            created_by=recorded_by,
+            created_at=now,
+        )
+    )
+    invoice.amount_paid -= amount
+    invoice.amount_refunded += amount
+    await session.flush()
+
+
 def _apply_to_invoice(
     invoice: Invoice,
     amount: Decimal,
@@ -376,6 +434,6 @@ def _apply_to_invoice(
     invoice.payment_method = method
     if external_reference:
         invoice.payment_reference = external_reference
-    if invoice.amount_paid >= invoice.total_amount:
+    if invoice_balance(invoice) <= 0:
         invoice.status = InvoiceStatus.PAID
         invoice.paid_at = paid_at

@@ -19,6 +19,11 @@ still blocked by one at the provider answers 409 ``refund_in_progress``), settle
 reconcile.
 The provider is called holding no row lock; the attempt row is locked only afterwards, to record
 what the provider answered.
+
+A refund with ``credit_note: true`` checks its credit notes before the provider is asked (so an
+impossible one is refused with nothing refunded), and issues them when the ledger records the
+refund: at once for a succeeded refund, on confirmation for a pending one
+(``billing.payments.credit_notes.service``).
 """
 
 from __future__ import annotations
@@ -35,8 +40,9 @@ from billing.core.money import round_money
 from billing.core.tenancy import AccessScope
 from billing.models.ledger import PaymentTransaction, Refund
 from billing.models.payment import Payment
-from billing.models.states import Method, TransactionStatus
 from billing.models.states import RefundStatus as LedgerRefundStatus
+from billing.models.states import TransactionStatus
+from billing.payments.credit_notes.service import RefundCredit, check_refund_parts
 from billing.payments.errors import (
     PaymentNotFound,
     ProviderFailed,
@@ -44,9 +50,15 @@ from billing.payments.errors import (
     RefundInProgress,
     upstream_error,
 )
-from billing.payments.ledger import advisory_lock, check_amount, try_advisory_lock
+from billing.payments.ledger import (
+    REFUNDED_BY_PROVIDER,
+    advisory_lock,
+    check_amount,
+    try_advisory_lock,
+)
 from billing.payments.repository import PaymentRepository, TransactionRepository
 from billing.payments.schemas import RefundRequest as RefundBody
+from billing.payments.service import RecordedRefund
 from billing.payments.service import payment as payment_service
 from billing.providers.base import (
     Amount,
@@ -61,7 +73,6 @@ from billing.providers.registry import ProviderFactory
 PENDING_REFUNDS = "pending_refunds"
 # Long enough for a reconciliation or a prompt provider answer, short enough for a request.
 REFUND_LOCK_WAIT = 5.0
-REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE, Method.MOLLIE})
 
 
 async def refund(
@@ -72,7 +83,7 @@ async def refund(
     providers: ProviderFactory,
     payment_id: uuid.UUID,
     body: RefundBody,
-) -> Refund:
+) -> RecordedRefund:
     """Refund all or part of a payment: through the provider for Stripe and Mollie payments,
     at once in the ledger for the others (cash, bank, M-Pesa and Pesapal recorded by hand)."""
     payment = await PaymentRepository(session, scope).get(payment_id)
@@ -96,6 +107,7 @@ async def refund(
         amount=body.amount,
         reason=body.reason,
         recorded_by=principal.key,
+        credit_note=body.credit_note,
     )
 
 
@@ -109,7 +121,8 @@ async def _refund_through_provider(
     amount: Decimal | None,
     reason: str | None,
     recorded_by: str | None,
-) -> Refund:
+    credit_note: bool = False,
+) -> RecordedRefund:
     """Ask the provider to refund all or part of ``payment``; record it once confirmed.
 
     Returns the recorded refund, or (still pending at the provider) an unsaved one with status
@@ -133,6 +146,16 @@ async def _refund_through_provider(
             f"At most {refundable} {payment.currency} of this payment can be refunded"
             + (f" ({waiting} is already being refunded)." if waiting else ".")
         )
+    credit: RefundCredit | None = None
+    if credit_note:
+        credit = RefundCredit(
+            reason=reason or f"Refund of payment {payment.reference}", created_by=recorded_by
+        )
+        # Checked without locks: no row is held while the provider is asked.
+        preview = await payment_service.refund_preview(
+            session, scope=scope, payment=payment, amount=wanted
+        )
+        await check_refund_parts(session, scope=scope, parts=preview)
     plugin = providers.build(ProviderKey(attempt.provider))
     refund_id = uuid.uuid4()
     try:
@@ -157,6 +180,7 @@ async def _refund_through_provider(
             reason=reason,
             provider_ref=result.provider_ref,
             recorded_by=recorded_by,
+            credit=credit,
         )
         assert recorded is not None
         await _mark_if_refunded(session, scope, locked, payment)
@@ -168,6 +192,7 @@ async def _refund_through_provider(
             "reason": reason,
             "recorded_by": recorded_by,
             "requested_at": utcnow().isoformat(),
+            "credit_note": credit_note,
         }
         locked.gateway_data = {
             **(locked.gateway_data or {}),
@@ -175,17 +200,19 @@ async def _refund_through_provider(
         }
         await session.flush()
         # Not added to the session: the ledger gets the row when the provider confirms.
-        return Refund(
-            id=refund_id,
-            tenant_id=payment.tenant_id,
-            payment_id=payment.id,
-            amount=wanted,
-            currency=payment.currency,
-            status=LedgerRefundStatus.PENDING,
-            reason=reason,
-            provider_ref=result.provider_ref,
-            recorded_by=recorded_by,
-            created_at=utcnow(),
+        return RecordedRefund(
+            Refund(
+                id=refund_id,
+                tenant_id=payment.tenant_id,
+                payment_id=payment.id,
+                amount=wanted,
+                currency=payment.currency,
+                status=LedgerRefundStatus.PENDING,
+                reason=reason,
+                provider_ref=result.provider_ref,
+                recorded_by=recorded_by,
+                created_at=utcnow(),
+            )
         )
     raise ProviderFailed(
         f"{plugin.display_name} did not refund ({result.raw_status}); nothing was recorded."
@@ -232,6 +259,7 @@ async def reconcile_refunds(
             reason=entry.get("reason"),
             provider_ref=entry.get("provider_ref"),
             recorded_by=entry.get("recorded_by"),
+            credit=_credit_of(entry, payment),
         )
         missing -= value
     if missing > 0:
@@ -247,6 +275,16 @@ async def reconcile_refunds(
     attempt.gateway_data = {**(attempt.gateway_data or {}), PENDING_REFUNDS: keep}
     await _mark_if_refunded(session, scope, attempt, payment)
     return "refund_recorded"
+
+
+def _credit_of(entry: dict[str, Any], payment: Payment) -> RefundCredit | None:
+    """The credit notes a pending refund asked for, issued now that it is confirmed."""
+    if not entry.get("credit_note"):
+        return None
+    return RefundCredit(
+        reason=entry.get("reason") or f"Refund of payment {payment.reference}",
+        created_by=entry.get("recorded_by"),
+    )
 
 
 def pending_refunds(attempt: PaymentTransaction) -> list[dict[str, Any]]:

@@ -24,6 +24,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.states import WalletEntryKind
 from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = ("issued", "sent")
@@ -107,12 +108,15 @@ class PaymentRepository(ScopedRepository[Payment]):
         return Decimal(total or 0)
 
     async def wallet_credit_of(self, payment: Payment) -> Decimal:
-        """The net wallet credit a payment left (credits minus refund debits)."""
+        """The net wallet credit a payment left: its excess, what credit notes moved from its
+        invoices to the wallet, minus what refunds took back from the wallet."""
         total = await self.session.scalar(
             select(func.coalesce(func.sum(WalletEntry.amount), 0)).where(
                 WalletEntry.tenant_id == payment.tenant_id,
                 WalletEntry.payment_id == payment.id,
-                WalletEntry.kind.in_(("credit", "refund")),
+                WalletEntry.kind.in_(
+                    (WalletEntryKind.CREDIT, WalletEntryKind.REFUND, WalletEntryKind.CREDIT_NOTE)
+                ),
             )
         )
         return Decimal(total or 0)
@@ -137,13 +141,15 @@ class OpenInvoices(ScopedRepository[Invoice]):
                 Invoice.tenant_id == tenant_id,
                 Invoice.currency == currency,
                 Invoice.status.in_(OPEN_STATUSES),
-                Invoice.total_amount > Invoice.amount_paid,
+                Invoice.total_amount > Invoice.amount_credited + Invoice.amount_paid,
             )
             .order_by(Invoice.id)
             .with_for_update()
         )
         if unpaid_only:
-            locked = locked.where(Invoice.amount_paid == 0)
+            # Nothing paid and nothing credited: merging either would move money or credit
+            # between documents.
+            locked = locked.where(Invoice.amount_paid == 0, Invoice.amount_credited == 0)
         scope = self.scope_clause()
         if scope is not None:
             locked = locked.where(scope)

@@ -25,6 +25,13 @@ from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.schemas import MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
+from billing.invoices.credit_notes.errors import (
+    CreditAmountUnreachable,
+    CreditExceedsRemaining,
+    CreditNoteInvalid,
+    InvoiceNotCreditable,
+    NothingToCredit,
+)
 from billing.invoices.dependencies import PresentationDep, StaffInvoice, StaffInvoiceForUpdate
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.schemas import CashTransactionRead
@@ -64,7 +71,7 @@ from billing.payments.errors import (
     TransactionNotFound,
     UnknownPaymentMethod,
 )
-from billing.payments.ledger import Receipt
+from billing.payments.ledger import Receipt, invoice_balance
 from billing.payments.repository import TransactionFilters
 from billing.payments.schemas import (
     AppliedAmount,
@@ -241,7 +248,7 @@ async def quick_pay(
                     invoice_number=invoice.invoice_number,
                     currency=invoice.currency,
                     amount=amount,
-                    balance_after=invoice.total_amount - invoice.amount_paid,
+                    balance_after=invoice_balance(invoice),
                 )
                 for invoice, amount in outcome.applied
             ],
@@ -333,6 +340,11 @@ async def my_wallet(scope: TenantScope, session: Session) -> ApiResponse[WalletR
         InsufficientWalletBalance,
         PaymentMethodNotSupported,
         RefundInProgress,
+        InvoiceNotCreditable,
+        NothingToCredit,
+        CreditExceedsRemaining,
+        CreditAmountUnreachable,
+        CreditNoteInvalid,
         ProviderFailed,
         ProviderTimeout,
         ProviderNotConfigured,
@@ -350,9 +362,10 @@ async def refund_payment(
 
     Stripe and Mollie payments are refunded through the provider: ``status`` is ``succeeded``
     once the ledger has it, or ``pending`` until the provider confirms (then the ledger records
-    it from the webhook).
+    it from the webhook). With ``credit_note: true`` each invoice the money comes from gets a
+    credit note of exactly its part (``credit_note_ids``).
     """
-    refund = await refunds.refund(
+    recorded = await refunds.refund(
         session,
         scope=scope,
         principal=principal,
@@ -360,7 +373,9 @@ async def refund_payment(
         payment_id=payment_id,
         body=body or RefundRequest(),
     )
-    return ApiResponse(data=RefundRead.model_validate(refund))
+    read = RefundRead.model_validate(recorded.refund)
+    credit_notes = [credit_note.id for credit_note in recorded.credit_notes]
+    return ApiResponse(data=read.model_copy(update={"credit_note_ids": credit_notes}))
 
 
 # -- transaction monitoring ----------------------------------------------------------------

@@ -14,10 +14,18 @@ from billing.core.clock import utcnow
 from billing.core.money import round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.models.ledger import CashTransaction, PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment
 from billing.models.states import CashStatus, InvoiceStatus, Method, TransactionStatus
+from billing.payments.credit_notes.service import (
+    IssuedCredit,
+    RefundCredit,
+    credit_note_ids,
+    credit_refund_parts,
+    settle_refund_credits,
+)
 from billing.payments.errors import (
     AmountGivenRequired,
     AmountGivenTooLow,
@@ -62,6 +70,14 @@ from billing.payments.schemas import (
 )
 from billing.settings.service import settings as settings_service
 from billing.tenants.service import tenant as tenant_service
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRefund:
+    """A refund and the credit notes issued with it."""
+
+    refund: Refund
+    credit_notes: tuple[CreditNote, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +263,11 @@ class PaymentService:
         principal: Principal,
         payment: Payment,
         body: RefundRequest,
-    ) -> Refund:
+    ) -> RecordedRefund:
         """Refund a manual payment at once; its invoices' balances and statuses follow.
 
+        With ``credit_note``, each invoice the refund takes money from gets a credit note of
+        exactly its part, in the same transaction (all of it happens or none of it).
         Provider payments are refunded through the provider (``billing.payments.refunds``).
         """
         repository = PaymentRepository(session, scope)
@@ -262,6 +280,21 @@ class PaymentService:
                 f"At most {refundable} {payment.currency} of this payment can be refunded."
             )
         plan = await self._refund_plan(session, scope, payment, amount)
+        # Money that came out of the wallet goes back into it, not to the customer.
+        into_wallet = payment.method == Method.WALLET
+        issued: list[IssuedCredit] = []
+        if body.credit_note:
+            issued = await credit_refund_parts(
+                session,
+                scope=scope,
+                parts=plan.from_invoices,
+                request=RefundCredit(
+                    reason=body.reason or f"Refund of payment {payment.reference}",
+                    created_by=principal.key,
+                ),
+                into_wallet=into_wallet,
+                strict=True,
+            )
         refund = await record_refund(
             session,
             payment=payment,
@@ -269,15 +302,16 @@ class PaymentService:
             amount=amount,
             reason=body.reason,
             recorded_by=principal.key,
-            # Money that came out of the wallet goes back into it, not to the customer.
-            back_to_wallet=payment.method == Method.WALLET,
+            back_to_wallet=into_wallet,
+            credit_notes=credit_note_ids(issued),
         )
+        await settle_refund_credits(session, issued)
         if payment.transaction_id is not None and amount == refundable:
             transaction = await TransactionRepository(session, scope).get(payment.transaction_id)
             if transaction is not None:
                 transaction.status = TransactionStatus.REFUNDED
         await session.flush()
-        return refund
+        return RecordedRefund(refund, tuple(item.credit_note for item in issued))
 
     async def transaction(
         self, session: AsyncSession, *, scope: AccessScope, reference: str
@@ -349,10 +383,12 @@ class PaymentService:
         reason: str | None,
         provider_ref: str | None,
         recorded_by: str | None,
-    ) -> Refund | None:
+        credit: RefundCredit | None = None,
+    ) -> RecordedRefund | None:
         """Record money a provider confirms it gave back, up to what is left of the payment
         (None if nothing is left); the provider has already moved it, so nothing is checked
-        against the caller's wishes here."""
+        against the caller's wishes here. With ``credit``, the invoices it comes from get
+        credit notes where they still can (a refused one is skipped and logged)."""
         repository = PaymentRepository(session, scope)
         payment = await repository.get(payment_id)
         if payment is None:
@@ -362,7 +398,17 @@ class PaymentService:
         if amount <= 0:
             return None
         plan = await self._refund_plan(session, scope, payment, amount)
-        return await record_refund(
+        issued: list[IssuedCredit] = []
+        if credit is not None:
+            issued = await credit_refund_parts(
+                session,
+                scope=scope,
+                parts=plan.from_invoices,
+                request=credit,
+                into_wallet=False,
+                strict=False,
+            )
+        refund = await record_refund(
             session,
             payment=payment,
             plan=plan,
@@ -370,13 +416,30 @@ class PaymentService:
             reason=reason,
             recorded_by=recorded_by,
             provider_ref=provider_ref,
+            credit_notes=credit_note_ids(issued),
         )
+        await settle_refund_credits(session, issued)
+        return RecordedRefund(refund, tuple(item.credit_note for item in issued))
+
+    async def refund_preview(
+        self, session: AsyncSession, *, scope: AccessScope, payment: Payment, amount: Decimal
+    ) -> list[tuple[Invoice, Decimal]]:
+        """Which invoices a refund of ``amount`` would take money from, read without locks
+        (to check its credit notes before asking a provider)."""
+        return (await self._refund_plan(session, scope, payment, amount, lock=False)).from_invoices
 
     async def _refund_plan(
-        self, session: AsyncSession, scope: AccessScope, payment: Payment, amount: Decimal
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        payment: Payment,
+        amount: Decimal,
+        *,
+        lock: bool = True,
     ) -> RefundPlan:
         """Take the refund from the payment's invoices (newest allocation first), then from
-        the wallet credit it left; invoices are locked before they change."""
+        the wallet credit it left; invoices are locked before they change (``lock=False``
+        only reads, for a preview)."""
         repository = PaymentRepository(session, scope)
         net_by_invoice: dict[uuid.UUID, Decimal] = {}
         order: list[uuid.UUID] = []
@@ -395,12 +458,12 @@ class PaymentService:
             if net <= 0:
                 continue
             invoice = await invoice_service.get(
-                session, scope=scope, invoice_id=invoice_id, for_update=True
+                session, scope=scope, invoice_id=invoice_id, for_update=lock
             )
             part = min(left, net)
             parts.append((invoice, part))
             left -= part
-        if left > 0:
+        if left > 0 and lock:
             await lock_wallet(session, payment.tenant_id, payment.currency)
             credit = await repository.wallet_credit_of(payment)
             available = await wallet_balance(session, payment.tenant_id, payment.currency)

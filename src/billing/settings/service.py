@@ -65,6 +65,18 @@ class SettingsService:
                 for error in exc.errors()
             ]
             raise InvalidSettings("The settings are invalid.", details=details) from exc
+        if validated.credit_note_prefix == validated.number_prefix:
+            # Credit notes have their own gap-free series: with the invoices' prefix both
+            # series would draw the same numbers, and each would skip the other's.
+            raise InvalidSettings(
+                "credit_note_prefix must differ from number_prefix.",
+                details=[
+                    {
+                        "field": "credit_note_prefix",
+                        "message": f"must differ from number_prefix ({validated.number_prefix})",
+                    }
+                ],
+            )
         if validated.default_currency not in validated.enabled_currencies:
             validated.enabled_currencies.append(validated.default_currency)
         await repository.save_document(validated.model_dump(mode="json"))

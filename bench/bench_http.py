@@ -47,10 +47,10 @@ ITEMS = [
 MANY = """
 INSERT INTO invoices (tenant_id, id, invoice_number, public_id, status, currency, issue_date,
                       due_date, subtotal, discount_amount, tax_amount, total_amount, amount_paid,
-                      amount_refunded, customer, buyer, created_at, updated_at)
+                      amount_refunded, amount_credited, customer, buyer, created_at, updated_at)
 SELECT $1::uuid, gen_random_uuid(), $2 || '-' || n, $2 || n, 'issued', 'EUR',
        date '2026-01-01' + (n % 300), date '2026-01-15' + (n % 300),
-       30.00, 0, 4.80, 34.80, 0, 0, '{}'::jsonb, '{"name": "Bench buyer"}'::jsonb, now(), now()
+       30.00, 0, 4.80, 34.80, 0, 0, 0, '{}'::jsonb, '{"name": "Bench buyer"}'::jsonb, now(), now()
 FROM generate_series(1, $3::int) AS n
 """
 MANY_LINES = """

@@ -25,11 +25,11 @@ FROM generate_series(1, $1::int) AS t;
 
 INSERT INTO invoices (tenant_id, id, invoice_number, public_id, status, currency, issue_date,
                       due_date, subtotal, discount_amount, tax_amount, total_amount, amount_paid,
-                      amount_refunded, customer, buyer, created_at, updated_at)
+                      amount_refunded, amount_credited, customer, buyer, created_at, updated_at)
 SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(1 + n % $1::int), 12, '0'))::uuid,
        gen_random_uuid(), 'BENCH-' || n, 'pub' || n, 'issued', 'EUR',
        date '2026-01-01' + (n % 300), date '2026-01-15' + (n % 300),
-       30.00, 0, 4.80, 34.80, 0, 0, '{}'::jsonb, '{"name": "Bench buyer"}'::jsonb, now(), now()
+       30.00, 0, 4.80, 34.80, 0, 0, 0, '{}'::jsonb, '{"name": "Bench buyer"}'::jsonb, now(), now()
 FROM generate_series(1, $2::int) AS n;
 
 INSERT INTO invoice_lines (tenant_id, id, invoice_id, position, name, quantity, unit_code,

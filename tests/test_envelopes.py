@@ -45,6 +45,7 @@ class TestEnvelopes:
             "pages": 2,
             "has_next": False,
             "has_prev": True,
+            "next_cursor": None,
         }
 
     async def test_limit_alias_and_bounds(self, client: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -256,6 +256,7 @@ class TestRead:
             "pages": 2,
             "has_next": False,
             "has_prev": True,
+            "next_cursor": None,
         }
 
     async def test_bad_currency_filter_is_422(self, api: httpx.AsyncClient, tokens: Tokens) -> None:

@@ -45,8 +45,8 @@ async def list_api_keys(
     principal: ApiKeyManager, scope: StaffScope, session: Session, page: Page
 ) -> ListResponse[ApiKeyRead]:
     """List API keys (never their secrets)."""
-    items, total = await api_key_service.list(session, page=page.page, per_page=page.per_page)
-    return ListResponse.from_page(items, total=total, page=page, read=ApiKeyRead.model_validate)
+    result = await api_key_service.list(session, page=page)
+    return ListResponse.from_page(result, page=page, read=ApiKeyRead.model_validate)
 
 
 @router.delete("/{key_id}", name="api_keys_revoke", responses=error_responses(ApiKeyNotFound))

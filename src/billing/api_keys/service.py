@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from billing.api_keys.schemas import ApiKeyCreate
 from billing.auth.api_keys import display_prefix, generate_api_key, hash_api_key
 from billing.auth.principal import ROLE_PERMISSIONS, TENANT_KEY_SCOPES, Principal, Role
 from billing.auth.repository import ApiKeyRepository
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.models.api_key import ApiKey
 from billing.tenants.service import tenant as tenant_service
@@ -54,11 +54,9 @@ class ApiKeyService:
         await ApiKeyRepository(session).create(api_key)
         return api_key, secret
 
-    async def list(
-        self, session: AsyncSession, *, page: int, per_page: int
-    ) -> tuple[Sequence[ApiKey], int]:
+    async def list(self, session: AsyncSession, *, page: PageParams) -> PageOf[ApiKey]:
         """A page of keys."""
-        return await ApiKeyRepository(session).list_page(page=page, per_page=per_page)
+        return await ApiKeyRepository(session).list_page(page=page)
 
     async def revoke(self, session: AsyncSession, *, key_id: uuid.UUID) -> ApiKey:
         """Revoke a key at once; revoking twice keeps the first time."""

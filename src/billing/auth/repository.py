@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import Repository
 from billing.models.api_key import ApiKey
 from billing.models.tenant import Reseller
@@ -48,7 +49,10 @@ class ApiKeyRepository(Repository[ApiKey]):
             update(ApiKey).where(ApiKey.id == locked).values(last_used_at=now)
         )
 
-    async def list_page(self, *, page: int, per_page: int) -> tuple[Sequence[ApiKey], int]:
+    async def list_page(self, *, page: PageParams) -> PageOf[ApiKey]:
         """Keys, newest first."""
-        statement = self.base_statement().order_by(ApiKey.created_at.desc(), ApiKey.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return await self.paginate(
+            self.base_statement(),
+            page,
+            SortOrder("-created_at", ApiKey.created_at, ApiKey.id, descending=True),
+        )

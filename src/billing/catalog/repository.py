@@ -8,11 +8,13 @@ The catalog is operator-wide (no ``tenant_id``, no row-level security), so these
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import LIKE_ESCAPE, Repository, contains_pattern
 from billing.core.totals import VatCategory
 from billing.models.catalog import Product, TaxRate
@@ -50,9 +52,8 @@ class TaxRateRepository(Repository[TaxRate]):
         active: bool | None,
         category: VatCategory | None,
         country_code: str | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[TaxRate], int]:
+        page: PageParams,
+    ) -> PageOf[TaxRate]:
         """A filtered page, by country, category, rate and name."""
         statement = self.base_statement()
         if active is not None:
@@ -68,7 +69,7 @@ class TaxRateRepository(Repository[TaxRate]):
             TaxRate.name,
             TaxRate.id,
         )
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return await self.paginate(statement, page, None)
 
     async def delete(self, tax_rate: TaxRate) -> None:
         """Remove the row (a product still pointing at it fails the flush)."""
@@ -106,9 +107,8 @@ class ProductRepository(Repository[Product]):
         active: bool | None,
         q: str | None,
         currency: str | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Product], int]:
+        page: PageParams,
+    ) -> PageOf[Product]:
         """A filtered page, by code."""
         statement = self.base_statement()
         if active is not None:
@@ -123,8 +123,7 @@ class ProductRepository(Repository[Product]):
             )
         if currency is not None:
             statement = statement.where(Product.currency == currency)
-        statement = statement.order_by(Product.code, Product.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return await self.paginate(statement, page, SortOrder("code", Product.code, Product.id))
 
     async def delete(self, product: Product) -> None:
         """Remove the row; invoice lines keep their own copy of the product's data."""

@@ -71,15 +71,14 @@ async def list_tax_rates(
     country_code: Annotated[CountryCode | None, Query(description="ISO 3166-1 alpha-2.")] = None,
 ) -> ListResponse[TaxRateRead]:
     """List tax rates by country, category and rate."""
-    items, total = await tax_rate_service.list(
+    result = await tax_rate_service.list(
         session,
         active=active,
         category=category,
         country_code=country_code,
-        page=page.page,
-        per_page=page.per_page,
+        page=page,
     )
-    return ListResponse.from_page(items, total=total, page=page, read=TaxRateRead.model_validate)
+    return ListResponse.from_page(result, page=page, read=TaxRateRead.model_validate)
 
 
 @tax_rates_router.get(
@@ -149,10 +148,8 @@ async def list_products(
     currency: Annotated[CurrencyCode | None, Query(description="ISO 4217.")] = None,
 ) -> ListResponse[ProductRead]:
     """List products by code."""
-    items, total = await product_service.list(
-        session, active=active, q=q, currency=currency, page=page.page, per_page=page.per_page
-    )
-    return ListResponse.from_page(items, total=total, page=page, read=ProductRead.model_validate)
+    result = await product_service.list(session, active=active, q=q, currency=currency, page=page)
+    return ListResponse.from_page(result, page=page, read=ProductRead.model_validate)
 
 
 @products_router.get(

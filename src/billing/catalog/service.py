@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from decimal import Decimal
 
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +24,7 @@ from billing.catalog.repository import (
     violated_constraint,
 )
 from billing.catalog.schemas import ProductCreate, ProductUpdate, TaxRateCreate, TaxRateUpdate
+from billing.core.pagination import PageOf, PageParams
 from billing.core.totals import VatCategory
 from billing.models.catalog import Product, TaxRate
 
@@ -119,16 +119,14 @@ class TaxRateService:
         active: bool | None,
         category: VatCategory | None,
         country_code: str | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[TaxRate], int]:
+        page: PageParams,
+    ) -> PageOf[TaxRate]:
         """A filtered page of tax rates."""
         return await TaxRateRepository(session).list_page(
             active=active,
             category=category,
             country_code=country_code,
             page=page,
-            per_page=per_page,
         )
 
     async def update(
@@ -211,12 +209,11 @@ class ProductService:
         active: bool | None,
         q: str | None,
         currency: str | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Product], int]:
+        page: PageParams,
+    ) -> PageOf[Product]:
         """A filtered page of products."""
         return await ProductRepository(session).list_page(
-            active=active, q=q, currency=currency, page=page, per_page=per_page
+            active=active, q=q, currency=currency, page=page
         )
 
     async def update(

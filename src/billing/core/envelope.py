@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Field
 
 from billing.core.context import current_request_id
 from billing.core.errors import BillingError
-from billing.core.pagination import PageParams
+from billing.core.pagination import PageOf, PageParams
 
 T = TypeVar("T")
 
@@ -22,26 +22,32 @@ class Meta(BaseModel):
 
 
 class Pagination(BaseModel):
-    """Position of a page in a list."""
+    """Position of a page in a list.
+
+    ``total`` and ``pages`` are null when the list was not counted (``include_total=false``,
+    the default with a cursor). ``next_cursor`` continues after this page (null on the last).
+    """
 
     page: int
     per_page: int
-    total: int
-    pages: int
+    total: int | None
+    pages: int | None
     has_next: bool
     has_prev: bool
+    next_cursor: str | None = None
 
     @classmethod
-    def of(cls, *, page: int, per_page: int, total: int) -> Pagination:
-        """Pagination for ``total`` items split into pages of ``per_page``."""
-        pages = math.ceil(total / per_page) if total else 0
+    def of(cls, result: PageOf[Any], page: PageParams) -> Pagination:
+        """The position of ``result``, the page ``page`` asked for."""
+        total = result.total
         return cls(
-            page=page,
-            per_page=per_page,
+            page=page.page,
+            per_page=page.per_page,
             total=total,
-            pages=pages,
-            has_next=page < pages,
-            has_prev=page > 1 and total > 0,
+            pages=None if total is None else math.ceil(total / page.per_page),
+            has_next=result.has_next,
+            has_prev=page.cursor is not None or (page.page > 1 and total != 0),
+            next_cursor=result.next_cursor,
         )
 
 
@@ -71,12 +77,12 @@ class ListResponse(BaseModel, Generic[T]):
 
     @classmethod
     def from_page(
-        cls, items: Iterable[Any], *, total: int, page: PageParams, read: Callable[[Any], T]
+        cls, result: PageOf[Any], *, page: PageParams, read: Callable[[Any], T]
     ) -> ListResponse[T]:
         """The envelope of one page: each item through ``read``, and its position."""
         return ListResponse(
-            data=[read(item) for item in items],
-            pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+            data=[read(item) for item in result.items],
+            pagination=Pagination.of(result, page),
         )
 
 

@@ -13,6 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.base import ExecutableOption
 
+from billing.core.keyset import InvalidCursor, SortOrder
+from billing.core.pagination import PageOf, PageParams
+
 M = TypeVar("M", bound=DeclarativeBase)
 
 
@@ -43,14 +46,47 @@ class Repository(Generic[M]):
         return result.unique().scalars().all()
 
     async def paginate(
-        self, statement: Select[M], *, page: int, per_page: int
-    ) -> tuple[Sequence[M], int]:
-        """One page of ``statement`` and the total count (two statements, whatever the size)."""
-        total = await self.session.scalar(
-            select(func.count()).select_from(statement.order_by(None).options().subquery())
+        self, statement: Select[M], page: PageParams, order: SortOrder | None
+    ) -> PageOf[M]:
+        """One page of ``statement`` in ``order``: by cursor or page number, counted if asked.
+
+        One statement for the page (one more row than asked tells whether another follows),
+        one for the count when ``page.include_total``. With ``order`` None the statement keeps
+        its own ORDER BY and pages by number only.
+        """
+        total: int | None = None
+        if page.include_total:
+            counted = await self.session.scalar(
+                select(func.count()).select_from(statement.order_by(None).options().subquery())
+            )
+            total = int(counted or 0)
+        rows = await self.get_all(self.page_statement(statement, page, order))
+        items = rows[: page.per_page]
+        has_next = len(rows) > page.per_page
+        return PageOf(
+            items=items,
+            total=total,
+            has_next=has_next,
+            next_cursor=order.cursor_of(items[-1]) if has_next and order is not None else None,
         )
-        items = await self.get_all(statement.limit(per_page).offset((page - 1) * per_page))
-        return items, int(total or 0)
+
+    @staticmethod
+    def page_statement(
+        statement: Select[M], page: PageParams, order: SortOrder | None
+    ) -> Select[M]:
+        """The rows of one page, and one more (it tells whether another page follows).
+
+        Raises:
+            InvalidCursor: the cursor is not one of this list's (or the list has no order).
+        """
+        ordered = statement
+        if order is not None:
+            ordered = statement.order_by(*order.order_by())
+            if page.cursor is not None:
+                ordered = ordered.where(order.after(order.decode(page.cursor)))
+        elif page.cursor is not None:
+            raise InvalidCursor("This list pages by page number only; send page, not cursor.")
+        return ordered.limit(page.per_page + 1).offset(page.offset)
 
     async def create(self, instance: M, *, flush: bool = True) -> M:
         """Add ``instance``; flush so database defaults and constraints apply now."""

@@ -11,6 +11,8 @@ from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
 from billing.invoices.schemas import PaymentStatus
 from billing.models.invoice import Invoice, InvoiceLine
@@ -26,6 +28,12 @@ SORTABLE = {
     "created_at": Invoice.created_at,
     "invoice_number": Invoice.invoice_number,
 }
+
+
+def list_order(sort: str) -> SortOrder:
+    """The order of ``sort`` (a key of ``SORTABLE``, ``-`` first for descending)."""
+    name = sort.lstrip("-")
+    return SortOrder(sort, SORTABLE[name], Invoice.id, descending=sort.startswith("-"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +140,13 @@ class InvoiceRepository(ScopedRepository[Invoice]):
             self.base_statement().where(Invoice.invoice_number == invoice_number)
         )
 
-    async def list_page(
-        self, filters: InvoiceFilters, *, page: int, per_page: int
-    ) -> tuple[Sequence[Invoice], int]:
-        """A filtered, sorted page with lines: three statements whatever the page size."""
+    async def list_page(self, filters: InvoiceFilters, *, page: PageParams) -> PageOf[Invoice]:
+        """A filtered, sorted page with its collections: the same statements whatever the page
+        size or depth (and the count only when asked)."""
+        return await self.paginate(self.list_statement(filters), page, list_order(filters.sort))
+
+    def list_statement(self, filters: InvoiceFilters) -> Select[Invoice]:
+        """The visible invoices ``filters`` select, unordered."""
         statement = self.base_statement()
         if filters.status is not None:
             statement = statement.where(status_clause(filters.status, filters.today))
@@ -168,11 +179,7 @@ class InvoiceRepository(ScopedRepository[Invoice]):
             )
         if filters.currency:
             statement = statement.where(Invoice.currency == filters.currency)
-        descending = filters.sort.startswith("-")
-        column = SORTABLE[filters.sort.lstrip("-")]
-        order = column.desc().nulls_last() if descending else column.asc().nulls_last()
-        statement = statement.order_by(order, Invoice.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return statement
 
     async def delete(self, invoice: Invoice) -> None:
         """Remove a draft and its (loaded) lines."""

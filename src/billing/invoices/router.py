@@ -108,10 +108,8 @@ async def _page(
     presentation: PresentationDep,
     filters: InvoiceFilters,
 ) -> ListResponse[InvoiceRead]:
-    items, total = await invoice_service.list(
-        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
-    )
-    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
+    result = await invoice_service.list(session, scope=scope, filters=filters, page=page)
+    return ListResponse.from_page(result, page=page, read=presentation.read)
 
 
 @admin_router.get("", name="invoices_list", dependencies=Reads)
@@ -377,10 +375,8 @@ async def list_my_invoices(
 ) -> ListResponse[InvoiceRead]:
     """The caller's invoices, newest first."""
     filters = InvoiceFilters(today=presentation.today, status=status)
-    items, total = await invoice_service.list(
-        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
-    )
-    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
+    result = await invoice_service.list(session, scope=scope, filters=filters, page=page)
+    return ListResponse.from_page(result, page=page, read=presentation.read)
 
 
 @tenant_router.get(

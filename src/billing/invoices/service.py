@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.principal import Principal
 from billing.core.clock import utcnow
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.invoices.calculation import recalculate
 from billing.invoices.context import BuyerContext, load_buyer, load_settings
@@ -81,13 +82,10 @@ class InvoiceService:
         *,
         scope: AccessScope,
         filters: InvoiceFilters,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Invoice], int]:
+        page: PageParams,
+    ) -> PageOf[Invoice]:
         """A page of visible invoices with their lines."""
-        return await InvoiceRepository(session, scope).list_page(
-            filters, page=page, per_page=per_page
-        )
+        return await InvoiceRepository(session, scope).list_page(filters, page=page)
 
     async def create(
         self,

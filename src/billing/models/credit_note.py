@@ -51,6 +51,7 @@ class CreditNote(TenantScopedMixin, Base):
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         Index("ix_credit_notes_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_credit_notes_tenant_id_issue_date", "tenant_id", "issue_date"),
+        Index("ix_credit_notes_tenant_id_created_at_id", "tenant_id", "created_at", "id"),
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column()

@@ -43,8 +43,9 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "invoices"
     __table_args__ = (
         Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
-        Index("ix_invoices_tenant_id_issue_date", "tenant_id", "issue_date"),
-        Index("ix_invoices_issue_date", "issue_date"),
+        # The default list order (newest issue date, then id) of a tenant and of staff.
+        Index("ix_invoices_tenant_id_issue_date_id", "tenant_id", "issue_date", "id"),
+        Index("ix_invoices_issue_date_id", "issue_date", "id"),
         Index("ix_invoices_id", "id", unique=True),
     )
 

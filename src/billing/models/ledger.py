@@ -43,6 +43,7 @@ class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
     __table_args__ = (
         Index("ix_payment_transactions_reference", "reference", unique=True),
         Index("ix_payment_transactions_id", "id", unique=True),
+        Index("ix_payment_transactions_created_at_id", "created_at", "id"),
         Index("ix_payment_transactions_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_payment_transactions_status_created_at", "status", "created_at"),
         Index(

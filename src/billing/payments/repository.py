@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from billing.core.keyset import SortOrder
 from billing.core.money import round_money
+from billing.core.pagination import PageOf, PageParams
 from billing.models.invoice import Invoice
 from billing.models.ledger import (
     CashTransaction,
@@ -186,16 +188,14 @@ class WalletRepository(ScopedRepository[WalletEntry]):
         result = await self.session.execute(statement)
         return {currency: Decimal(total) for currency, total in result.all()}
 
-    async def entries_page(
-        self, tenant_id: uuid.UUID, *, page: int, per_page: int
-    ) -> tuple[Sequence[WalletEntry], int]:
-        """Entries, newest first."""
-        statement = (
+    async def latest_entries(self, tenant_id: uuid.UUID, *, limit: int) -> Sequence[WalletEntry]:
+        """The newest ``limit`` entries."""
+        return await self.get_all(
             self.base_statement()
             .where(WalletEntry.tenant_id == tenant_id)
-            .order_by(WalletEntry.created_at.desc(), WalletEntry.id)
+            .order_by(WalletEntry.created_at.desc(), WalletEntry.id.desc())
+            .limit(limit)
         )
-        return await self.paginate(statement, page=page, per_page=per_page)
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,13 +282,17 @@ class TransactionRepository(ScopedRepository[PaymentTransaction]):
             next_day = filters.date_to + timedelta(days=1)
             end = datetime.combine(next_day, time.min, ZoneInfo(filters.timezone))
             statement = statement.where(PaymentTransaction.created_at < end)
-        return statement.order_by(PaymentTransaction.created_at.desc(), PaymentTransaction.id)
+        return statement
 
     async def list_page(
-        self, filters: TransactionFilters, *, page: int, per_page: int
-    ) -> tuple[Sequence[PaymentTransaction], int]:
-        """A page of attempts."""
-        return await self.paginate(self.filtered(filters), page=page, per_page=per_page)
+        self, filters: TransactionFilters, *, page: PageParams
+    ) -> PageOf[PaymentTransaction]:
+        """A page of attempts, newest first."""
+        return await self.paginate(
+            self.filtered(filters),
+            page,
+            SortOrder("-created_at", PaymentTransaction.created_at, PaymentTransaction.id, True),
+        )
 
 
 class CashTransactionRepository(ScopedRepository[CashTransaction]):

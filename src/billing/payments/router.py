@@ -402,12 +402,8 @@ async def list_transactions(
         date_to=date_to,
         timezone=operator.timezone,
     )
-    items, total = await payment_service.transactions(
-        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
-    )
-    return ListResponse.from_page(
-        items, total=total, page=page, read=TransactionRead.model_validate
-    )
+    result = await payment_service.transactions(session, scope=scope, filters=filters, page=page)
+    return ListResponse.from_page(result, page=page, read=TransactionRead.model_validate)
 
 
 @admin_router.get(

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth.principal import Principal
 from billing.core.clock import utcnow
 from billing.core.money import round_money
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.credit_note import CreditNote
@@ -252,7 +253,7 @@ class PaymentService:
         """Balances per currency and the latest entries."""
         repository = WalletRepository(session, scope)
         balances = await repository.balances(tenant_id)
-        entries, _ = await repository.entries_page(tenant_id, page=1, per_page=limit)
+        entries = await repository.latest_entries(tenant_id, limit=limit)
         return balances, entries
 
     async def refund(
@@ -328,13 +329,10 @@ class PaymentService:
         *,
         scope: AccessScope,
         filters: TransactionFilters,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[PaymentTransaction], int]:
+        page: PageParams,
+    ) -> PageOf[PaymentTransaction]:
         """A page of attempts."""
-        return await TransactionRepository(session, scope).list_page(
-            filters, page=page, per_page=per_page
-        )
+        return await TransactionRepository(session, scope).list_page(filters, page=page)
 
     async def invoice_transactions(
         self, session: AsyncSession, *, scope: AccessScope, invoice_id: uuid.UUID

@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.base import ExecutableOption
 
 from billing.auth.repository import reseller_subtree_ids
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import LIKE_ESCAPE, Repository, contains_pattern
 from billing.core.tenancy import AccessScope, ScopeKind
 from billing.models.tenant import Reseller
@@ -40,8 +42,8 @@ class ResellerRepository(Repository[Reseller]):
         return await self.get_one_or_none(self.base_statement().where(Reseller.id == reseller_id))
 
     async def list_page(
-        self, *, q: str | None, parent_id: uuid.UUID | None, page: int, per_page: int
-    ) -> tuple[Sequence[Reseller], int]:
+        self, *, q: str | None, parent_id: uuid.UUID | None, page: PageParams
+    ) -> PageOf[Reseller]:
         """A page of visible resellers, filtered."""
         statement = self.base_statement()
         if q:
@@ -54,8 +56,9 @@ class ResellerRepository(Repository[Reseller]):
             )
         if parent_id is not None:
             statement = statement.where(Reseller.parent_id == parent_id)
-        statement = statement.order_by(Reseller.created_at.desc(), Reseller.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return await self.paginate(
+            statement, page, SortOrder("-created_at", Reseller.created_at, Reseller.id, True)
+        )
 
     async def descendants(self, reseller_id: uuid.UUID) -> list[uuid.UUID]:
         """The reseller's subtree, itself included."""

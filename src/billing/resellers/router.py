@@ -49,10 +49,8 @@ async def list_resellers(
     parent_id: uuid.UUID | None = None,
 ) -> ListResponse[ResellerRead]:
     """List the resellers visible to the caller."""
-    items, total = await reseller_service.list(
-        session, scope=scope, q=q, parent_id=parent_id, page=page.page, per_page=page.per_page
-    )
-    return ListResponse.from_page(items, total=total, page=page, read=ResellerRead.model_validate)
+    result = await reseller_service.list(session, scope=scope, q=q, parent_id=parent_id, page=page)
+    return ListResponse.from_page(result, page=page, read=ResellerRead.model_validate)
 
 
 @router.get(

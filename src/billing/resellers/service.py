@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope, ScopeKind
 from billing.models.tenant import Reseller
 from billing.resellers.errors import (
@@ -59,12 +59,11 @@ class ResellerService:
         scope: AccessScope,
         q: str | None,
         parent_id: uuid.UUID | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Reseller], int]:
+        page: PageParams,
+    ) -> PageOf[Reseller]:
         """A page of visible resellers."""
         return await ResellerRepository(session, scope).list_page(
-            q=q, parent_id=parent_id, page=page, per_page=per_page
+            q=q, parent_id=parent_id, page=page
         )
 
     async def update(

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy import or_
 
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
 from billing.models.states import TenantStatus
 from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
+
+NEWEST_FIRST = SortOrder("-created_at", Tenant.created_at, Tenant.id, descending=True)
 
 
 class TenantRepository(ScopedRepository[Tenant]):
@@ -29,9 +32,8 @@ class TenantRepository(ScopedRepository[Tenant]):
         q: str | None,
         status: TenantStatus | None,
         reseller_id: uuid.UUID | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Tenant], int]:
+        page: PageParams,
+    ) -> PageOf[Tenant]:
         """A filtered page, newest first."""
         statement = self.base_statement()
         if q:
@@ -47,5 +49,4 @@ class TenantRepository(ScopedRepository[Tenant]):
             statement = statement.where(Tenant.status == status)
         if reseller_id is not None:
             statement = statement.where(Tenant.reseller_id == reseller_id)
-        statement = statement.order_by(Tenant.created_at.desc(), Tenant.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        return await self.paginate(statement, page, NEWEST_FIRST)

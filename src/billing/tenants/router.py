@@ -48,16 +48,15 @@ async def list_tenants(
     reseller_id: uuid.UUID | None = None,
 ) -> ListResponse[TenantRead]:
     """List the tenants visible to the caller, newest first."""
-    items, total = await tenant_service.list(
+    result = await tenant_service.list(
         session,
         scope=scope,
         q=q,
         status=status,
         reseller_id=reseller_id,
-        page=page.page,
-        per_page=page.per_page,
+        page=page,
     )
-    return ListResponse.from_page(items, total=total, page=page, read=TenantRead.model_validate)
+    return ListResponse.from_page(result, page=page, read=TenantRead.model_validate)
 
 
 @router.get(

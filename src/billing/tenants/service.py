@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope, ScopeKind
 from billing.models.states import TenantStatus
 from billing.models.tenant import Tenant
@@ -56,12 +56,11 @@ class TenantService:
         q: str | None,
         status: TenantStatus | None,
         reseller_id: uuid.UUID | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[Tenant], int]:
+        page: PageParams,
+    ) -> PageOf[Tenant]:
         """A filtered page of visible tenants."""
         return await TenantRepository(session, scope).list_page(
-            q=q, status=status, reseller_id=reseller_id, page=page, per_page=per_page
+            q=q, status=status, reseller_id=reseller_id, page=page
         )
 
     async def update(

@@ -11,6 +11,8 @@ from sqlalchemy import Select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
 from billing.models.credit_note import CreditNote, CreditNoteLine
 from billing.repositories import ScopedRepository
 
@@ -60,8 +62,8 @@ class CreditNoteRepository(ScopedRepository[CreditNote]):
         )
 
     async def list_page(
-        self, filters: CreditNoteFilters, *, page: int, per_page: int
-    ) -> tuple[Sequence[CreditNote], int]:
+        self, filters: CreditNoteFilters, *, page: PageParams
+    ) -> PageOf[CreditNote]:
         """A page of credit notes, newest first."""
         statement = self.base_statement()
         if filters.invoice_id is not None:
@@ -72,10 +74,11 @@ class CreditNoteRepository(ScopedRepository[CreditNote]):
             statement = statement.where(CreditNote.issue_date >= filters.date_from)
         if filters.date_to is not None:
             statement = statement.where(CreditNote.issue_date <= filters.date_to)
-        statement = statement.order_by(
-            CreditNote.issue_date.desc(), CreditNote.created_at.desc(), CreditNote.id
+        return await self.paginate(
+            statement,
+            page,
+            SortOrder("-created_at", CreditNote.created_at, CreditNote.id, descending=True),
         )
-        return await self.paginate(statement, page=page, per_page=per_page)
 
     async def add(self, credit_note: CreditNote, lines: Sequence[CreditNoteLine]) -> CreditNote:
         """Write a credit note and its lines, and read it back with its lines loaded."""

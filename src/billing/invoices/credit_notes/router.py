@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query
 
 from billing.auth.dependencies import StaffScope, TenantScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
@@ -37,13 +37,8 @@ NOT_FOUND = error_responses(CreditNoteNotFound)
 async def _page(
     session: Session, scope: AccessScope, page: Page, filters: CreditNoteFilters
 ) -> ListResponse[CreditNoteRead]:
-    items, total = await credit_note_service.list(
-        session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
-    )
-    return ListResponse(
-        data=[present(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    result = await credit_note_service.list(session, scope=scope, filters=filters, page=page)
+    return ListResponse.from_page(result, page=page, read=present)
 
 
 @admin_router.get("", name="credit_notes_list", dependencies=[require(Permission.INVOICES_READ)])

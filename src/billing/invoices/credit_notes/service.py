@@ -14,7 +14,6 @@ it calls ``settle``.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -23,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.core.money import ZERO, round_money
+from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.invoices.context import load_settings
 from billing.invoices.credit_notes import planning
@@ -90,13 +90,10 @@ class CreditNoteService:
         *,
         scope: AccessScope,
         filters: CreditNoteFilters,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[CreditNote], int]:
+        page: PageParams,
+    ) -> PageOf[CreditNote]:
         """A page of visible credit notes, newest first."""
-        return await CreditNoteRepository(session, scope).list_page(
-            filters, page=page, per_page=per_page
-        )
+        return await CreditNoteRepository(session, scope).list_page(filters, page=page)
 
     async def creditable(
         self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice

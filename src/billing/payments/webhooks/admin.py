@@ -60,13 +60,7 @@ async def list_provider_events(
 ) -> ListResponse[ProviderEventRead]:
     """Provider deliveries (callbacks, IPNs, webhooks), newest first, with their outcome."""
     await capabilities.open_inbox(session)
-    items, total = await InboxRepository(session).list_page(
-        provider=provider,
-        outcome=outcome,
-        provider_ref=provider_ref,
-        page=page.page,
-        per_page=page.per_page,
+    result = await InboxRepository(session).list_page(
+        provider=provider, outcome=outcome, provider_ref=provider_ref, page=page
     )
-    return ListResponse.from_page(
-        items, total=total, page=page, read=ProviderEventRead.model_validate
-    )
+    return ListResponse.from_page(result, page=page, read=ProviderEventRead.model_validate)

@@ -7,15 +7,17 @@ settlement jobs) or an admin sees ``webhook_events``; row-level security enforce
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
+from billing.core.keyset import SortOrder
+from billing.core.pagination import PageOf, PageParams
+from billing.core.repository import Repository
 from billing.models.webhook_event import WebhookEvent
 from billing.providers.base import CallbackEvent, CallbackKind
 
@@ -28,11 +30,10 @@ class Stored:
     new: bool
 
 
-class InboxRepository:
+class InboxRepository(Repository[WebhookEvent]):
     """Every statement on ``webhook_events``."""
 
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+    model = WebhookEvent
 
     async def store(
         self, provider: str, event: CallbackEvent, payload: Mapping[str, Any]
@@ -99,9 +100,8 @@ class InboxRepository:
         provider: str | None,
         outcome: str | None,
         provider_ref: str | None,
-        page: int,
-        per_page: int,
-    ) -> tuple[Sequence[WebhookEvent], int]:
+        page: PageParams,
+    ) -> PageOf[WebhookEvent]:
         """Deliveries, newest first (operator staff)."""
         statement = select(WebhookEvent)
         if provider:
@@ -110,10 +110,8 @@ class InboxRepository:
             statement = statement.where(WebhookEvent.outcome == outcome)
         if provider_ref:
             statement = statement.where(WebhookEvent.provider_ref == provider_ref)
-        total = await self.session.scalar(select(func.count()).select_from(statement.subquery()))
-        rows = await self.session.scalars(
-            statement.order_by(WebhookEvent.received_at.desc(), WebhookEvent.id)
-            .limit(per_page)
-            .offset((page - 1) * per_page)
+        return await self.paginate(
+            statement,
+            page,
+            SortOrder("-received_at", WebhookEvent.received_at, WebhookEvent.id, True),
         )
-        return rows.all(), int(total or 0)

@@ -19,6 +19,9 @@ from tests.fixtures.factories import Factory
 __all__ = ["database_url", "server_url"]
 
 
+GENEROUS_RATE_LIMIT = "100000/minute"
+
+
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     """The xdist worker id (``master`` without xdist)."""
@@ -36,6 +39,14 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         db_pool_size=5,
         db_max_overflow=30,
+        # Limits stay on, so every request goes through the limiter, but high enough that
+        # one test client making many calls is never refused; tests/test_rate_limits.py
+        # checks the real defaults on an app of its own.
+        rate_limit_public=GENEROUS_RATE_LIMIT,
+        rate_limit_authenticated=GENEROUS_RATE_LIMIT,
+        rate_limit_stk_phone=GENEROUS_RATE_LIMIT,
+        rate_limit_stk_invoice=GENEROUS_RATE_LIMIT,
+        rate_limit_cod_verify=GENEROUS_RATE_LIMIT,
     )
 
 

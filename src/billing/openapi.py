@@ -11,6 +11,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from billing.core.schemas import mark_text
+
 
 def operation_id(route: APIRoute) -> str:
     """The route's name (``tenants_list``) is its operation id: short, stable, readable."""
@@ -86,6 +88,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = operations.get(method.lower())
             if operation is not None:
                 operation["security"] = security
+    # Query and path values are checked for control characters like body text
+    # (``billing.routing.request_problems``); the spec says so on every free-text parameter.
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") in ("query", "path") and "schema" in parameter:
+                    mark_text(parameter["schema"])
     app.openapi_schema = schema
     return schema
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import Field
 
 from billing.auth.principal import Permission
-from billing.core.schemas import ReadSchema, WriteSchema
+from billing.core.schemas import IsoDateTime, ReadSchema, WriteSchema
 
 
 class ApiKeyCreate(WriteSchema):
@@ -19,7 +19,7 @@ class ApiKeyCreate(WriteSchema):
     tenant_id: uuid.UUID | None = Field(
         default=None, description="Bind the key to one tenant (it then acts as that tenant)."
     )
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class ApiKeyRead(ReadSchema):

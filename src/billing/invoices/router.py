@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +14,7 @@ from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
+from billing.core.schemas import IsoDate
 from billing.core.session import Session
 from billing.invoices.dependencies import (
     PresentationDep,
@@ -69,10 +69,10 @@ def _filters(
     q: Annotated[
         str | None, Query(max_length=200, description="Invoice number, notes or customer name.")
     ] = None,
-    date_from: Annotated[date | None, Query(description="Issue date from (inclusive).")] = None,
-    date_to: Annotated[date | None, Query(description="Issue date to (inclusive).")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Alias of date_from.")] = None,
-    to: Annotated[date | None, Query(description="Alias of date_to.")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="Issue date from (inclusive).")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Issue date to (inclusive).")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="Alias of date_from.")] = None,
+    to: Annotated[IsoDate | None, Query(description="Alias of date_to.")] = None,
     tenant_id: uuid.UUID | None = None,
     reseller_id: uuid.UUID | None = None,
     currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,

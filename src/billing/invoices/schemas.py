@@ -11,9 +11,12 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, StringConstraints, model_validator
 
 from billing.core.schemas import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
     CountryCode,
     CurrencyCode,
     DecimalString,
+    IsoDate,
     MoneyString,
     PriceString,
     QuantityString,
@@ -68,7 +71,8 @@ def _date_or_datetime(value: Any) -> Any:
     return value
 
 
-LenientDate = Annotated[date, BeforeValidator(_date_or_datetime)]
+LenientDate = Annotated[IsoDate, BeforeValidator(_date_or_datetime)]
+"""A date ``YYYY-MM-DD``; a full ISO timestamp is read as its calendar day."""
 
 UnitCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$", examples=["C62", "HUR"])]
 
@@ -118,7 +122,7 @@ class LineInput(WriteSchema):
     unit_price: PriceString | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
     unit_code: UnitCode | None = None
     tax_rate_id: uuid.UUID | None = None
-    tax_rate: RateString | None = Field(default=None, ge=0, le=100, decimal_places=4)
+    tax_rate: RateString | None = Field(default=None, ge=0, le=100, max_digits=7, decimal_places=4)
     tax_category: VatCategory | None = None
     tax_exemption_reason_code: str | None = Field(default=None, max_length=40)
     tax_exemption_reason: str | None = Field(default=None, max_length=500)
@@ -137,8 +141,12 @@ class InvoiceCreate(WriteSchema):
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
     items: list[LineInput] = Field(default_factory=list, max_length=5000)
-    subtotal: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
-    discount_amount: DecimalString = Field(default=Decimal(0), ge=0, decimal_places=4)
+    subtotal: DecimalString | None = Field(
+        default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
+    discount_amount: DecimalString = Field(
+        default=Decimal(0), ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
     tax_rate_id: uuid.UUID | None = Field(
         default=None, description="Tax rate for lines that name none."
     )
@@ -167,7 +175,9 @@ class InvoiceUpdate(WriteSchema):
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
-    discount_amount: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
+    discount_amount: DecimalString | None = Field(
+        default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
     items: list[LineInput] | None = Field(default=None, max_length=5000)
     tax_rate_id: uuid.UUID | None = Field(
         default=None, description="Apply this tax rate to every line."

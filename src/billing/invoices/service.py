@@ -16,7 +16,6 @@ from billing.core.tenancy import AccessScope
 from billing.invoices.calculation import recalculate
 from billing.invoices.context import BuyerContext, load_buyer, load_settings
 from billing.invoices.errors import (
-    CurrencyNotEnabled,
     InvalidStatusTransition,
     InvoiceCancelled,
     InvoiceInvalid,
@@ -420,11 +419,7 @@ class InvoiceService:
             or buyer.tenant.default_currency
             or settings.default_currency
         )
-        if currency not in settings.enabled_currencies:
-            raise CurrencyNotEnabled(
-                f"Currency {currency} is not enabled. Enabled currencies: "
-                f"{', '.join(settings.enabled_currencies)}"
-            )
+        settings_service.check_currency(settings, currency)
         return currency
 
     def _line_context(

@@ -98,8 +98,9 @@ class InsufficientWalletBalance(BadRequest):
     code = "insufficient_wallet_balance"
 
 
-class NothingToConsolidate(BadRequest):
-    """No open unpaid invoices in that currency."""
+class NothingToConsolidate(Conflict):
+    """Fewer than two open unpaid invoices in that currency: merging one would only cancel it
+    and issue a copy under a new number."""
 
     code = "nothing_to_consolidate"
 
@@ -115,6 +116,12 @@ class CodStateConflict(Conflict):
     """The COD payment is not in a state that allows this."""
 
     code = "cod_invalid_state"
+
+
+class CodAlreadyOpen(Conflict):
+    """The invoice already has a cash-on-delivery payment under way."""
+
+    code = "cod_already_open"
 
 
 class CodLocked(Conflict):

@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
-from billing.core.money import round_money
+from billing.core.money import format_money, round_money
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment, PaymentAllocation
@@ -159,7 +159,8 @@ async def record_receipt(
         check_amount(part, currency)
         if part > invoice_balance(invoice):
             raise AmountExceedsBalance(
-                f"Amount {part} exceeds the balance {invoice_balance(invoice)} {currency} "
+                f"Amount {format_money(part, currency)} exceeds the balance "
+                f"{format_money(invoice_balance(invoice), currency)} "
                 f"of invoice {invoice.invoice_number}."
             )
     now = utcnow()
@@ -264,7 +265,8 @@ async def pay_from_wallet(
     available = await wallet_balance(session, invoice.tenant_id, invoice.currency)
     if amount > available:
         raise InsufficientWalletBalance(
-            f"The wallet holds {available} {invoice.currency}; {amount} was asked."
+            f"The wallet holds {format_money(available, invoice.currency)}; "
+            f"{format_money(amount, invoice.currency)} was asked."
         )
     receipt = await pay_invoice(
         session,

@@ -282,3 +282,10 @@ class CodRepository(ScopedRepository[CodPayment]):
         if for_update:
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
+
+    async def open_for_invoice(self, invoice_id: uuid.UUID) -> Sequence[CodPayment]:
+        """The invoice's COD payments still pending or collected (expired or not yet)."""
+        statement = self.base_statement().where(
+            CodPayment.invoice_id == invoice_id, CodPayment.status.in_(("pending", "collected"))
+        )
+        return await self.get_all(statement)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -23,7 +23,8 @@ from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_r
 from billing.core.errors import error_response
 from billing.core.money import round_money
 from billing.core.pagination import Page
-from billing.core.schemas import MoneyString, ReadSchema, WriteSchema
+from billing.core.ratelimit import RateLimited
+from billing.core.schemas import IsoDate, MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
 from billing.invoices.dependencies import PresentationDep, StaffInvoice, StaffInvoiceForUpdate
 from billing.invoices.errors import InvoiceNotFound
@@ -42,6 +43,7 @@ from billing.payments.errors import (
     AmountExceedsBalance,
     AmountGivenRequired,
     AmountGivenTooLow,
+    CodAlreadyOpen,
     CodExpired,
     CodLocked,
     CodNotFound,
@@ -87,10 +89,11 @@ from billing.payments.schemas import (
 )
 from billing.payments.service import payment as payment_service
 from billing.routing import TransactionalRoute
-from billing.settings.errors import PaymentMethodNotEnabled
+from billing.settings.errors import CurrencyNotEnabled, PaymentMethodNotEnabled
 from billing.settings.service import settings as settings_service
 from billing.tenants.errors import TenantNotFound
 from billing.tenants.service import tenant as tenant_service
+from billing.throttling import policies, throttle
 
 admin_router = APIRouter(tags=["payments"], route_class=TransactionalRoute)
 tenant_router = APIRouter(tags=["billing-wallet"], route_class=TransactionalRoute)
@@ -111,7 +114,7 @@ PAYMENT_ERRORS = (
 
 def _payment_read(payment: Payment, allocated: Decimal | None = None) -> PaymentRead:
     read = PaymentRead.model_validate(payment)
-    return read.model_copy(update={"allocated_amount": allocated})
+    return read.updated(allocated_amount=allocated)
 
 
 def _recorded(receipt: Receipt, presentation: PresentationDep, invoice: Invoice) -> PaymentRecorded:
@@ -216,7 +219,11 @@ async def apply_wallet(
     name="tenants_quick_pay",
     dependencies=Writes,
     responses=error_responses(
-        TenantNotFound, InvalidPaymentAmount, PaymentMethodNotEnabled, UnknownPaymentMethod
+        TenantNotFound,
+        InvalidPaymentAmount,
+        PaymentMethodNotEnabled,
+        UnknownPaymentMethod,
+        CurrencyNotEnabled,
     ),
 )
 async def quick_pay(
@@ -373,8 +380,8 @@ async def list_transactions(
     status: Annotated[str | None, Query(max_length=20)] = None,
     method: Annotated[str | None, Query(max_length=30)] = None,
     tenant_id: uuid.UUID | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
 ) -> ListResponse[TransactionRead]:
     """Payment attempts of every method and provider, newest first."""
     operator = await settings_service.get(session)
@@ -515,7 +522,11 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
     name="cod_create",
     status_code=201,
     responses=error_responses(
-        InvoiceNotFound, InvoiceNotPayable, InvoiceAlreadyPaid, PaymentMethodNotEnabled
+        InvoiceNotFound,
+        InvoiceNotPayable,
+        InvoiceAlreadyPaid,
+        PaymentMethodNotEnabled,
+        CodAlreadyOpen,
     ),
 )
 async def create_cod(
@@ -579,7 +590,7 @@ async def collect_cod(
     dependencies=Writes,
     response_model=ApiResponse[CodRead],
     responses=error_responses(
-        CodNotFound, CodStateConflict, CodLocked, CodExpired, InvalidVerificationCode
+        CodNotFound, CodStateConflict, CodLocked, CodExpired, InvalidVerificationCode, RateLimited
     ),
 )
 async def verify_cod(
@@ -590,7 +601,11 @@ async def verify_cod(
     session: Session,
     request: Request,
 ) -> Any:
-    """Check the customer's code: the right one settles the invoice, five wrong ones lock it."""
+    """Check the customer's code: the right one settles the invoice, five wrong ones lock it.
+
+    Tries are also limited per COD payment (429 ``rate_limited``), whoever sends them.
+    """
+    await throttle(request, policies(request).cod_verify, str(cod_id))
     cod, transaction = await cod_service.verify(
         session,
         scope=scope,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.principal import Principal
 from billing.core.clock import utcnow
-from billing.core.money import round_money
+from billing.core.money import format_money, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
@@ -130,7 +130,7 @@ class PaymentService:
             )
         if body.amount_given is None:
             raise AmountGivenRequired
-        due = invoice_balance(invoice)
+        due = round_money(invoice_balance(invoice), invoice.currency)
         if invoice.status == "paid" or due <= 0:
             raise InvoiceAlreadyPaid
         check_payable(invoice)
@@ -176,6 +176,7 @@ class PaymentService:
         currency = body.currency or tenant.default_currency
         check_amount(body.amount, currency)
         method = await self._manual_method(session, body.method, allow_wallet=False)
+        settings_service.check_currency(await settings_service.get(session), currency)
         invoices = await OpenInvoices(session, scope).lock_open(tenant.id, currency)
         left = body.amount
         applied: list[tuple[Invoice, Decimal]] = []
@@ -260,7 +261,8 @@ class PaymentService:
         check_amount(amount, payment.currency)
         if amount > refundable:
             raise RefundExceedsRefundable(
-                f"At most {refundable} {payment.currency} of this payment can be refunded."
+                f"At most {format_money(refundable, payment.currency)} of this payment can "
+                "be refunded."
             )
         plan = await self._refund_plan(session, scope, payment, amount)
         refund = await record_refund(

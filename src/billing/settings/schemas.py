@@ -9,10 +9,12 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
 
-from billing.core.schemas import CountryCode, CurrencyCode, RateString
+from billing.core.schemas import CountryCode, CurrencyCode, RateString, WriteSchema
 from billing.renderers.codes import EAS_CODES
+from billing.renderers.errors import UnknownPaperSizeError
+from billing.renderers.paper import paper_size, paper_size_names
 
 
 def _eas(value: str) -> str:
@@ -42,6 +44,22 @@ def _timezone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+
+
+def _paper(value: str) -> str:
+    try:
+        return paper_size(value).name
+    except UnknownPaperSizeError as exc:
+        raise ValueError(f"must be one of {', '.join(paper_size_names())}") from exc
+
+
+PaperSizeName = Annotated[
+    str,
+    AfterValidator(_paper),
+    WithJsonSchema({"type": "string", "enum": list(paper_size_names()), "examples": ["A4"]}),
+]
+"""A paper size the PDF renderer knows, stored under its canonical name (``letter`` ->
+``Letter``)."""
 
 PAYMENT_METHOD_SWITCHES: dict[str, str] = {
     "cash": "enable_cash",
@@ -82,10 +100,8 @@ def _prefix(value: str) -> str:
     return value
 
 
-class Seller(BaseModel):
+class Seller(WriteSchema):
     """The operator as it appears on invoices and e-invoices (BG-4)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     legal_name: str | None = Field(default=None, max_length=300, description="BT-27")
     trading_name: str | None = Field(default=None, max_length=300, description="BT-28")
@@ -116,9 +132,11 @@ class OperatorSettings(BaseModel):
     seller: Seller = Field(default_factory=Seller)
     default_currency: CurrencyCode = "EUR"
     enabled_currencies: list[CurrencyCode] = Field(default_factory=lambda: ["EUR", "KES"])
-    default_tax_rate: RateString = Field(default=Decimal("16.00"), ge=0, le=100)
+    default_tax_rate: RateString = Field(
+        default=Decimal("16.00"), ge=0, le=100, max_digits=7, decimal_places=4
+    )
     default_due_days: int = Field(default=14, ge=0, le=3650)
-    default_paper_size: str = "A4"
+    default_paper_size: PaperSizeName = "A4"
     numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
     number_prefix: Annotated[str, AfterValidator(_prefix)] = "INV"
     public_base_url: str | None = None
@@ -147,10 +165,8 @@ class OperatorSettings(BaseModel):
         return switch is not None and bool(getattr(self, switch))
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(WriteSchema):
     """A partial update: fields left out (also inside ``seller``) keep their values."""
-
-    model_config = ConfigDict(extra="forbid")
 
     seller: Seller | None = Field(
         default=None, description="Any subset of the seller fields; null clears a field."
@@ -162,7 +178,7 @@ class SettingsUpdate(BaseModel):
         default=None, ge=0, le=100, max_digits=7, decimal_places=4
     )
     default_due_days: int | None = Field(default=None, ge=0, le=3650)
-    default_paper_size: str | None = None
+    default_paper_size: PaperSizeName | None = None
     numbering_series: NumberingSeries | None = None
     number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
     public_base_url: str | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.settings.errors import InvalidSettings, PaymentMethodNotEnabled
+from billing.settings.errors import CurrencyNotEnabled, InvalidSettings, PaymentMethodNotEnabled
 from billing.settings.repository import SettingsRepository
 from billing.settings.schemas import OperatorSettings, SettingsUpdate
 
@@ -43,6 +43,14 @@ class SettingsService:
             validated.enabled_currencies.append(validated.default_currency)
         await repository.save_document(validated.model_dump(mode="json"))
         return validated
+
+    def check_currency(self, settings: OperatorSettings, currency: str) -> None:
+        """Refuse money in a currency the operator has not enabled."""
+        if currency not in settings.enabled_currencies:
+            raise CurrencyNotEnabled(
+                f"Currency {currency} is not enabled. Enabled currencies: "
+                f"{', '.join(settings.enabled_currencies)}"
+            )
 
     def check_payment_method(self, settings: OperatorSettings, method: str | None) -> None:
         """Refuse a switched-off method with the message clients match on."""

@@ -1,4 +1,4 @@
-"""Rate limits: moving windows kept by the ``limits`` library, in memory or in Redis.
+"""Rate limits: sliding windows kept by the ``limits`` library, in memory or in Redis.
 
 A *policy* (``public``, ``principal``, ``stk-phone``...) is one or more limits
 (``"3/minute;10/hour"``) applied per key (an address, a principal, a phone number). Every
@@ -8,7 +8,10 @@ counted request records what it saw in ``request.state`` (``RATE_STATE``), and
 envelope with ``Retry-After``.
 
 With ``memory://`` each process counts for itself; ``redis://host:port/db`` shares the
-counters between every process that names the same Redis. When the store cannot be reached
+counters between every process that names the same Redis. The strategy is the sliding
+window counter: two counters per key (this window and the last, weighted by how much of it
+still overlaps), constant work per request whatever the limit, where a moving window keeps
+one entry per request. When the store cannot be reached
 the limiter lets requests through (and logs it) rather than refuse payments because a cache
 is down, and does not try the store again for ``STORE_RETRY_SECONDS``.
 """
@@ -24,7 +27,7 @@ from typing import Any
 import structlog
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from billing.core.errors import BillingError
@@ -103,7 +106,7 @@ class RateLimiter:
     def __init__(self, storage: Storage, *, enabled: bool = True) -> None:
         self.storage = storage
         self.enabled = enabled
-        self._strategy = MovingWindowRateLimiter(storage)
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
         self._store_down_until = 0.0
 
     @classmethod

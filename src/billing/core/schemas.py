@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Self, get_args
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +31,17 @@ class _MoneyAmount:
     """Marks a field as an amount of the model's ``currency`` (rounded on output)."""
 
 
+def _is_money(metadata: Sequence[Any], annotation: Any) -> bool:
+    """A ``MoneyString`` field, optional (``MoneyString | None``) or not."""
+    if any(isinstance(marker, _MoneyAmount) for marker in metadata):
+        return True
+    return any(
+        isinstance(marker, _MoneyAmount)
+        for option in get_args(annotation)
+        for marker in getattr(option, "__metadata__", ())
+    )
+
+
 class ReadSchema(BaseModel):
     """Response bodies, built from ORM objects.
 
@@ -46,7 +57,7 @@ class ReadSchema(BaseModel):
         if not isinstance(currency, str):
             return self
         for name, field in type(self).model_fields.items():
-            if any(isinstance(marker, _MoneyAmount) for marker in field.metadata):
+            if _is_money(field.metadata, field.annotation):
                 value = getattr(self, name)
                 if isinstance(value, Decimal):
                     object.__setattr__(self, name, round_money(value, currency))

@@ -135,11 +135,13 @@ class InvoiceService:
             buyer=buyer_snapshot(buyer.tenant, buyer.profile, overrides),
             created_by=principal.key,
         )
+        _apply_commission(invoice, buyer)
         inputs = list(body.items)
         if body.subtotal is not None:
             inputs = [
                 LineInput(name=SUBTOTAL_LINE_NAME, quantity=Decimal(1), unit_price=body.subtotal)
             ]
+        inputs = _with_rate(inputs, body.tax_rate, only_untaxed=True)
         lines = await build_lines(
             session,
             inputs,
@@ -196,8 +198,9 @@ class InvoiceService:
             invoice.customer = {**invoice.customer, **body.customer.model_dump(exclude_unset=True)}
             buyer = await load_buyer(session, scope, invoice.tenant_id)
             invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
-        if body.items is not None or body.tax_rate_id is not None:
+        if body.items is not None or body.tax_rate_id is not None or body.tax_rate is not None:
             inputs = body.items if body.items is not None else _inputs_of(invoice.items)
+            inputs = _with_rate(inputs, body.tax_rate, only_untaxed=body.items is not None)
             lines = await build_lines(
                 session,
                 inputs,
@@ -369,6 +372,7 @@ class InvoiceService:
             raise InvoiceInvalid("An invoice needs at least one line before it is issued.")
         invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
         invoice.seller = seller_snapshot(settings)
+        _apply_commission(invoice, buyer)  # frozen from here on
         # Before a number is taken: a refused issue must leave no gap in the series.
         check_seller(invoice, settings, invoice_formats(buyer.profile))
         if invoice.invoice_number is None:
@@ -436,6 +440,27 @@ class InvoiceService:
                 buyer_vat_id=invoice.buyer.get("vat_id"),
             ),
         )
+
+
+def _with_rate(
+    inputs: Sequence[LineInput], rate: Decimal | None, *, only_untaxed: bool
+) -> list[LineInput]:
+    """Seed 003's invoice-level ``tax_rate`` (percent) on the lines that name no tax (or on
+    every line, when re-taxing existing ones)."""
+    if rate is None:
+        return list(inputs)
+    return [
+        line.model_copy(update={"tax_rate": rate, "tax_category": None, "tax_rate_id": None})
+        if not only_untaxed or line.without_tax()
+        else line
+        for line in inputs
+    ]
+
+
+def _apply_commission(invoice: Invoice, buyer: BuyerContext) -> None:
+    """The tenant's reseller and its current commission rate (seed 003)."""
+    invoice.reseller_id = buyer.reseller.id if buyer.reseller is not None else None
+    invoice.commission_rate = buyer.reseller.commission_rate if buyer.reseller else None
 
 
 def _inputs_of(lines: Sequence[InvoiceLine]) -> list[LineInput]:

@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
-import tempfile
-import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -24,6 +20,7 @@ from billing.core.db import Database
 from billing.main import create_app
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
+from tests.fixtures.servers import server_processes
 
 ADMIN = "/api/v1/admin"
 REDIS = ("127.0.0.1", 6379)
@@ -262,52 +259,6 @@ def redis_answers() -> bool:
             return connection.recv(16).startswith(b"+PONG")
     except OSError:
         return False
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def server_processes(environment: dict[str, str], count: int) -> Iterator[list[str]]:
-    """``count`` ``billing serve`` processes, started together; yields their base URLs once
-    every one answers."""
-    servers: list[tuple[subprocess.Popen[bytes], str, Any]] = []
-    try:
-        for _ in range(count):
-            port = free_port()
-            log = tempfile.TemporaryFile()
-            process = subprocess.Popen(
-                [sys.executable, "-m", "billing.cli", "serve", "--port", str(port)],
-                env={**environment, "BILLING_PORT": str(port)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            servers.append((process, f"http://127.0.0.1:{port}", log))
-        deadline = time.monotonic() + 60
-        for process, url, log in servers:
-            while True:
-                try:
-                    if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise AssertionError(f"a server did not start: {log.read()[-2000:]!r}")
-                time.sleep(0.2)
-        yield [url for _, url, _ in servers]
-    finally:
-        for process, _, log in servers:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-            log.close()
 
 
 @pytest.mark.skipif(

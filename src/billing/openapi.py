@@ -95,8 +95,22 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             for parameter in operation.get("parameters", ()):
                 if parameter.get("in") in ("query", "path") and "schema" in parameter:
                     mark_text(parameter["schema"])
+            _errors_are_json(operation)
     app.openapi_schema = schema
     return schema
+
+
+_ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _errors_are_json(operation: dict[str, Any]) -> None:
+    """Error envelopes are JSON on every route, HTML pages included; FastAPI files a route's
+    error models under the route's own media type (``text/html``)."""
+    for response in operation.get("responses", {}).values():
+        content = response.get("content", {})
+        for media_type in [media for media in content if media != "application/json"]:
+            if content[media_type].get("schema") == _ERROR_SCHEMA:
+                content.setdefault("application/json", content.pop(media_type))
 
 
 def install_openapi(app: FastAPI) -> None:

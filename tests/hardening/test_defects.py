@@ -477,3 +477,19 @@ class TestQueryParameters:
             params={"OrderTrackingId": "unknown", "OrderNotificationType": "CALLBACKURL"},
         )
         assert_envelope(response, 404, "payment_attempt_not_found")
+
+
+class TestFuzzFindings:
+    async def test_pesapal_without_any_payer_contact_is_422_not_502(
+        self, client: httpx.AsyncClient, tokens: Tokens, factory: Factory, tenant: Any
+    ) -> None:
+        await factory.put_settings(enable_pesapal=True)
+        invoice = await issued(factory, tenant["id"])
+        response = await client.post(
+            "/api/v1/payments/pesapal/initiate", json={"public_id": invoice["public_id"]}
+        )
+        assert_envelope(response, 422, "payer_contact_required")
+        attempts = await client.get(
+            f"{ADMIN}/transactions/invoice/{invoice['id']}", headers=tokens.admin()
+        )
+        assert attempts.json()["data"] == []

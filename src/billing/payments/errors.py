@@ -163,6 +163,13 @@ class InvalidCheckoutAmount(Unprocessable):
     code = "invalid_amount"
 
 
+class PayerContactRequired(Unprocessable):
+    """The provider needs the payer's e-mail or phone and neither is known."""
+
+    code = "payer_contact_required"
+    message = "Pesapal needs the payer's email or phone_number; send one of them."
+
+
 class CurrencyNotSupported(BillingError):
     """The provider cannot charge in the invoice's currency."""
 

@@ -38,6 +38,7 @@ from billing.payments.errors import (
     InvalidPhoneNumber,
     InvoiceAlreadyPaid,
     InvoiceNotPayable,
+    PayerContactRequired,
     ProviderFailed,
     ProviderTimeout,
 )
@@ -51,7 +52,7 @@ from billing.throttling import policies, throttle
 
 router = APIRouter(tags=["checkout"], route_class=TransactionalRoute)
 
-START_ERRORS = error_responses(
+START_ERROR_TYPES = (
     InvoiceNotFound,
     InvoiceNotPayable,
     InvoiceAlreadyPaid,
@@ -137,7 +138,7 @@ def _failed(started: Started) -> JSONResponse | None:
     name="checkout_mpesa_initiate",
     status_code=201,
     response_model=ApiResponse[MpesaInitiated],
-    responses={**START_ERRORS, **error_responses(RateLimited)},
+    responses=error_responses(*START_ERROR_TYPES, RateLimited),
 )
 async def mpesa_initiate(
     body: MpesaInitiate,
@@ -190,7 +191,7 @@ async def mpesa_status(
     name="checkout_pesapal_initiate",
     status_code=201,
     response_model=ApiResponse[PesapalInitiated],
-    responses=START_ERRORS,
+    responses=error_responses(*START_ERROR_TYPES, PayerContactRequired),
 )
 async def pesapal_initiate(
     body: PesapalInitiate,

@@ -33,6 +33,7 @@ from billing.payments.errors import (
     InvalidCheckoutAmount,
     InvalidPhoneNumber,
     InvoiceAlreadyPaid,
+    PayerContactRequired,
     ProviderFailed,
     ProviderTimeout,
 )
@@ -207,6 +208,12 @@ class CheckoutService:
         if not provider.supports_currency(invoice.currency):
             raise CurrencyNotSupported(f"Pesapal does not charge in {invoice.currency}.")
         amount = self._amount(invoice, body.amount)
+        phone = body.phone_number or invoice.buyer.get("phone")
+        email = body.email or invoice.buyer.get("email")
+        if not phone and not email:
+            # Pesapal refuses an order without either; it is the payer's to give, not a
+            # provider failure (and nothing is recorded for a request that cannot go out).
+            raise PayerContactRequired
         return await self._start(
             session,
             scope=payable.scope,
@@ -216,8 +223,8 @@ class CheckoutService:
             request_extra={"country_code": str(invoice.buyer.get("country_code") or "")},
             callback_url=callbacks.pesapal_ipn(),
             return_url=callbacks.pesapal_return(),
-            contact_phone=body.phone_number or invoice.buyer.get("phone"),
-            contact_email=body.email or invoice.buyer.get("email"),
+            contact_phone=phone,
+            contact_email=email,
         )
 
     async def refresh(

@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint format openapi bench migrate golden clients newcomer clean
+.PHONY: run test fuzz lint format openapi bench migrate golden clients newcomer clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -20,6 +20,11 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 
 test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded)
 	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q
+
+FUZZ_EXAMPLES ?= 25
+fuzz: $(STAMP) ## A longer Schemathesis run (part of `make test` with 3 examples per operation)
+	BILLING_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) BILLING_FUZZ_SEED=$${BILLING_FUZZ_SEED:-random} \
+		$(BIN)/pytest -q tests/test_fuzz.py
 
 lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering)
 	$(BIN)/ruff check src tests bench alembic

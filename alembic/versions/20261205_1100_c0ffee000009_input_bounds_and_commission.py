@@ -8,7 +8,8 @@ default paper size names a real one.
   while one is pending or collected. Duplicates opened before (the defect this closes) keep
   only their newest; the older ones are expired, as their codes would be after 7 days.
 * Settings whose ``default_paper_size`` names no paper size (it was stored unchecked) are set
-  back to A4, so every default PDF renders again.
+  back to A4, so every default PDF renders again; a ``public_base_url`` that is no http(s)
+  URL (also unchecked) is removed, so links fall back to ``BILLING_PUBLIC_BASE_URL``.
 
 Revision ID: c0ffee000009
 Revises: c0ffee000008
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from billing.core.schemas import BASE_URL_PATTERN
 from billing.renderers.errors import UnknownPaperSizeError
 from billing.renderers.paper import DEFAULT_PAPER_SIZE, paper_size
 
@@ -61,6 +63,14 @@ def upgrade() -> None:
         postgresql_where=sa.text("status IN ('pending', 'collected')"),
     )
     connection = op.get_bind()
+    connection.execute(
+        sa.text(
+            "UPDATE operator_settings SET document = document - 'public_base_url'"
+            " WHERE id = 1 AND document ->> 'public_base_url' IS NOT NULL"
+            " AND document ->> 'public_base_url' !~ :pattern"
+        ),
+        {"pattern": BASE_URL_PATTERN},
+    )
     stored = connection.execute(
         sa.text("SELECT document ->> 'default_paper_size' FROM operator_settings WHERE id = 1")
     ).scalar()

@@ -493,3 +493,23 @@ class TestFuzzFindings:
             f"{ADMIN}/transactions/invoice/{invoice['id']}", headers=tokens.admin()
         )
         assert attempts.json()["data"] == []
+
+    async def test_public_base_url_must_be_an_http_url(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        # An unchecked value broke every link and the Pesapal IPN registration (a 502).
+        for value in ("0", "javascript:alert(1)", "https://host/?q=1", "ftp://host"):
+            response = await client.put(
+                f"{ADMIN}/settings", headers=tokens.admin(), json={"public_base_url": value}
+            )
+            assert_envelope(response, 422, "validation_error")
+        good = await client.put(
+            f"{ADMIN}/settings",
+            headers=tokens.admin(),
+            json={"public_base_url": "https://billing.example.com/"},
+        )
+        assert good.json()["data"]["public_base_url"] == "https://billing.example.com"
+        cleared = await client.put(
+            f"{ADMIN}/settings", headers=tokens.admin(), json={"public_base_url": None}
+        )
+        assert cleared.status_code == 200

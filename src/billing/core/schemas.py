@@ -443,3 +443,31 @@ VatId = Annotated[
     WithJsonSchema({"type": "string", "pattern": _VAT_ID.pattern, "examples": ["DE123456789"]}),
 ]
 """A VAT identifier with country prefix; spaces, dots and dashes removed, upper case."""
+
+BASE_URL_PATTERN = r"^https?://[A-Za-z0-9.\-\[\]:]+(/[^\s?#]*)?$"
+_BASE_URL = re.compile(BASE_URL_PATTERN)
+
+
+def _base_url(value: str) -> str:
+    if not _BASE_URL.match(value):
+        raise ValueError(
+            "must be an http(s) URL of this service without query or fragment, "
+            "such as 'https://billing.example.com'"
+        )
+    return value.rstrip("/")
+
+
+BaseUrl = Annotated[
+    str,
+    AfterValidator(_base_url),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": 300,
+            "pattern": _BASE_URL.pattern,
+            "examples": ["https://billing.example.com"],
+        }
+    ),
+]
+"""The public base of the service's links (QR codes, provider callbacks): http(s), a host,
+an optional path, no query; stored without a trailing slash."""

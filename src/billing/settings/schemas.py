@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
 
-from billing.core.schemas import CountryCode, CurrencyCode, RateString, WriteSchema
+from billing.core.schemas import BaseUrl, CountryCode, CurrencyCode, RateString, WriteSchema
 from billing.renderers.codes import EAS_CODES
 from billing.renderers.errors import UnknownPaperSizeError
 from billing.renderers.paper import paper_size, paper_size_names
@@ -139,7 +139,7 @@ class OperatorSettings(BaseModel):
     default_paper_size: PaperSizeName = "A4"
     numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
     number_prefix: Annotated[str, AfterValidator(_prefix)] = "INV"
-    public_base_url: str | None = None
+    public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis = CommissionBasis.PAID
     timezone: TimeZoneName = "UTC"
     enable_cash: bool = True
@@ -181,7 +181,7 @@ class SettingsUpdate(WriteSchema):
     default_paper_size: PaperSizeName | None = None
     numbering_series: NumberingSeries | None = None
     number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
-    public_base_url: str | None = None
+    public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis | None = None
     timezone: TimeZoneName | None = None
     enable_cash: bool | None = None

@@ -15,7 +15,7 @@ class ApiKeyCreate(WriteSchema):
     """A new API key."""
 
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[Permission] = Field(min_length=1)
+    scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))
     tenant_id: uuid.UUID | None = Field(
         default=None, description="Bind the key to one tenant (it then acts as that tenant)."
     )

@@ -156,7 +156,9 @@ class LineInput(WriteSchema):
     tax_category: VatCategory | None = None
     tax_exemption_reason_code: str | None = Field(default=None, max_length=40)
     tax_exemption_reason: str | None = Field(default=None, max_length=500)
-    variant_info: dict[str, Any] | None = None
+    variant_info: dict[str, Any] | None = Field(
+        default=None, max_length=50, description="Free-form attributes (at most 50 keys)."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -172,7 +172,7 @@ class SettingsUpdate(WriteSchema):
         default=None, description="Any subset of the seller fields; null clears a field."
     )
     default_currency: CurrencyCode | None = None
-    enabled_currencies: list[CurrencyCode] | None = None
+    enabled_currencies: list[CurrencyCode] | None = Field(default=None, max_length=200)
     # At most 4 decimals, the precision of VAT rates end to end (billing.core.totals).
     default_tax_rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=7, decimal_places=4

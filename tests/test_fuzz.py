@@ -16,21 +16,28 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 
 from billing.auth.principal import Role
 from billing.auth.tokens import mint_token
+from billing.cli import run_migrations
 from billing.config import Settings
+from billing.core.db import Database
 from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
 from billing.fakes.mollie import create_mollie_app
 from billing.fakes.pesapal import create_pesapal_app
 from billing.fakes.server import FakeServer
 from billing.fakes.stripe import create_stripe_app
-from tests.conftest import GENEROUS_RATE_LIMIT
+from billing.main import create_app
+from tests.conftest import GENEROUS_RATE_LIMIT, OPERATOR_SELLER
+from tests.fixtures.auth import Tokens
+from tests.fixtures.database import drop_database, recreate_database
 from tests.fixtures.factories import Factory
 from tests.fixtures.servers import server_processes
 
@@ -134,7 +141,14 @@ def fake_providers() -> Iterator[dict[str, str]]:
 
 
 def schemathesis_config(path: Path, objects: dict[str, str]) -> None:
-    lines = ["[parameters]"]
+    # 501 is seed 001's documented answer for a payment method the cash route does not take
+    # ("Payment method not yet implemented"), the one 5xx given on purpose; any other 5xx fails.
+    lines = [
+        "[checks.not_a_server_error]",
+        'expected-statuses = ["2xx", "3xx", "4xx", "501"]',
+        "",
+        "[parameters]",
+    ]
     lines += [f'"path.{name}" = {json.dumps(value)}' for name, value in objects.items()]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -176,10 +190,47 @@ def run_schemathesis(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class FuzzDatabase:
+    """A scratch database and a factory writing to it."""
+
+    url: str
+    factory: Factory
+
+
+@pytest.fixture
+def fuzz_url(server_url: str) -> Iterator[str]:
+    """A database of its own, migrated: the fuzzer changes settings and deletes objects at
+    random, which must not reach the other tests of this worker."""
+    name = f"billing_fuzz_{uuid.uuid4().hex[:10]}"
+    url = recreate_database(server_url, name)
+    try:
+        run_migrations(url)
+        yield url
+    finally:
+        drop_database(server_url, name)
+
+
+@pytest.fixture
+async def fuzz_database(fuzz_url: str, settings: Settings) -> AsyncIterator[FuzzDatabase]:
+    """The scratch database with a factory on it (and the operator's seller set)."""
+    database = Database.connect(fuzz_url, role=settings.app_role, pool_size=2)
+    app = create_app(settings.model_copy(update={"database_url": fuzz_url}), database)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://seed") as client:
+            factory = Factory(client, Tokens(settings))
+            await factory.put_settings(seller=OPERATOR_SELLER)
+            yield FuzzDatabase(fuzz_url, factory)
+    finally:
+        await database.dispose()
+
+
 async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
-    database_url: str, settings: Settings, factory: Factory, tmp_path: Path
+    fuzz_database: FuzzDatabase, settings: Settings, tmp_path: Path
 ) -> None:
-    objects = await seed_objects(factory)
+    database_url = fuzz_database.url
+    objects = await seed_objects(fuzz_database.factory)
     config = tmp_path / "schemathesis.toml"
     schemathesis_config(config, objects)
     environment = {

@@ -512,4 +512,4 @@ class TestFuzzFindings:
         cleared = await client.put(
             f"{ADMIN}/settings", headers=tokens.admin(), json={"public_base_url": None}
         )
-        assert cleared.status_code == 200
+        assert cleared.json()["data"]["public_base_url"] is None

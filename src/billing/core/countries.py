@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 # The 249 officially assigned codes (ISO 3166 Maintenance Agency), plus XI, the code the EU
-# gives Northern Ireland for VAT since 2021 (it is in the EN 16931 country code list too).
+# gives Northern Ireland for VAT since 2021 (it is in the EN 16931 country code list too), and
+# XK, the user-assigned code the EU, banks and payment providers use for Kosovo.
 COUNTRIES: frozenset[str] = frozenset(
     """
     AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ
@@ -14,6 +15,6 @@ COUNTRIES: frozenset[str] = frozenset(
     MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM
     PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
     SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI
-    VN VU WF WS YE YT ZA ZM ZW XI
+    VN VU WF WS YE YT ZA ZM ZW XI XK
     """.split()
 )

@@ -101,6 +101,13 @@ def mark_text(schema: dict[str, Any]) -> None:
         schema["pattern"] = SAFE_TEXT_PATTERN
 
 
+def mark_text_properties(schema: dict[str, Any]) -> None:
+    """A ``json_schema_extra`` stating ``SAFE_TEXT_PATTERN`` on a model's free-text properties
+    (for models that are read back as well as written, so they cannot refuse stored text)."""
+    for prop in schema.get("properties", {}).values():
+        mark_text(prop)
+
+
 class WriteSchema(BaseModel):
     """Request bodies: unknown fields are refused, strings are stripped, and no string (at any
     depth, free-form objects included) may hold a NUL, another control character than tab and

@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
 
-from billing.core.schemas import BaseUrl, CountryCode, CurrencyCode, RateString, WriteSchema
+from billing.core.schemas import (
+    BaseUrl,
+    CountryCode,
+    CurrencyCode,
+    RateString,
+    WriteSchema,
+    mark_text_properties,
+)
 from billing.renderers.codes import EAS_CODES
 from billing.renderers.errors import UnknownPaperSizeError
 from billing.renderers.paper import paper_size, paper_size_names
@@ -100,8 +107,16 @@ def _prefix(value: str) -> str:
     return value
 
 
-class Seller(WriteSchema):
-    """The operator as it appears on invoices and e-invoices (BG-4)."""
+class Seller(BaseModel):
+    """The operator as it appears on invoices and e-invoices (BG-4).
+
+    Also read back from settings and from invoices frozen at issue, so it refuses nothing
+    itself: control characters are refused on the way in (``SettingsUpdate``).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=mark_text_properties
+    )
 
     legal_name: str | None = Field(default=None, max_length=300, description="BT-27")
     trading_name: str | None = Field(default=None, max_length=300, description="BT-28")

@@ -30,7 +30,15 @@ class SettingsService:
         # an explicit null clears one.
         seller_changes = changes.pop("seller", None) or {}
         merged["seller"] = {**merged["seller"], **seller_changes}
-        merged.update({key: value for key, value in changes.items() if value is not None})
+        # null leaves a field as it is, except on optional fields (public_base_url), where it
+        # clears the value.
+        merged.update(
+            {
+                key: value
+                for key, value in changes.items()
+                if value is not None or OperatorSettings.model_fields[key].default is None
+            }
+        )
         try:
             validated = OperatorSettings.model_validate(merged)
         except ValidationError as exc:

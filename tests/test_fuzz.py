@@ -41,6 +41,8 @@ from tests.fixtures.database import drop_database, recreate_database
 from tests.fixtures.factories import Factory
 from tests.fixtures.servers import server_processes
 
+pytestmark = pytest.mark.fuzz
+
 CHECKS = ",".join(
     (
         "not_a_server_error",

@@ -53,13 +53,16 @@ def limited(settings: Settings, database: Database) -> FastAPI:
 
 
 @pytest.fixture(autouse=True)
-async def checkout_settings(factory: Factory) -> None:
+async def checkout_settings(factory: Factory) -> AsyncIterator[None]:
+    before = await factory.get_settings()
     await factory.put_settings(
         enable_mpesa=True,
         enable_cash_on_delivery=True,
         enabled_currencies=["EUR", "KES"],
         default_tax_rate="16.00",
     )
+    yield
+    await factory.put_settings(**before)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ ADMIN = "/api/v1/admin"
 
 
 @pytest.fixture(autouse=True)
-async def hardening_settings(factory: Factory) -> None:
+async def hardening_settings(factory: Factory) -> AsyncIterator[None]:
+    """The settings these tests need; the ones found are put back afterwards, so the tests
+    that share this worker's database see no switch these turned on."""
+    before = await factory.get_settings()
     await factory.put_settings(
         enable_cash=True,
         enable_bank_payments=True,
@@ -22,6 +26,8 @@ async def hardening_settings(factory: Factory) -> None:
         default_paper_size="A4",
         timezone="UTC",
     )
+    yield
+    await factory.put_settings(**before)
 
 
 @pytest.fixture

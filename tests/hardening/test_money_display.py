@@ -117,6 +117,7 @@ class Api:
 @pytest.fixture(scope="module")
 def api(database_url: str, settings: Settings, tokens: Tokens) -> Iterator[Api]:
     api = Api(database_url, settings, tokens)
+    before = api.call("GET", f"{ADMIN}/settings").json()["data"]
     api.call(
         "PUT",
         f"{ADMIN}/settings",
@@ -128,6 +129,7 @@ def api(database_url: str, settings: Settings, tokens: Tokens) -> Iterator[Api]:
         },
     )
     yield api
+    api.call("PUT", f"{ADMIN}/settings", before)
     api.close()
 
 

@@ -4,6 +4,7 @@ commission on every invoice."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -16,10 +17,13 @@ INVOICES = "/api/v1/admin/invoices"
 
 
 @pytest.fixture(autouse=True)
-async def seed_settings(factory: Factory) -> None:
+async def seed_settings(factory: Factory) -> AsyncIterator[None]:
+    before = await factory.get_settings()
     await factory.put_settings(
         enable_cash=True, default_tax_rate="16.00", enabled_currencies=["EUR", "KES", "USD"]
     )
+    yield
+    await factory.put_settings(**before)
 
 
 async def numbers(client: httpx.AsyncClient, tokens: Tokens, **params: Any) -> list[str]:

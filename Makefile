@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test fuzz lint format openapi bench migrate golden clients newcomer clean
+.PHONY: run test fuzz lint format openapi bench migrate golden clients newcomer walkthrough clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -29,11 +29,12 @@ fuzz: $(STAMP) ## A longer Schemathesis run (part of `make test` with 3 examples
 	BILLING_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) BILLING_FUZZ_SEED=$${BILLING_FUZZ_SEED:-random} \
 		$(BIN)/pytest -q -m fuzz
 
-lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering)
+lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering), dead code
 	$(BIN)/ruff check src tests bench alembic
 	$(BIN)/ruff format --check src tests bench alembic
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+	$(BIN)/vulture
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests bench alembic
@@ -46,7 +47,7 @@ migrate: $(STAMP)
 	$(BIN)/billing migrate
 
 golden: $(STAMP) ## Rewrite the e-invoice golden files (review their diff before committing)
-	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py
+	BILLING_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/renderers/test_golden.py tests/credit_notes/test_golden.py
 
 BASE_URL ?= http://127.0.0.1:8000
 clients: $(STAMP) ## Generate the Python and TypeScript clients and run a flow against BASE_URL
@@ -54,6 +55,9 @@ clients: $(STAMP) ## Generate the Python and TypeScript clients and run a flow a
 
 newcomer: ## CI's newcomer path: make run, stop, make test, make run + clients, stop
 	.ci/newcomer-path
+
+walkthrough: ## The README's payment walkthrough: dev-providers, make run, each provider pays
+	.ci/payments-walkthrough
 
 bench: $(STAMP) ## Benchmarks, printed beside same-run baselines
 	$(BIN)/python -m bench

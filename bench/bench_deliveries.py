@@ -22,12 +22,12 @@ from billing.auth.principal import Role
 from billing.auth.tokens import mint_token
 from billing.config import Settings
 from billing.core.db import Database, libpq_database_url
-from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-from billing.fakes.server import FakeServer
 from billing.main import create_app
 from billing.payments.callback_urls import mpesa_stk_url
 from billing.providers.mpesa import MpesaConfig
 from billing.providers.registry import ProviderSettings
+from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+from billing_fakes.server import FakeServer
 
 STALL_MS = 5000
 

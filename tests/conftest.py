@@ -39,6 +39,9 @@ def settings(database_url: str) -> Settings:
         log_json=False,
         db_pool_size=5,
         db_max_overflow=30,
+        # Documents render in a thread of the test process (the process pool has its own test).
+        render_processes=0,
+        db_pool_timeout=30.0,
         # Limits stay on, so every request goes through the limiter, but high enough that
         # one test client making many calls is never refused; tests/test_rate_limits.py
         # checks the real defaults on an app of its own.

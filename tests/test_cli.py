@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import sysconfig
 import uuid
+from pathlib import Path
 
 import httpx
 import pytest
@@ -62,3 +67,40 @@ def test_generated_keys_encrypt_and_rotate() -> None:
     assert Encryptor(parse_keys(new)).encrypt(b"x") != sealed
     with pytest.raises(DecryptionError):
         Encryptor(parse_keys(new)).decrypt(sealed)
+
+
+def _python(code: str, *, path: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter; with ``path``, only on that path (no site, no .pth
+    files: what an installed wheel sees) and never the checkout's ``src``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    command = [sys.executable, "-c", code]
+    if path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(path)
+        command.insert(1, "-S")
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=60, check=False)
+
+
+def test_the_cli_loads_no_fake_provider() -> None:
+    result = _python(
+        "import sys, billing.cli, billing.main; "
+        "print(sorted(m for m in sys.modules if m.startswith('billing_fakes')))"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_dev_providers_without_the_fakes_says_where_they_come_from(tmp_path: Path) -> None:
+    import billing
+
+    # The wheel's layout: the ``billing`` package alone beside the dependencies.
+    (tmp_path / "billing").symlink_to(Path(billing.__file__).parent)
+    result = _python(
+        "from billing.cli import app; app(['dev-providers'])",
+        path=[str(tmp_path), sysconfig.get_paths()["purelib"]],
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "billing: the fake providers come with a source checkout (`pip install -e .[dev]` "
+        "there); an installed billing does not ship them"
+    ]

@@ -29,12 +29,12 @@ from billing.auth.tokens import mint_token
 from billing.cli import run_migrations
 from billing.config import Settings
 from billing.core.db import Database
-from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-from billing.fakes.mollie import create_mollie_app
-from billing.fakes.pesapal import create_pesapal_app
-from billing.fakes.server import FakeServer
-from billing.fakes.stripe import create_stripe_app
 from billing.main import create_app
+from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+from billing_fakes.mollie import create_mollie_app
+from billing_fakes.pesapal import create_pesapal_app
+from billing_fakes.server import FakeServer
+from billing_fakes.stripe import create_stripe_app
 from tests.conftest import GENEROUS_RATE_LIMIT, OPERATOR_SELLER
 from tests.fixtures.auth import Tokens
 from tests.fixtures.database import drop_database, recreate_database

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 
 from billing.openapi import render_openapi
@@ -154,3 +155,61 @@ class TestSecurity:
         assert public["security"] == []
         assert schema["paths"]["/api/v1/webhooks/stripe"]["post"]["security"] == []
         assert schema["paths"]["/api/v1/billing/payment-providers"]["get"]["security"] == []
+
+
+class TestNames:
+    def test_the_ways_to_pay_say_which_they_are(self, app: FastAPI) -> None:
+        paths = _schema(app)["paths"]
+        assert paths["/api/v1/admin/invoices/{invoice_id}/pay"]["post"]["operationId"] == (
+            "invoices_pay_cash"
+        )
+        assert paths["/api/v1/admin/invoices/{invoice_id}/charge"]["post"]["operationId"] == (
+            "invoices_charge_saved_method"
+        )
+        assert paths["/api/v1/billing/invoices/{invoice_id}/pay"]["post"]["operationId"] == (
+            "billing_invoices_pay_with_saved_method"
+        )
+
+    def test_envelopes_are_named_after_what_they_carry(self, app: FastAPI) -> None:
+        schema = _schema(app)
+        names = set(schema["components"]["schemas"])
+        assert not {name for name in names if name.startswith(("ApiResponse", "ListResponse"))}
+        assert {
+            "TenantReadResponse",
+            "TenantReadList",
+            "OptionalBillingProfileReadResponse",
+            "PaymentMethodReadArrayResponse",
+        } <= names
+        refs = {node["$ref"] for node in _walk(schema) if "$ref" in node}
+        assert {ref.removeprefix("#/components/schemas/") for ref in refs} <= names
+        profile = schema["paths"]["/api/v1/billing/billing-profile"]["get"]["responses"]["200"]
+        assert profile["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/OptionalBillingProfileReadResponse"
+        }
+
+    def test_enums_name_their_members(self, app: FastAPI) -> None:
+        from billing.auth.principal import Permission
+        from billing.core.totals import VatCategory
+
+        schemas = _schema(app)["components"]["schemas"]
+        for enum in (Permission, VatCategory):
+            body = schemas[enum.__name__]
+            assert body["x-enum-varnames"] == [member.name for member in enum]
+            assert body["enum"] == [member.value for member in enum]
+        for name, body in schemas.items():
+            if "enum" in body:
+                assert len(body["x-enum-varnames"]) == len(body["enum"]), name
+
+    def test_a_clash_of_envelope_names_is_refused(self) -> None:
+        from billing.openapi import rename_generic_schemas
+
+        schema: dict[str, Any] = {
+            "components": {
+                "schemas": {
+                    "ApiResponse_X_": {"title": "XResponse"},
+                    "XResponse": {"title": "XResponse"},
+                }
+            }
+        }
+        with pytest.raises(RuntimeError, match="XResponse"):
+            rename_generic_schemas(schema)

@@ -39,3 +39,28 @@ def test_no_select_of_tenant_models_outside_repositories() -> None:
                 offenders.append(f"{path.relative_to(SOURCE)}:{node.lineno}")
     assert TENANT_MODELS >= {"Invoice", "Payment", "WalletEntry"}
     assert offenders == []
+
+
+def test_scopes_are_built_only_by_auth() -> None:
+    """A scope wider than one object comes only from an authenticated principal (or, for the
+    operator's own maintenance commands, ``capabilities.operator_scope``): no other module
+    constructs or applies one."""
+    allowed = {SOURCE / "core" / "tenancy.py"} | set((SOURCE / "auth").rglob("*.py"))
+    offenders = []
+    for path in SOURCE.rglob("*.py"):
+        if path in allowed:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            builds = isinstance(func, ast.Name) and func.id in {"AccessScope", "apply_scope"}
+            via_class = (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "AccessScope"
+            )
+            if builds or via_class:
+                offenders.append(f"{path.relative_to(SOURCE)}:{node.lineno}")
+    assert offenders == []

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import uuid
 
+import asyncpg
 import httpx
 
+from billing.core.db import libpq_database_url
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
 
@@ -49,3 +51,28 @@ async def test_only_admins_write(
     assert (await client.put(SETTINGS, headers=headers, json={})).status_code == 403
     tenant_headers = tokens.owner(uuid.uuid4())
     assert (await client.get(SETTINGS, headers=tenant_headers)).status_code == 403
+
+
+async def test_settings_are_cached_per_version_and_follow_every_change(
+    client: httpx.AsyncClient, tokens: Tokens, database_url: str
+) -> None:
+    """A change committed elsewhere (another process, plain SQL) is seen by the next request:
+    the cache is keyed by the row's version, which every committed change moves."""
+    first = await client.put(
+        "/api/v1/admin/settings", headers=tokens.admin(), json={"default_due_days": 21}
+    )
+    assert first.json()["data"]["default_due_days"] == 21
+    connection = await asyncpg.connect(libpq_database_url(database_url))
+    try:
+        await connection.execute(
+            "UPDATE operator_settings SET document = jsonb_set(document, '{default_due_days}',"
+            " '30') WHERE id = 1"
+        )
+    finally:
+        await connection.close()
+    seen = await client.get("/api/v1/admin/settings", headers=tokens.admin())
+    assert seen.json()["data"]["default_due_days"] == 30
+    back = await client.put(
+        "/api/v1/admin/settings", headers=tokens.admin(), json={"default_due_days": 14}
+    )
+    assert back.json()["data"]["default_due_days"] == 14

@@ -65,29 +65,7 @@ RESOLVERS = {
 def upgrade() -> None:
     role = rls.app_role_name()
     op.drop_table("idempotency_keys")
-    op.create_table(
-        "idempotency_keys",
-        sa.Column("principal_key", sa.String(length=300), nullable=False),
-        sa.Column("method", sa.String(length=10), nullable=False),
-        sa.Column("path", sa.String(length=500), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("request_hash", sa.String(length=64), nullable=False),
-        sa.Column("status_code", sa.Integer(), nullable=True),
-        sa.Column("response_headers", sa.dialects.postgresql.JSONB(), nullable=True),
-        sa.Column("response_body", sa.LargeBinary(), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("now()"),
-            nullable=False,
-        ),
-        sa.PrimaryKeyConstraint(
-            "principal_key", "method", "path", "key", name=op.f("pk_idempotency_keys")
-        ),
-    )
-    op.create_index(
-        op.f("ix_idempotency_keys_created_at"), "idempotency_keys", ["created_at"], unique=False
-    )
+    _idempotency_table(principal_length=300, key=("principal_key", "method", "path", "key"))
     for statement in (
         *rls.idempotency_keys_rls(),
         *rls.webhook_events_rls(),
@@ -113,12 +91,23 @@ def downgrade() -> None:
     op.execute("ALTER TABLE webhook_events DISABLE ROW LEVEL SECURITY")
     op.drop_index(op.f("ix_idempotency_keys_created_at"), table_name="idempotency_keys")
     op.drop_table("idempotency_keys")
+    _idempotency_table(principal_length=200, key=("principal_key", "key"))
+    role = rls.app_role_name()
+    quoted = '"' + role.replace('"', '""') + '"'
+    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO {quoted}")
+    op.execute(f"GRANT UPDATE, DELETE ON payment_transactions, cod_payments TO {quoted}")
+    op.execute(f"GRANT UPDATE, DELETE ON cash_transactions TO {quoted}")
+
+
+def _idempotency_table(*, principal_length: int, key: tuple[str, ...]) -> None:
+    """The ``idempotency_keys`` table with the given primary key (after or before this
+    revision)."""
     op.create_table(
         "idempotency_keys",
-        sa.Column("principal_key", sa.String(length=200), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
+        sa.Column("principal_key", sa.String(length=principal_length), nullable=False),
         sa.Column("method", sa.String(length=10), nullable=False),
         sa.Column("path", sa.String(length=500), nullable=False),
+        sa.Column("key", sa.String(length=255), nullable=False),
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_headers", sa.dialects.postgresql.JSONB(), nullable=True),
@@ -129,13 +118,8 @@ def downgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("principal_key", "key", name=op.f("pk_idempotency_keys")),
+        sa.PrimaryKeyConstraint(*key, name=op.f("pk_idempotency_keys")),
     )
     op.create_index(
         op.f("ix_idempotency_keys_created_at"), "idempotency_keys", ["created_at"], unique=False
     )
-    role = rls.app_role_name()
-    quoted = '"' + role.replace('"', '""') + '"'
-    op.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON idempotency_keys TO {quoted}")
-    op.execute(f"GRANT UPDATE, DELETE ON payment_transactions, cod_payments TO {quoted}")
-    op.execute(f"GRANT UPDATE, DELETE ON cash_transactions TO {quoted}")

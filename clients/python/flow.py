@@ -13,18 +13,34 @@ import sys
 import uuid
 
 from billing_client import AuthenticatedClient
-from billing_client.api.billing_profile import tenant_billing_profile_upsert
-from billing_client.api.invoices import invoices_create, invoices_download, invoices_pdf
+from billing_client.api.api_keys import api_keys_create
+from billing_client.api.billing_profile import (
+    tenant_billing_profile_get,
+    tenant_billing_profile_upsert,
+)
+from billing_client.api.invoices import (
+    invoices_create,
+    invoices_download,
+    invoices_get,
+    invoices_pdf,
+)
+from billing_client.api.payments import invoices_pay_cash
 from billing_client.api.settings import settings_update
 from billing_client.api.tenants import tenants_create
 from billing_client.models import (
+    ApiKeyCreate,
+    ApiKeyCreatedResponse,
     BillingProfileUpdate,
+    CashPaidResponse,
+    CashPayRequest,
     EInvoiceFormat,
     InvoiceCreate,
     InvoiceReadResponse,
     InvoiceStatus,
     LineInput,
     OperatorSettingsResponse,
+    OptionalBillingProfileReadResponse,
+    Permission,
     Seller,
     SettingsUpdate,
     TenantCreate,
@@ -99,6 +115,29 @@ def main(base_url: str, token: str) -> None:
     assert isinstance(xrechnung, File), xrechnung
     xml = xrechnung.payload.read()
     assert b"urn:xeinkauf.de:kosit:xrechnung_3.0" in xml, xml[:200]
+    # Names read like a hand-written SDK: Optional...Response, Permission.INVOICES_READ,
+    # invoices_pay_cash (clients/check fails on leftover generic names).
+    profile = tenant_billing_profile_get.sync(tenant_id, client=client)
+    assert isinstance(profile, OptionalBillingProfileReadResponse), profile
+    assert profile.data is not None and profile.data.company_name == "Kunde AG", profile
+    key = api_keys_create.sync(
+        client=client,
+        body=ApiKeyCreate(name="flow reader", scopes=[Permission.INVOICES_READ]),
+    )
+    assert isinstance(key, ApiKeyCreatedResponse), key
+    reader = AuthenticatedClient(
+        base_url=base_url, token=key.data.secret, raise_on_unexpected_status=True
+    )
+    seen = invoices_get.sync(invoice_id, client=reader)
+    assert isinstance(seen, InvoiceReadResponse), seen
+    paid = invoices_pay_cash.sync(
+        invoice_id,
+        client=client,
+        body=CashPayRequest(payment_method="cash", amount_given="120.00"),
+    )
+    assert isinstance(paid, CashPaidResponse), paid
+    assert paid.data.invoice.status == InvoiceStatus.PAID, paid.data.invoice.status
+    assert paid.data.cash_transaction.change_amount == "1.00", paid.data.cash_transaction
     print(
         f"python client: invoice {invoice.data.invoice_number}, "
         f"PDF {len(pdf_bytes)} bytes, XRechnung {len(xml)} bytes"

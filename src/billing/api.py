@@ -9,14 +9,21 @@ from billing.billing_profiles.router import admin_router as admin_billing_profil
 from billing.billing_profiles.router import tenant_router as billing_profile_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
+from billing.documents.router import admin_credit_notes_router as admin_credit_note_files_router
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
+from billing.documents.router import (
+    tenant_credit_notes_router as tenant_credit_note_files_router,
+)
 from billing.documents.router import tenant_router as tenant_documents_router
+from billing.invoices.credit_notes.router import admin_router as admin_credit_notes_router
+from billing.invoices.credit_notes.router import tenant_router as tenant_credit_notes_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
 from billing.payments.charges.router import admin_router as admin_charges_router
 from billing.payments.charges.router import tenant_router as tenant_charges_router
 from billing.payments.checkout.router import router as checkout_router
+from billing.payments.credit_notes.router import router as credit_note_issue_router
 from billing.payments.dev_routes import router as test_routes_router
 from billing.payments.methods.router import catalogue_router as payment_providers_router
 from billing.payments.methods.router import tenant_router as tenant_payment_methods_router
@@ -46,6 +53,9 @@ admin_router.include_router(tax_rates_router)
 admin_router.include_router(products_router)
 admin_router.include_router(admin_invoices_router)
 admin_router.include_router(admin_documents_router)
+admin_router.include_router(credit_note_issue_router)
+admin_router.include_router(admin_credit_notes_router)
+admin_router.include_router(admin_credit_note_files_router)
 admin_router.include_router(admin_payments_router)
 admin_router.include_router(admin_charges_router)
 admin_router.include_router(deliveries_router)
@@ -54,6 +64,8 @@ billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
+billing_router.include_router(tenant_credit_notes_router)
+billing_router.include_router(tenant_credit_note_files_router)
 billing_router.include_router(tenant_wallet_router)
 # The provider catalogue needs no principal (a frontend reads it before sign-in); this router
 # carries no scope dependency, each tenant route declares its own.

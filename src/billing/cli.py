@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,9 +15,19 @@ import typer
 
 from billing.auth.principal import Role
 from billing.auth.tokens import mint_token
-from billing.config import get_settings
+from billing.config import Settings, get_settings
+from billing.devenv import DEV_PORTS, provider_variables
 
 app = typer.Typer(help="Multi-tenant billing service.", no_args_is_help=True)
+
+
+def development_env() -> None:
+    """Read the fake providers' settings (``billing dev-providers``) in development."""
+    from billing.devenv import DEV_PROVIDERS_ENV, load_dev_providers_env
+
+    if load_dev_providers_env():
+        typer.echo(f"billing: fake providers configured from {DEV_PROVIDERS_ENV}", err=True)
+        get_settings.cache_clear()
 
 
 @contextmanager
@@ -85,11 +95,12 @@ def serve(
         bool, typer.Option("--migrate/--no-migrate", help="Migrate before serving.")
     ] = False,
 ) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (in development with the job worker in the process)."""
     import uvicorn
 
     from billing.core.logging import configure_logging
 
+    development_env()
     # The app (in each worker process) builds its links from BILLING_HOST and BILLING_PORT, so
     # the options go through the environment rather than only to uvicorn.
     if host is not None:
@@ -103,8 +114,9 @@ def serve(
     with database_url() as url:
         if migrate_first:
             run_migrations(url)
+        check_connection_budget(url, settings, workers)
         uvicorn.run(
-            "billing.main:create_app",
+            "billing.main:create_served_app",
             factory=True,
             host=settings.host,
             port=settings.port,
@@ -113,6 +125,41 @@ def serve(
             proxy_headers=True,
             log_config=None,
         )
+
+
+def check_connection_budget(url: str, settings: Settings, workers: int) -> None:
+    """Refuse to start when the processes' pools could exceed the server's connections.
+
+    Every worker process may open ``pool_size + max_overflow`` connections; together they must
+    fit ``max_connections`` minus the superuser reserve and ``BILLING_DB_RESERVED_CONNECTIONS``
+    (job workers, migrations, operators). A server that runs out of connections stalls every
+    request; a refusal at startup names the numbers to change.
+    """
+    import psycopg
+
+    from billing.core.db import libpq_database_url
+
+    with psycopg.connect(libpq_database_url(url)) as connection:
+
+        def setting(name: str) -> int:
+            row = connection.execute(f"SHOW {name}").fetchone()
+            return int(row[0]) if row else 0
+
+        maximum = setting("max_connections")
+        reserved = setting("superuser_reserved_connections")
+    per_process = settings.db_pool_size + settings.db_max_overflow
+    needed = workers * per_process
+    available = maximum - reserved - settings.db_reserved_connections
+    if needed > available:
+        typer.echo(
+            f"{workers} worker(s) x {per_process} connections (BILLING_DB_POOL_SIZE + "
+            f"BILLING_DB_MAX_OVERFLOW) = {needed} exceed the {available} the server allows "
+            f"(max_connections {maximum} - reserved {reserved} - BILLING_DB_RESERVED_CONNECTIONS "
+            f"{settings.db_reserved_connections}). Lower the pools or the workers, or put "
+            "PgBouncer in front.",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -170,24 +217,52 @@ def seed_demo(
     migrate_first: Annotated[bool, typer.Option("--migrate/--no-migrate")] = True,
 ) -> None:
     """Create demo data (idempotent) and print ready-to-use tokens."""
-    from billing.demo import seed
+    from billing.core.logging import configure_logging
+    from billing.demo import DemoError, seed
 
+    development_env()
     settings = get_settings()
+    # The demo goes through the API in process; its request log lines are no news here.
+    configure_logging(level="WARNING", json=settings.log_json)
     with database_url() as url:
         if migrate_first:
             run_migrations(url)
-        ids = asyncio.run(seed(url, settings))
-    typer.echo("demo data ready")
-    typer.echo(f"  tenant (Acme):      {ids.tenant_ids[0]}")
-    typer.echo(f"  tenant (Globex):    {ids.tenant_ids[1]}")
-    typer.echo(f"  reseller:           {ids.reseller_id}")
+        try:
+            demo = asyncio.run(seed(url, settings))
+        except DemoError as exc:
+            typer.echo(f"billing: the demo could not be seeded: {exc}", err=True)
+            raise typer.Exit(1) from None
+    base = settings.public_base_url
+    created = f"{demo.created} invoices created" if demo.created else "already complete"
+    typer.echo(f"demo data ready ({created})")
+    typer.echo(f"  API explorer:       {base}/docs")
+    typer.echo(f"  tenant (Acme):      {demo.tenant_ids[0]}")
+    typer.echo(f"  tenant (Globex):    {demo.tenant_ids[1]}")
+    typer.echo(f"  reseller:           {demo.reseller_id}")
+    typer.echo(f"  payment methods:    {', '.join(demo.enabled_methods)}")
+    typer.echo("  invoices:")
+    for invoice in demo.invoices:
+        number = invoice["invoice_number"] or "(draft)"
+        typer.echo(
+            f"    {number:<20} {invoice['status']:<9} {invoice['payment_status']:<8} "
+            f"{invoice['currency']} {invoice['total_amount']:>10} due {invoice['balance']:>10}"
+            f"  {invoice['notes']}"
+        )
+    shown = next(
+        (invoice for invoice in demo.invoices if invoice["status"] == "overdue"),
+        demo.invoices[0],
+    )
+    typer.echo(f"  public invoice page: {shown['public_url']}")
     tokens = {
         "admin": mint_token(settings, role=Role.ADMIN, subject="demo-admin"),
         "reseller": mint_token(
-            settings, role=Role.RESELLER, subject="demo-reseller", reseller_id=ids.reseller_id
+            settings, role=Role.RESELLER, subject="demo-reseller", reseller_id=demo.reseller_id
         ),
-        "tenant_owner": mint_token(
-            settings, role=Role.TENANT_OWNER, subject="demo-owner", tenant_id=ids.tenant_ids[0]
+        "tenant_owner (Acme)": mint_token(
+            settings, role=Role.TENANT_OWNER, subject="demo-owner", tenant_id=demo.tenant_ids[0]
+        ),
+        "tenant_owner (Globex)": mint_token(
+            settings, role=Role.TENANT_OWNER, subject="demo-owner", tenant_id=demo.tenant_ids[1]
         ),
     }
     for name, value in tokens.items():
@@ -202,6 +277,7 @@ def worker(
     from billing.core.logging import configure_logging
     from billing.worker.app import create_worker_app, worker_context
 
+    development_env()
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     with database_url():
@@ -242,17 +318,72 @@ def generate_key() -> None:
     typer.echo(new_key())
 
 
-DEV_PORTS = {"daraja": 8101, "pesapal": 8102, "stripe": 8103, "mollie": 8104}
+def serve_fakes(
+    servers: list[Any], variables: dict[str, str], run_forever: Callable[[list[Any]], None]
+) -> None:
+    """Write the fakes' settings where ``make run`` reads them, print them, serve until Ctrl-C
+    and remove the file again."""
+    import socket
+
+    from billing.devenv import DEV_PROVIDERS_ENV, FAKE_HOST, remove_env, write_env
+
+    # Refuse before writing anything: a second copy must not take over (then remove) the file
+    # of the one already running.
+    for name, port in DEV_PORTS.items():
+        with socket.socket() as probe:
+            # As the servers bind: connections of an earlier run in TIME_WAIT do not count.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind((FAKE_HOST, port))
+            except OSError:
+                typer.echo(
+                    f"billing: port {port} ({name}) is in use; "
+                    "is `billing dev-providers` already running?",
+                    err=True,
+                )
+                raise typer.Exit(1) from None
+    write_env(DEV_PROVIDERS_ENV, variables)
+    settings = get_settings()
+    ports = ", ".join(f"{name} on {FAKE_HOST}:{port}" for name, port in DEV_PORTS.items())
+    typer.echo(f"Fake providers: {ports}.")
+    typer.echo(
+        f"Their settings are in {DEV_PROVIDERS_ENV}: `make run` (billing serve, worker, "
+        "seed-demo) reads it in development. Elsewhere, export them:"
+    )
+    for name, value in variables.items():
+        typer.echo(f"  export {name}={value}")
+    typer.echo(
+        f"The fakes call back at the app's public base URL, {settings.public_base_url} "
+        "(BILLING_PUBLIC_BASE_URL, else BILLING_HOST and BILLING_PORT). Ctrl-C stops them."
+    )
+    try:
+        run_forever(servers)
+    finally:
+        remove_env(DEV_PROVIDERS_ENV, variables)
 
 
 @app.command("dev-providers")
 def dev_providers() -> None:
-    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings."""
-    from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-    from billing.fakes.mollie import create_mollie_app
-    from billing.fakes.pesapal import create_pesapal_app
-    from billing.fakes.server import FakeServer, run_forever
-    from billing.fakes.stripe import create_stripe_app
+    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings.
+
+    The fakes live in the ``billing_fakes`` package of a source checkout, beside ``billing``;
+    the wheel does not ship them.
+    """
+    try:
+        from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+        from billing_fakes.mollie import create_mollie_app
+        from billing_fakes.pesapal import create_pesapal_app
+        from billing_fakes.server import FakeServer, run_forever
+        from billing_fakes.stripe import create_stripe_app
+    except ModuleNotFoundError as exc:
+        if exc.name != "billing_fakes":
+            raise
+        typer.echo(
+            "billing: the fake providers come with a source checkout "
+            "(`pip install -e .[dev]` there); an installed billing does not ship them",
+            err=True,
+        )
+        raise typer.Exit(1) from None
 
     servers = [
         FakeServer(create_daraja_app(), port=DEV_PORTS["daraja"], name="daraja"),
@@ -260,24 +391,8 @@ def dev_providers() -> None:
         FakeServer(create_stripe_app(), port=DEV_PORTS["stripe"], name="stripe"),
         FakeServer(create_mollie_app(), port=DEV_PORTS["mollie"], name="mollie"),
     ]
-    base = "http://127.0.0.1"
-    typer.echo("Fake providers; export these before `make run` (or `billing serve`):")
-    for line in (
-        f"BILLING_MPESA_BASE_URL={base}:{DEV_PORTS['daraja']}",
-        "BILLING_MPESA_CONSUMER_KEY=fake-daraja-consumer-key",
-        "BILLING_MPESA_CONSUMER_SECRET=fake-daraja-consumer-secret",
-        f"BILLING_MPESA_SHORTCODE={SANDBOX_SHORTCODE}",
-        f"BILLING_MPESA_PASSKEY={SANDBOX_PASSKEY}",
-        f"BILLING_PESAPAL_BASE_URL={base}:{DEV_PORTS['pesapal']}",
-        "BILLING_PESAPAL_CONSUMER_KEY=fake-pesapal-consumer-key",
-        "BILLING_PESAPAL_CONSUMER_SECRET=fake-pesapal-consumer-secret",
-        f"BILLING_STRIPE_API_BASE={base}:{DEV_PORTS['stripe']}",
-        "BILLING_STRIPE_SECRET_KEY=sk_test_fake",
-        f"BILLING_MOLLIE_API_BASE={base}:{DEV_PORTS['mollie']}",
-        "BILLING_MOLLIE_API_KEY=test_fake",
-    ):
-        typer.echo(f"  export {line}")
-    run_forever(servers)
+    variables = provider_variables(mpesa_shortcode=SANDBOX_SHORTCODE, mpesa_passkey=SANDBOX_PASSKEY)
+    serve_fakes(servers, variables, run_forever)
 
 
 if __name__ == "__main__":

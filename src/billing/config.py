@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
@@ -59,9 +60,39 @@ class Settings(BaseSettings):
         default="billing_app",
         description="Role the API assumes (SET ROLE): owns no tables, no BYPASSRLS.",
     )
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = Field(default=10, ge=1, description="Connections kept per process.")
+    db_max_overflow: int = Field(
+        default=5, ge=0, description="Extra connections a process may open under load."
+    )
+    db_pool_timeout: float = Field(
+        default=2.0,
+        gt=0,
+        description="Seconds a request waits for a free connection before 503 service_busy.",
+    )
+    db_statement_cache_size: int = Field(
+        default=100,
+        ge=0,
+        description="asyncpg prepared statements per connection; 0 behind PgBouncer (transaction "
+        "pooling).",
+    )
+    db_reserved_connections: int = Field(
+        default=10,
+        ge=0,
+        description="Connections left for workers, migrations and operators when `billing serve` "
+        "checks that its processes fit the server's max_connections.",
+    )
     db_echo: bool = False
+    max_in_flight: int = Field(
+        default=64,
+        ge=1,
+        description="Requests one process serves at once; beyond, 503 service_busy at once.",
+    )
+    render_processes: int | None = Field(
+        default=None,
+        ge=0,
+        description="Processes that render PDFs and e-invoices (off the event loop). Unset: the "
+        "number of CPUs, at most 4. 0: render in a thread of the serving process.",
+    )
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
@@ -87,9 +118,10 @@ class Settings(BaseSettings):
         default="",
         description="Comma-separated networks (CIDR) of proxies whose X-Forwarded-For is trusted.",
     )
-    embedded_worker: bool = Field(
-        default=False,
-        description="Run the job worker inside the API process (development, small deployments).",
+    embedded_worker: bool | None = Field(
+        default=None,
+        description="Run the job worker inside the API process. Unset: on in development, "
+        "off otherwise.",
     )
     public_base_url: str = Field(
         default="",
@@ -157,6 +189,14 @@ class Settings(BaseSettings):
             cod_verify=RatePolicy.parse("cod-verify", self.rate_limit_cod_verify),
         )
 
+    @property
+    def runs_embedded_worker(self) -> bool:
+        """True when the API process runs the job worker: as set, else only in development
+        (``make run`` then needs no second command for provider deliveries to settle)."""
+        if self.embedded_worker is not None:
+            return self.embedded_worker
+        return self.environment == "development"
+
     def require_production_secrets(self) -> None:
         """Refuse to run in production with any development secret."""
         if self.environment != "production":
@@ -170,6 +210,13 @@ class Settings(BaseSettings):
         missing = [name for name, is_default in defaults.items() if is_default]
         if missing:
             raise RuntimeError(f"{', '.join(missing)} must be set in production")
+
+    @property
+    def effective_render_processes(self) -> int:
+        """How many processes render documents (0: a thread of the serving process)."""
+        if self.render_processes is not None:
+            return self.render_processes
+        return min(os.cpu_count() or 1, 4)
 
     @property
     def encryption_key_list(self) -> tuple[str, ...]:

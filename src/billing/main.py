@@ -13,10 +13,12 @@ from billing.api import api_router
 from billing.config import Settings, get_settings
 from billing.core.db import Database
 from billing.core.errors import install_error_handlers
-from billing.core.logging import RequestContextMiddleware
+from billing.core.logging import RequestContextMiddleware, configure_logging
 from billing.core.methods import MethodGuard
 from billing.core.metrics import MetricsMiddleware
+from billing.core.overload import InFlightLimitMiddleware, install_overload_handlers
 from billing.docs import install_docs
+from billing.documents.render_pool import RenderPool
 from billing.health.router import router as health_router
 from billing.openapi import install_openapi, operation_id
 from billing.payments.recorder import recorder as payment_recorder
@@ -55,13 +57,18 @@ def create_app(
             role=settings.app_role,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
+            pool_timeout=settings.db_pool_timeout,
+            statement_cache_size=settings.db_statement_cache_size,
             echo=settings.db_echo,
         )
+    render_pool = RenderPool(settings.effective_render_processes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        render_pool.start()
         async with embedded_worker(app, settings, database):
             yield
+        render_pool.shutdown()
         await http.aclose()
         await database.dispose()
 
@@ -79,13 +86,24 @@ def create_app(
     app.state.database = database
     app.state.providers = ProviderFactory(providers or ProviderSettings(), http)
     app.state.payment_recorder = payment_recorder
+    app.state.render_pool = render_pool
     install_error_handlers(app)
+    install_overload_handlers(app)
     app.add_middleware(MethodGuard, routes=lambda: app.routes)
     install_rate_limits(app, settings)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(InFlightLimitMiddleware, limit=settings.max_in_flight)
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)
     install_openapi(app)
     install_docs(app)
     return app
+
+
+def create_served_app() -> FastAPI:
+    """The app as ``billing serve`` runs it, in every worker process: logging configured here
+    too (uvicorn's worker processes do not inherit the parent's configuration)."""
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    return create_app(settings)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +78,10 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         tags=app.openapi_tags,
         servers=app.servers,
     )
-    schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
+    components = schema.setdefault("components", {})
+    components["securitySchemes"] = SECURITY_SCHEMES
+    rename_generic_schemas(schema)
+    name_enum_members(components.get("schemas", {}))
     # Included routers are resolved lazily; iter_route_contexts yields each route with its
     # full path and the dependencies it runs with, as FastAPI's own document generation does.
     for route in iter_route_contexts(app.routes):
@@ -111,6 +116,89 @@ def _errors_are_json(operation: dict[str, Any]) -> None:
         for media_type in [media for media in content if media != "application/json"]:
             if content[media_type].get("schema") == _ERROR_SCHEMA:
                 content.setdefault("application/json", content.pop(media_type))
+
+
+_GENERIC = re.compile(r"^(ApiResponse|ListResponse)_")
+_REF = "#/components/schemas/"
+
+
+def rename_generic_schemas(schema: dict[str, Any]) -> None:
+    """Give envelope schemas the names their models choose (``model_parametrized_name``).
+
+    Pydantic titles ``ApiResponse[BillingProfileRead | None]`` as
+    ``OptionalBillingProfileReadResponse`` but keys its definition by the parametrization
+    (``ApiResponse_Union_BillingProfileRead__NoneType__``), and generators that name models
+    after the key (the TypeScript one) print that. Each envelope is renamed to its title and
+    every reference follows.
+
+    Raises:
+        RuntimeError: a title is already another schema's name.
+    """
+    schemas: dict[str, Any] = schema.get("components", {}).get("schemas", {})
+    renames = {
+        name: body["title"]
+        for name, body in schemas.items()
+        if _GENERIC.match(name) and body.get("title") and body["title"] != name
+    }
+    if not renames:
+        return
+    taken = set(schemas) - set(renames)
+    clashes = sorted(title for title in renames.values() if title in taken)
+    if clashes or len(set(renames.values())) != len(renames):
+        raise RuntimeError(f"envelope schema names clash: {clashes or sorted(renames.values())}")
+    renamed = {renames.get(name, name): body for name, body in schemas.items()}
+    schema["components"]["schemas"] = dict(sorted(renamed.items()))
+    refs = {f"{_REF}{old}": f"{_REF}{new}" for old, new in renames.items()}
+
+    def follow(node: Any) -> None:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref in refs:
+                node["$ref"] = refs[ref]
+            for value in node.values():
+                follow(value)
+        elif isinstance(node, list):
+            for value in node:
+                follow(value)
+
+    follow(schema)
+
+
+def _enum_classes(base: type[Enum] = StrEnum) -> dict[str, list[type[Enum]]]:
+    """Every loaded subclass of ``base`` by class name."""
+    found: dict[str, list[type[Enum]]] = {}
+    pending = list(base.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        found.setdefault(cls.__name__, []).append(cls)
+        pending.extend(cls.__subclasses__())
+    return found
+
+
+def name_enum_members(schemas: dict[str, Any]) -> None:
+    """``x-enum-varnames`` on every enum schema: the Python member names.
+
+    Generators otherwise derive names from values (``billing:read`` becomes ``BILLINGREAD``);
+    openapi-python-client and @hey-api/openapi-ts read this extension. An enum with no matching
+    Python class gets names made from its values (``billing:read`` -> ``BILLING_READ``).
+    """
+    classes = _enum_classes()
+    for name, body in schemas.items():
+        values = body.get("enum")
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            continue
+        match = next(
+            (cls for cls in classes.get(name, []) if [member.value for member in cls] == values),
+            None,
+        )
+        if match is not None:
+            by_value = {member.value: member.name for member in match}
+            body["x-enum-varnames"] = [by_value[value] for value in values]
+        else:
+            body["x-enum-varnames"] = [
+                re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper() or "EMPTY"
+                for value in values
+            ]
 
 
 def install_openapi(app: FastAPI) -> None:

@@ -7,11 +7,13 @@ it always applies the request's ``AccessScope`` (RLS enforces the same rule unde
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import ClassVar
 
 from sqlalchemy import ColumnElement, Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.repository import M, Repository
 from billing.core.tenancy import AccessScope, ScopeKind
@@ -36,9 +38,9 @@ class ScopedRepository(Repository[M]):
         """The WHERE clause of the scope (``None`` for admins)."""
         return scope_filter(self.tenant_attribute(), self.scope)
 
-    def base_statement(self) -> Select[M]:
+    def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[M]:
         """``SELECT model`` restricted to the tenants the scope may see."""
-        statement = super().base_statement()
+        statement = super().base_statement(eager=eager)
         clause = self.scope_clause()
         return statement if clause is None else statement.where(clause)
 

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
-
-from billing.billing_profiles.router import admin_router, tenant_router
-from billing.config import Settings
-from billing.core.db import Database
-from billing.main import create_app
 
 OWN_PROFILE = "/api/v1/billing/billing-profile"
 
@@ -21,12 +14,6 @@ def tenant_profile(tenant_id: str) -> str:
 
 
 @pytest.fixture(scope="session")
-async def api(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over HTTP, with the profile routes mounted if ``billing.api`` does not yet."""
-    app = create_app(settings, database)
-    if not any(getattr(route, "path", None) == OWN_PROFILE for route in app.routes):
-        app.include_router(tenant_router, prefix="/api/v1/billing")
-        app.include_router(admin_router, prefix="/api/v1/admin")
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def api(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The app over HTTP (the suite's shared client)."""
+    return client

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from billing.catalog.router import products_router, tax_rates_router
-from billing.config import Settings
-from billing.core.db import Database
-from billing.main import create_app
 from tests.fixtures.auth import Tokens
 
 ADMIN_PREFIX = "/api/v1/admin"
@@ -21,15 +16,9 @@ PRODUCTS = f"{ADMIN_PREFIX}/products"
 
 
 @pytest.fixture(scope="session")
-async def api(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over HTTP, with the catalog routes mounted if ``billing.api`` does not yet."""
-    app = create_app(settings, database)
-    if not any(getattr(route, "path", None) == TAX_RATES for route in app.routes):
-        app.include_router(tax_rates_router, prefix=ADMIN_PREFIX)
-        app.include_router(products_router, prefix=ADMIN_PREFIX)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        yield client
+def api(client: httpx.AsyncClient) -> httpx.AsyncClient:
+    """The app over HTTP (the suite's shared client)."""
+    return client
 
 
 class CatalogFactory:

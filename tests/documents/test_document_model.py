@@ -36,6 +36,7 @@ def make_invoice(*, status: str = "issued", currency: str = "EUR", **fields: Any
         discount_amount=Decimal("5.01"),
         amount_paid=Decimal(0),
         amount_refunded=Decimal(0),
+        amount_credited=Decimal(0),
         buyer={"name": "Kunde AG", "country_code": "DE", "email": "ap@kunde.example"},
         seller=None if status == "draft" else dict(SELLER),
         customer={},

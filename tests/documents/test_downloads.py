@@ -12,7 +12,7 @@ import httpx
 import pytest
 from lxml import etree
 
-from billing.documents import service as document_service_module
+from billing.documents import render_pool as render_pool_module
 from billing.renderers import DocumentFormat, InvoiceDocument, RenderedDocument, RenderOptions
 from billing.renderers.validation import Syntax, validate_xml
 from billing.renderers.zugferd import embedded_xml
@@ -44,7 +44,7 @@ class RenderCounter:
     def __init__(self) -> None:
         self.calls = 0
         self._lock = threading.Lock()
-        self._render = document_service_module.render_document
+        self._render = render_pool_module.render_document
 
     def __call__(
         self, document: InvoiceDocument, document_format: DocumentFormat, options: RenderOptions
@@ -57,7 +57,7 @@ class RenderCounter:
 @pytest.fixture
 def renders(monkeypatch: pytest.MonkeyPatch) -> RenderCounter:
     counter = RenderCounter()
-    monkeypatch.setattr(document_service_module, "render_document", counter)
+    monkeypatch.setattr(render_pool_module, "render_document", counter)
     return counter
 
 

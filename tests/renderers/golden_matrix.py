@@ -3,7 +3,8 @@
 Every case is deterministic (fixed dates, numbers and ids), so its XML is byte-for-byte the
 same on every run. The matrix covers the seven VAT categories, document discounts and
 charges, 1 and 300 lines, EUR, KES and JPY (with prices finer than a yen), and a credit note
-(type 381) built directly with ``build_document``.
+(type 381) built directly with ``build_document``. ``API_GOLDEN_CASES`` are credit notes made
+through the real API (``tests/credit_notes/test_golden.py``), full and partial.
 """
 
 from __future__ import annotations
@@ -55,3 +56,6 @@ GOLDEN_CASES: dict[str, Callable[[], InvoiceDocument]] = {
     "jpy_fractional_prices_discount": jpy_fractional,
     "credit_note_381": f.credit_note,
 }
+
+API_GOLDEN_CASES = ("api_credit_note_full", "api_credit_note_partial")
+"""Golden cases written by ``tests/credit_notes/test_golden.py`` from the API's downloads."""

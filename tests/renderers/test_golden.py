@@ -25,7 +25,7 @@ from billing.renderers.validation import Syntax
 from billing.renderers.zugferd import embedded_xml
 
 from .conftest import ValidateFn
-from .golden_matrix import GOLDEN_CASES
+from .golden_matrix import API_GOLDEN_CASES, GOLDEN_CASES
 
 GOLDEN_DIR = Path(__file__).parent / "golden"
 UPDATE = os.environ.get("BILLING_UPDATE_GOLDEN") == "1"
@@ -86,10 +86,11 @@ def test_golden_file_is_valid(case: str, name: str, schematron: ValidateFn) -> N
 
 
 def test_facturx_embeds_exactly_the_cii() -> None:
-    for case in GOLDEN_CASES:
+    for case in (*GOLDEN_CASES, *API_GOLDEN_CASES):
         assert golden_path(case, "facturx").read_bytes() == golden_path(case, "cii").read_bytes()
 
 
 def test_no_stale_golden_files() -> None:
     expected = {golden_path(case, name).name for case, name in PAIRS}
+    expected |= {golden_path(case, name).name for case in API_GOLDEN_CASES for name in FORMATS}
     assert {path.name for path in GOLDEN_DIR.glob("*.xml")} == expected

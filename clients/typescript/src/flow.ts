@@ -7,11 +7,14 @@ import { client } from './generated/client.gen.js';
 import {
   invoicesCreate,
   invoicesDownload,
+  invoicesPayCash,
   invoicesPdf,
   settingsUpdate,
+  tenantBillingProfileGet,
   tenantBillingProfileUpsert,
   tenantsCreate,
 } from './generated/sdk.gen.js';
+import type { CashPaidResponse, OptionalBillingProfileReadResponse } from './generated/types.gen.js';
 
 function check(condition: unknown, message: string): asserts condition {
   if (!condition) {
@@ -86,6 +89,20 @@ async function main(baseUrl: string, token: string): Promise<void> {
   });
   const xml = new TextDecoder().decode(await bytesOf(xrechnung.data));
   check(xml.includes('urn:xeinkauf.de:kosit:xrechnung_3.0'), 'not an XRechnung');
+  // Names read like a hand-written SDK (clients/check fails on leftover generic names).
+  const profile: OptionalBillingProfileReadResponse = (
+    await tenantBillingProfileGet({ path: { tenant_id: tenantId }, throwOnError: true })
+  ).data;
+  check(profile.data?.company_name === 'Kunde AG', 'billing profile');
+  const paid: CashPaidResponse = (
+    await invoicesPayCash({
+      throwOnError: true,
+      path: { invoice_id: id },
+      body: { payment_method: 'cash', amount_given: '120.00' },
+    })
+  ).data;
+  check(paid.data.invoice.status === 'paid', `status ${paid.data.invoice.status}`);
+  check(paid.data.cash_transaction.change_amount === '1.00', 'change');
   console.log(
     `typescript client: invoice ${invoice_number}, PDF ${pdfBytes.length} bytes, ` +
       `XRechnung ${xml.length} characters`,

@@ -12,7 +12,7 @@ from billing.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from billing.api_keys.service import api_key as api_key_service
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission, Principal
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.routing import TransactionalRoute
@@ -46,10 +46,7 @@ async def list_api_keys(
 ) -> ListResponse[ApiKeyRead]:
     """List API keys (never their secrets)."""
     items, total = await api_key_service.list(session, page=page.page, per_page=page.per_page)
-    return ListResponse(
-        data=[ApiKeyRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=ApiKeyRead.model_validate)
 
 
 @router.delete("/{key_id}", name="api_keys_revoke", responses=error_responses(ApiKeyNotFound))

@@ -122,3 +122,11 @@ async def narrow(
 async def open_inbox(session: AsyncSession) -> None:
     """Let this transaction read and write the provider inbox (``webhook_events``)."""
     await session.execute(text("SELECT set_config('app.inbox', 'on', true)"))
+
+
+async def operator_scope(session: AsyncSession) -> AccessScope:
+    """The operator-wide scope, for maintenance commands run by the operator itself (the demo
+    seed), never for a request or a job."""
+    scope = AccessScope.admin()
+    await apply_scope(session, scope)
+    return scope

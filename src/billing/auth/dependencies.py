@@ -26,11 +26,19 @@ from billing.config import Settings, get_settings
 from billing.core.errors import Forbidden, NotFound, Unauthorized
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope, apply_scope
+from billing.models.settings import VERSION_KEY, VERSION_QUERY
 from billing.throttling import policies, throttle
 
 _PERMISSION_VALUES = frozenset(permission.value for permission in Permission)
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+async def _apply(session: Session, scope: AccessScope) -> None:
+    # The operator settings' version comes back in the same round trip: most requests then
+    # read the settings from the process cache (billing.settings.service).
+    session.info[VERSION_KEY] = await apply_scope(session, scope, also=VERSION_QUERY)
+
 
 # Touching last_used_at on every request would turn reads into writes; once a minute is enough.
 _LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -121,7 +129,7 @@ async def get_staff_scope(principal: CurrentPrincipal, session: Session) -> Acce
         scope = AccessScope.reseller(principal.reseller_id, subtree)
     else:
         raise Forbidden("This route is for operator staff and resellers.")
-    await apply_scope(session, scope)
+    await _apply(session, scope)
     return scope
 
 
@@ -130,7 +138,7 @@ async def get_tenant_scope(principal: CurrentPrincipal, session: Session) -> Acc
     if principal.tenant_id is None:
         raise Forbidden("This route is for tenant users; staff use /api/v1/admin.")
     scope = AccessScope.tenant(principal.tenant_id)
-    await apply_scope(session, scope)
+    await _apply(session, scope)
     return scope
 
 
@@ -156,7 +164,7 @@ async def get_development_scope(request: Request, session: Session) -> AccessSco
     if not request.app.state.settings.enable_test_routes:
         raise NotFound
     scope = AccessScope.admin()
-    await apply_scope(session, scope)
+    await _apply(session, scope)
     return scope
 
 

@@ -85,10 +85,6 @@ class ProductRepository(Repository[Product]):
         """One product."""
         return await self.get_one_or_none(self.base_statement().where(Product.id == product_id))
 
-    async def get_by_code(self, code: str) -> Product | None:
-        """The product with this code (exact match)."""
-        return await self.get_one_or_none(self.base_statement().where(Product.code == code))
-
     async def get_many(self, ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Product]:
         """The products among ``ids`` that exist, by id (one statement)."""
         wanted = set(ids)

@@ -33,7 +33,7 @@ from billing.catalog.schemas import (
 )
 from billing.catalog.service import product as product_service
 from billing.catalog.service import tax_rate as tax_rate_service
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.schemas import CountryCode, CurrencyCode
 from billing.core.session import Session
@@ -79,10 +79,7 @@ async def list_tax_rates(
         page=page.page,
         per_page=page.per_page,
     )
-    return ListResponse(
-        data=[TaxRateRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=TaxRateRead.model_validate)
 
 
 @tax_rates_router.get(
@@ -155,10 +152,7 @@ async def list_products(
     items, total = await product_service.list(
         session, active=active, q=q, currency=currency, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[ProductRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=ProductRead.model_validate)
 
 
 @products_router.get(

@@ -14,8 +14,3 @@ def utcnow() -> datetime:
 def today_in(timezone: str) -> date:
     """Today's calendar date in ``timezone`` (an IANA name)."""
     return datetime.now(ZoneInfo(timezone)).date()
-
-
-def local_date(instant: datetime, timezone: str) -> date:
-    """The calendar date of ``instant`` in ``timezone``."""
-    return instant.astimezone(ZoneInfo(timezone)).date()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, Field
 
 from billing.core.context import current_request_id
 from billing.core.errors import BillingError
+from billing.core.pagination import PageParams
 
 T = TypeVar("T")
 
@@ -66,6 +68,16 @@ class ListResponse(BaseModel, Generic[T]):
     def model_parametrized_name(cls, params: tuple[type[Any], ...]) -> str:
         """``TenantReadList`` in OpenAPI."""
         return f"{_type_name(params[0])}List"
+
+    @classmethod
+    def from_page(
+        cls, items: Iterable[Any], *, total: int, page: PageParams, read: Callable[[Any], T]
+    ) -> ListResponse[T]:
+        """The envelope of one page: each item through ``read``, and its position."""
+        return ListResponse(
+            data=[read(item) for item in items],
+            pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+        )
 
 
 def _type_name(param: Any) -> str:

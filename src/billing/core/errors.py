@@ -97,13 +97,6 @@ class UpstreamError(BillingError):
     status_code = 502
 
 
-class UpstreamUnavailable(BillingError):
-    """A payment provider did not answer in time (504)."""
-
-    code = "provider_timeout"
-    status_code = 504
-
-
 def error_body(
     code: str, message: str, details: Sequence[Mapping[str, Any]] | None = None
 ) -> dict[str, Any]:

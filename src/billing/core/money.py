@@ -6,7 +6,6 @@ half-up to the minor unit of their currency (EUR 2, KES 2, RWF 0, JPY 0, KWD 3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 active codes (list one, 2026). Exponents other than 2 are listed in _EXPONENTS.
@@ -81,26 +80,6 @@ def to_minor_units(amount: Decimal, currency: str) -> int:
 def from_minor_units(units: int, currency: str) -> Decimal:
     """The Decimal amount of an integer count of minor units."""
     return round_money(Decimal(units).scaleb(-minor_unit(currency)), currency)
-
-
-@dataclass(frozen=True, slots=True)
-class Money:
-    """An amount in one currency, always rounded to that currency's minor unit."""
-
-    amount: Decimal
-    currency: str
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "currency", normalize_currency(self.currency))
-        object.__setattr__(self, "amount", round_money(Decimal(self.amount), self.currency))
-
-    @property
-    def minor_units(self) -> int:
-        """The amount as an integer count of minor units."""
-        return to_minor_units(self.amount, self.currency)
-
-    def __str__(self) -> str:
-        return f"{self.amount} {self.currency}"
 
 
 def display_decimal(value: Decimal, *, min_places: int = 0) -> Decimal:

@@ -24,9 +24,9 @@ class Repository(Generic[M]):
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def base_statement(self) -> Select[M]:
-        """``SELECT model`` with the repository's eager loads."""
-        return select(self.model).options(*self.eager_options())
+    def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[M]:
+        """``SELECT model`` with the repository's eager loads (or ``eager`` instead)."""
+        return select(self.model).options(*(self.eager_options() if eager is None else eager))
 
     def eager_options(self) -> Sequence[ExecutableOption]:
         """Loader options every read of this repository needs (relationships are lazy=raise)."""

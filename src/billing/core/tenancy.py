@@ -1,7 +1,7 @@
 """Access scopes: which tenants a request may touch, and the RLS settings that enforce it.
 
-Only this module mints ``TenantId`` values, and only from a resolved scope, so a repository that
-needs one cannot be built from an unchecked id.
+Scopes are built only by ``billing.auth`` (from an authenticated principal, or narrowed to one
+object a capability resolved); a test keeps every other module from constructing one.
 """
 
 from __future__ import annotations
@@ -71,31 +71,24 @@ class AccessScope:
             attempt_id=attempt_id,
         )
 
-    def narrowed_to(self, tenant_id: uuid.UUID) -> TenantContext:
-        """A context for one tenant; the caller has already checked the tenant is visible."""
-        return TenantContext(tenant_id=TenantId(tenant_id), scope=self)
 
-
-@dataclass(frozen=True, slots=True)
-class TenantContext:
-    """One tenant that the current scope may act on."""
-
-    tenant_id: TenantId
-    scope: AccessScope
-
-
-async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:
+async def apply_scope(
+    session: AsyncSession, scope: AccessScope, *, also: str | None = None
+) -> object:
     """Set the transaction-local settings that the RLS policies read.
 
     ``set_config(..., true)`` lasts until the end of the transaction, so a pooled connection
-    never carries a scope into the next request.
+    never carries a scope into the next request. ``also``, a scalar query, is answered in the
+    same round trip (its value is returned): requests need a few such facts, and each round
+    trip costs more than the query.
     """
     reseller_ids = "{" + ",".join(str(rid) for rid in scope.reseller_ids) + "}"
-    await session.execute(
+    extra = f", ({also})" if also else ", NULL"
+    result = await session.execute(
         text(
             "SELECT set_config('app.scope', :scope, true),"
             " set_config('app.tenant_id', :tenant_id, true),"
-            " set_config('app.reseller_ids', :reseller_ids, true)"
+            " set_config('app.reseller_ids', :reseller_ids, true)" + extra
         ),
         {
             "scope": scope.kind.value,
@@ -103,3 +96,4 @@ async def apply_scope(session: AsyncSession, scope: AccessScope) -> None:
             "reseller_ids": reseller_ids if scope.reseller_ids else "",
         },
     )
+    return result.one()[3]

@@ -6,7 +6,8 @@ Rules (EN 16931-1, BR-CO-10..16 and BR-S-08 family):
 * the sum of line nets (BT-106) is the sum of the *rounded* line nets;
 * a document discount (BG-20) over lines of several VAT groups is split into one allowance per
   (category, rate) group, in proportion to the group's net, by largest remainder in minor units,
-  so the parts add up to the discount exactly;
+  so the parts add up to the discount exactly; a caller that must attribute it otherwise (a
+  credit note crediting each VAT group's own share of an invoice's discount) gives the split;
 * VAT is computed once per (category, rate) group on the group's taxable amount
   (net - allowances + charges) and rounded; never line by line;
 * a rate has at most ``RATE_PLACES`` (4) decimals, the precision the API accepts and the
@@ -17,7 +18,7 @@ Rules (EN 16931-1, BR-CO-10..16 and BR-S-08 family):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -51,11 +52,6 @@ class VatCategory(StrEnum):
     def needs_exemption_reason(self) -> bool:
         """BR-E-10, BR-AE-10, BR-IC-10, BR-G-10, BR-O-10: these categories need a reason."""
         return self in _EXEMPTION_REQUIRED
-
-    @property
-    def is_zero_rate(self) -> bool:
-        """Every category but S carries a 0 % rate (O carries none at all)."""
-        return self is not VatCategory.STANDARD
 
 
 _EXEMPTION_REQUIRED = frozenset(
@@ -141,6 +137,7 @@ def compute_totals(
     discount: Decimal = ZERO,
     charge: Decimal = ZERO,
     prepaid: Decimal = ZERO,
+    discount_split: Mapping[tuple[VatCategory, Decimal], Decimal] | None = None,
 ) -> Totals:
     """Compute every total of an invoice from its lines and document discount and charge.
 
@@ -150,6 +147,9 @@ def compute_totals(
         discount: the document discount (BT-107), split over the VAT groups.
         charge: a document charge (BT-108), split over the VAT groups the same way.
         prepaid: the amount already paid (BT-113).
+        discount_split: the discount's part of each (category, rate) group, instead of the
+            proportional split; the parts must add up to ``discount``, each within its
+            group's net.
 
     Returns:
         The totals; ``payable`` is what is still due.
@@ -157,7 +157,8 @@ def compute_totals(
     Raises:
         TotalsError: negative discount/charge, a rate with more than ``RATE_PLACES``
             decimals, a discount without lines to carry it or larger than the lines' total,
-            or a line or total beyond ``MAX_AMOUNT``.
+            or a split that does not fit the discount or the groups, or a line or total
+            beyond ``MAX_AMOUNT``.
     """
     if discount < 0 or charge < 0:
         raise TotalsError("discount and charge must not be negative")
@@ -186,7 +187,10 @@ def compute_totals(
     if (discount or charge) and not group_nets:
         raise TotalsError("a document discount or charge needs at least one line")
 
-    discount_parts = _split_proportionally(discount, group_nets, currency)
+    if discount_split is None:
+        discount_parts = _split_proportionally(discount, group_nets, currency)
+    else:
+        discount_parts = _given_split(discount, discount_split, group_nets, currency)
     charge_parts = _split_proportionally(charge, group_nets, currency)
     zero = round_money(ZERO, currency)
     groups = []
@@ -278,6 +282,28 @@ def _split_proportionally(
         key: Decimal(floor + (1 if index in extra else 0)).scaleb(-exponent)
         for index, (key, floor, _) in enumerate(shares)
     }
+
+
+def _given_split(
+    amount: Decimal,
+    split: Mapping[tuple[VatCategory, Decimal], Decimal],
+    group_nets: dict[tuple[VatCategory, Decimal], Decimal],
+    currency: str,
+) -> dict[tuple[VatCategory, Decimal], Decimal]:
+    parts: dict[tuple[VatCategory, Decimal], Decimal] = {}
+    for (category, rate), part in split.items():
+        key = (category, normalize_rate(rate))
+        value = round_money(part, currency)
+        if value < 0 or key not in group_nets or value > group_nets[key]:
+            raise TotalsError(
+                f"discount part {value} of VAT group {category.value} {key[1]} does not fit "
+                "the group's lines"
+            )
+        if value:
+            parts[key] = parts.get(key, ZERO) + value
+    if sum(parts.values(), ZERO) != amount:
+        raise TotalsError(f"discount parts add up to {sum(parts.values(), ZERO)}, not {amount}")
+    return parts
 
 
 def _as_allowances(

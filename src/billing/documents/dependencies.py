@@ -8,11 +8,12 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 from pydantic import PlainValidator
 
-from billing.auth.dependencies import StaffScope
+from billing.auth.dependencies import StaffScope, TenantScope
 from billing.billing_profiles.schemas import EInvoiceFormat
 from billing.core.clock import today_in
 from billing.core.session import Session
 from billing.documents.errors import UnknownDocumentFormat
+from billing.documents.render_pool import RenderPool
 from billing.documents.service import (
     FORMAT_NAMES,
     DocumentContext,
@@ -21,7 +22,9 @@ from billing.documents.service import (
     parse_request,
 )
 from billing.documents.service import document as document_service
+from billing.invoices.credit_notes.service import credit_note as credit_note_service
 from billing.invoices.service import invoice as invoice_service
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.renderers import DocumentFormat, UnknownFormatError, paper_size_names
 from billing.settings.service import settings as settings_service
@@ -60,10 +63,24 @@ async def get_document_context(request: Request, session: Session) -> DocumentCo
     """Read the settings once per request."""
     current = await settings_service.get(session)
     base_url = current.public_base_url or request.app.state.settings.public_base_url
-    return DocumentContext(settings=current, today=today_in(current.timezone), base_url=base_url)
+    return DocumentContext(
+        settings=current,
+        today=today_in(current.timezone),
+        base_url=base_url,
+        render_pool=request.app.state.render_pool,
+    )
 
 
 ContextDep = Annotated[DocumentContext, Depends(get_document_context)]
+
+
+def get_render_pool(request: Request) -> RenderPool:
+    """The app's render processes."""
+    pool: RenderPool = request.app.state.render_pool
+    return pool
+
+
+RenderPoolDep = Annotated[RenderPool, Depends(get_render_pool)]
 
 
 async def get_download_request(
@@ -85,6 +102,20 @@ async def get_staff_invoice(invoice_id: uuid.UUID, scope: StaffScope, session: S
     return await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
 
 
+async def get_staff_credit_note(
+    credit_note_id: uuid.UUID, scope: StaffScope, session: Session
+) -> CreditNote:
+    """The credit note if the staff scope sees it (else 404)."""
+    return await credit_note_service.get(session, scope=scope, credit_note_id=credit_note_id)
+
+
+async def get_tenant_credit_note(
+    credit_note_id: uuid.UUID, scope: TenantScope, session: Session
+) -> CreditNote:
+    """The caller's own credit note (another tenant's is 404)."""
+    return await credit_note_service.get(session, scope=scope, credit_note_id=credit_note_id)
+
+
 async def get_public_invoice(public_id: str, session: Session) -> PublicInvoice:
     """The issued invoice behind a public id (404 for unknown ids and drafts)."""
     return await document_service.find_public(session, public_id=public_id)
@@ -94,3 +125,5 @@ DownloadRequest = Annotated[DocumentRequest, Depends(get_download_request)]
 PdfRequest = Annotated[DocumentRequest, Depends(get_pdf_request)]
 StaffDocumentInvoice = Annotated[Invoice, Depends(get_staff_invoice)]
 PublicInvoiceDep = Annotated[PublicInvoice, Depends(get_public_invoice)]
+StaffCreditNote = Annotated[CreditNote, Depends(get_staff_credit_note)]
+TenantCreditNote = Annotated[CreditNote, Depends(get_tenant_credit_note)]

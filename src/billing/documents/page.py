@@ -213,6 +213,9 @@ def render_public_page(
             ("Due date", f'<time datetime="{document.due_date}">{document.due_date}</time>')
         )
     summary.append(("Total", _e(format_money(document.totals.payable, currency, language))))
+    if document.amount_credited:
+        credited = format_money(document.amount_credited, currency, language)
+        summary.append(("Credited", _e(credited)))
     if document.amount_paid:
         summary.append(("Amount paid", _e(format_money(document.amount_paid, currency, language))))
     due = _e(format_money(document.balance, currency, language))

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
+from billing.models.credit_note import CREDIT_NOTE_RENDITION_CONSTRAINT, CreditNoteDocument
 from billing.models.document import RENDITION_CONSTRAINT, StoredDocument
 from billing.models.invoice import Invoice
 from billing.models.payment import Payment, PaymentAllocation
@@ -81,6 +82,60 @@ class StoredDocumentRepository(ScopedRepository[StoredDocument]):
                 content=rendered.content,
             )
             .on_conflict_do_nothing(constraint=RENDITION_CONSTRAINT)
+        )
+        await self.session.execute(statement)
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNoteRenditionKey:
+    """What identifies one stored rendition of a credit note."""
+
+    tenant_id: uuid.UUID
+    credit_note_id: uuid.UUID
+    format: str
+    paper_size: str
+    renderer_version: int
+    presentation_key: str
+
+
+class CreditNoteDocumentRepository(ScopedRepository[CreditNoteDocument]):
+    """Rendered documents of the credit notes visible in the scope."""
+
+    model = CreditNoteDocument
+
+    async def find(self, key: CreditNoteRenditionKey) -> CreditNoteDocument | None:
+        """The stored rendition, if it was rendered before."""
+        return await self.get_one_or_none(
+            self.base_statement().where(
+                CreditNoteDocument.tenant_id == key.tenant_id,
+                CreditNoteDocument.credit_note_id == key.credit_note_id,
+                CreditNoteDocument.format == key.format,
+                CreditNoteDocument.paper_size == key.paper_size,
+                CreditNoteDocument.renderer_version == key.renderer_version,
+                CreditNoteDocument.presentation_key == key.presentation_key,
+            )
+        )
+
+    async def insert_if_absent(
+        self, key: CreditNoteRenditionKey, rendered: RenderedDocument
+    ) -> None:
+        """Store ``rendered`` unless a concurrent request stored this rendition first."""
+        statement = (
+            insert(CreditNoteDocument)
+            .values(
+                id=uuid.uuid4(),
+                tenant_id=key.tenant_id,
+                credit_note_id=key.credit_note_id,
+                format=key.format,
+                paper_size=key.paper_size,
+                renderer_version=key.renderer_version,
+                presentation_key=key.presentation_key,
+                sha256=rendered.sha256,
+                media_type=rendered.media_type,
+                filename=rendered.filename,
+                content=rendered.content,
+            )
+            .on_conflict_do_nothing(constraint=CREDIT_NOTE_RENDITION_CONSTRAINT)
         )
         await self.session.execute(statement)
 

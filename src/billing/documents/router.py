@@ -18,7 +18,10 @@ from billing.documents.dependencies import (
     DownloadRequest,
     PdfRequest,
     PublicInvoiceDep,
+    RenderPoolDep,
+    StaffCreditNote,
     StaffDocumentInvoice,
+    TenantCreditNote,
 )
 from billing.documents.errors import (
     EInvoiceIncomplete,
@@ -35,6 +38,7 @@ from billing.documents.responses import (
 )
 from billing.documents.service import DocumentContext, DocumentRequest
 from billing.documents.service import document as document_service
+from billing.invoices.credit_notes.errors import CreditNoteNotFound
 from billing.invoices.dependencies import TenantInvoice
 from billing.invoices.errors import InvoiceNotFound
 from billing.models.invoice import Invoice
@@ -46,6 +50,12 @@ tenant_router = APIRouter(
 )
 public_router = APIRouter(
     prefix="/public/invoices", tags=["public-invoices"], route_class=TransactionalRoute
+)
+admin_credit_notes_router = APIRouter(
+    prefix="/credit-notes", tags=["credit-notes"], route_class=TransactionalRoute
+)
+tenant_credit_notes_router = APIRouter(
+    prefix="/credit-notes", tags=["billing-credit-notes"], route_class=TransactionalRoute
 )
 
 DOWNLOAD_RESPONSES = {
@@ -67,6 +77,20 @@ PDF_RESPONSES = {
 PUBLIC_PDF_RESPONSES = {
     **file_responses("application/pdf"),
     **error_responses(InvoiceNotFound, UnknownPaperSize, InvoiceDocumentInvalid),
+}
+CREDIT_NOTE_DOWNLOAD_RESPONSES = {
+    **file_responses("application/pdf", "application/xml"),
+    **error_responses(
+        CreditNoteNotFound,
+        UnknownDocumentFormat,
+        UnknownPaperSize,
+        EInvoiceIncomplete,
+        InvoiceDocumentInvalid,
+    ),
+}
+CREDIT_NOTE_PDF_RESPONSES = {
+    **file_responses("application/pdf"),
+    **error_responses(CreditNoteNotFound, UnknownPaperSize, InvoiceDocumentInvalid),
 }
 PAGE_RESPONSES = {
     200: {"description": "The invoice page.", "content": {"text/html": {}}},
@@ -206,3 +230,91 @@ async def public_invoice_pdf(
         session, scope=public.scope, invoice=public.invoice, request=wanted, context=context
     )
     return file_response(request, file, headers=PUBLIC_HEADERS)
+
+
+@admin_credit_notes_router.get(
+    "/{credit_note_id}/download",
+    name="credit_notes_download",
+    dependencies=[require(Permission.INVOICES_READ)],
+    response_class=Response,
+    responses=CREDIT_NOTE_DOWNLOAD_RESPONSES,
+)
+async def download_credit_note(
+    credit_note: StaffCreditNote,
+    wanted: DownloadRequest,
+    scope: StaffScope,
+    session: Session,
+    render_pool: RenderPoolDep,
+    request: Request,
+) -> Response:
+    """Download a credit note as PDF, UBL (a UBL CreditNote), XRechnung, CII or Factur-X."""
+    file = await document_service.credit_note(
+        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
+    )
+    return file_response(request, file)
+
+
+@admin_credit_notes_router.get(
+    "/{credit_note_id}/pdf",
+    name="credit_notes_pdf",
+    dependencies=[require(Permission.INVOICES_READ)],
+    response_class=Response,
+    responses=CREDIT_NOTE_PDF_RESPONSES,
+)
+async def credit_note_pdf(
+    credit_note: StaffCreditNote,
+    wanted: PdfRequest,
+    scope: StaffScope,
+    session: Session,
+    render_pool: RenderPoolDep,
+    request: Request,
+) -> Response:
+    """The PDF of a credit note."""
+    file = await document_service.credit_note(
+        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
+    )
+    return file_response(request, file)
+
+
+@tenant_credit_notes_router.get(
+    "/{credit_note_id}/download",
+    name="billing_credit_notes_download",
+    dependencies=[require(Permission.BILLING_READ)],
+    response_class=Response,
+    responses=CREDIT_NOTE_DOWNLOAD_RESPONSES,
+)
+async def download_my_credit_note(
+    credit_note: TenantCreditNote,
+    wanted: DownloadRequest,
+    scope: TenantScope,
+    session: Session,
+    render_pool: RenderPoolDep,
+    request: Request,
+) -> Response:
+    """Download one of the caller's credit notes as PDF, UBL, XRechnung, CII or Factur-X."""
+    file = await document_service.credit_note(
+        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
+    )
+    return file_response(request, file)
+
+
+@tenant_credit_notes_router.get(
+    "/{credit_note_id}/pdf",
+    name="billing_credit_notes_pdf",
+    dependencies=[require(Permission.BILLING_READ)],
+    response_class=Response,
+    responses=CREDIT_NOTE_PDF_RESPONSES,
+)
+async def my_credit_note_pdf(
+    credit_note: TenantCreditNote,
+    wanted: PdfRequest,
+    scope: TenantScope,
+    session: Session,
+    render_pool: RenderPoolDep,
+    request: Request,
+) -> Response:
+    """The PDF of one of the caller's credit notes."""
+    file = await document_service.credit_note(
+        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
+    )
+    return file_response(request, file)

@@ -29,10 +29,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-import anyio.to_thread
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.core.tenancy import AccessScope, apply_scope
+from billing.auth import capabilities
+from billing.core.tenancy import AccessScope
 from billing.documents.errors import (
     EInvoiceIncomplete,
     EInvoiceRequiresIssuedInvoice,
@@ -41,17 +41,26 @@ from billing.documents.errors import (
     UnknownPaperSize,
 )
 from billing.documents.page import render_public_page
+from billing.documents.render_pool import RenderPool
 from billing.documents.repository import (
+    CreditNoteDocumentRepository,
+    CreditNoteRenditionKey,
     PaymentHistoryRepository,
     PublicInvoiceRepository,
     RenditionKey,
     StoredDocumentRepository,
 )
-from billing.invoices.document import build_invoice_document, presentation_of
+from billing.invoices.document import (
+    build_credit_note_document,
+    build_invoice_document,
+    credit_note_presentation,
+    presentation_of,
+)
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.presenter import public_url
-from billing.invoices.schemas import InvoiceStatus
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
+from billing.models.states import InvoiceStatus
 from billing.renderers import (
     RENDERERS,
     DocumentError,
@@ -73,7 +82,7 @@ PAPER_FORMATS = frozenset({DocumentFormat.PDF, DocumentFormat.ZUGFERD})
 FORMAT_NAMES = (*(member.value for member in DocumentFormat), "facturx")
 """What ``?format=`` accepts (``facturx`` is ``zugferd``)."""
 
-DRAFT = InvoiceStatus.DRAFT.value
+DRAFT = InvoiceStatus.DRAFT
 _PUBLIC_ID_CHARACTERS = frozenset(string.ascii_letters + string.digits + "-_")
 
 
@@ -84,6 +93,7 @@ class DocumentContext:
     settings: OperatorSettings
     today: date
     base_url: str
+    render_pool: RenderPool = field(default_factory=lambda: RenderPool(0))
 
     def public_url(self, invoice: Invoice) -> str:
         """The public page of ``invoice`` (the QR code target)."""
@@ -141,13 +151,6 @@ def parse_request(
     return DocumentRequest(format=document_format, options=options)
 
 
-def render_document(
-    document: InvoiceDocument, document_format: DocumentFormat, options: RenderOptions
-) -> RenderedDocument:
-    """Render in the calling (worker) thread; pure and deterministic."""
-    return RENDERERS[document_format].render(document, options)
-
-
 def _file(rendered: RenderedDocument, filename: str | None = None) -> DocumentFile:
     return DocumentFile(
         media_type=rendered.media_type,
@@ -180,7 +183,9 @@ class DocumentService:
         if invoice.status == DRAFT:
             if document_format.is_einvoice:
                 raise EInvoiceRequiresIssuedInvoice
-            rendered = await self._render(self._document(invoice, context), request)
+            rendered = await self._render(
+                self._document(invoice, context), request, context.render_pool
+            )
             return _file(rendered, filename=f"draft-{invoice.id}.pdf")
 
         presentation_key = ""
@@ -203,7 +208,58 @@ class DocumentService:
         repository = StoredDocumentRepository(session, scope)
         stored = await repository.find(key)
         if stored is None:
-            rendered = await self._render(self._document(invoice, context), request)
+            rendered = await self._render(
+                self._document(invoice, context), request, context.render_pool
+            )
+            await repository.insert_if_absent(key, rendered)
+            stored = await repository.find(key)
+            if stored is None:  # pragma: no cover - the row exists once the insert returns
+                raise RuntimeError("the stored document vanished after its insert")
+        return DocumentFile(
+            media_type=stored.media_type,
+            filename=stored.filename,
+            content=stored.content,
+            sha256=stored.sha256,
+        )
+
+    async def credit_note(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        credit_note: CreditNote,
+        request: DocumentRequest,
+        render_pool: RenderPool,
+    ) -> DocumentFile:
+        """The document of a credit note in the requested format, stored once.
+
+        A credit note is frozen when it is issued and its PDF shows nothing that changes
+        later, so each format (and paper size) is rendered once and then served from storage.
+
+        Raises:
+            EInvoiceIncomplete: the credit note lacks data the e-invoice format needs.
+            InvoiceDocumentInvalid: its content cannot form a document.
+        """
+        document_format = request.format
+        presentation_key = ""
+        if document_format in PAPER_FORMATS:
+            presentation_key = credit_note_presentation(credit_note).key()
+        key = CreditNoteRenditionKey(
+            tenant_id=credit_note.tenant_id,
+            credit_note_id=credit_note.id,
+            format=document_format.value,
+            paper_size=request.paper_size,
+            renderer_version=RENDERERS[document_format].version,
+            presentation_key=presentation_key,
+        )
+        repository = CreditNoteDocumentRepository(session, scope)
+        stored = await repository.find(key)
+        if stored is None:
+            try:
+                document = build_credit_note_document(credit_note)
+            except DocumentError as exc:
+                raise InvoiceDocumentInvalid(f"The credit note cannot be rendered: {exc}") from exc
+            rendered = await self._render(document, request, render_pool)
             await repository.insert_if_absent(key, rendered)
             stored = await repository.find(key)
             if stored is None:  # pragma: no cover - the row exists once the insert returns
@@ -216,22 +272,21 @@ class DocumentService:
         )
 
     async def find_public(self, session: AsyncSession, *, public_id: str) -> PublicInvoice:
-        """The issued invoice behind a public id, with the scope narrowed to its tenant.
+        """The issued invoice behind a public id, with the scope narrowed to that invoice.
 
-        The public id is an unguessable bearer capability (96 random bits), so the lookup
-        runs in the admin scope the RLS policies understand; everything after it runs in the
-        invoice's own tenant scope. Unknown ids and drafts are ``InvoiceNotFound``.
+        The public id is an unguessable bearer capability (96 random bits); it is resolved to
+        the one invoice it names (``billing.auth.capabilities``) and everything after runs in
+        a scope of that invoice alone. Unknown ids and drafts are ``InvoiceNotFound``.
         """
         if not 0 < len(public_id) <= 32 or not set(public_id) <= _PUBLIC_ID_CHARACTERS:
             raise InvoiceNotFound
-        await apply_scope(session, AccessScope.admin())
-        invoice = await PublicInvoiceRepository(session, AccessScope.admin()).get_by_public_id(
-            public_id
-        )
+        ref = await capabilities.invoice_by_public_id(session, public_id)
+        if ref is None:
+            raise InvoiceNotFound
+        scope = await capabilities.narrow(session, ref.tenant_id, invoice_id=ref.id)
+        invoice = await PublicInvoiceRepository(session, scope).get_by_public_id(public_id)
         if invoice is None or invoice.status == DRAFT:
             raise InvoiceNotFound
-        scope = AccessScope.tenant(invoice.tenant_id)
-        await apply_scope(session, scope)
         return PublicInvoice(invoice=invoice, scope=scope)
 
     async def public_page(
@@ -267,16 +322,14 @@ class DocumentService:
             raise InvoiceDocumentInvalid(f"The invoice cannot be rendered: {exc}") from exc
 
     async def _render(
-        self, document: InvoiceDocument, request: DocumentRequest
+        self, document: InvoiceDocument, request: DocumentRequest, render_pool: RenderPool
     ) -> RenderedDocument:
         if request.format.is_einvoice:
             missing = missing_einvoice_fields(document, request.format)
             if missing:
                 raise EInvoiceIncomplete.of(request.format.value, missing)
         try:
-            return await anyio.to_thread.run_sync(
-                render_document, document, request.format, request.options
-            )
+            return await render_pool.render(document, request.format, request.options)
         except EInvoiceIncompleteError as exc:
             raise EInvoiceIncomplete.of(request.format.value, exc.missing) from exc
         except DocumentError as exc:

@@ -15,9 +15,17 @@ Everything a renderer needs is read here and nowhere else:
 * payment instructions come from the seller's bank account: SEPA credit transfer (UNTDID 4461
   ``58``) for a EUR invoice, credit transfer (``30``) otherwise, with the invoice number as
   remittance information;
-* the presentation fields (status, amount paid, enabled payment methods, public URL) are only
-  printed on the PDF. ``amount_paid`` is money received after issue, not BT-113 prepaid, so
-  the e-invoice keeps stating the full amount due and stays the same whatever is paid later.
+* the presentation fields (status, amount paid and credited, enabled payment methods, public
+  URL) are only printed on the PDF. ``amount_paid`` is money received after issue, not BT-113
+  prepaid, and credit notes are documents of their own, so the e-invoice keeps stating the
+  full amount due and stays the same whatever is paid or credited later.
+
+A credit note (``build_credit_note_document``) is built the same way from its own frozen
+copies: type 381, the credited invoice as the preceding invoice (BG-3: BT-25 and BT-26), the
+reason as a note (BT-22), its issue date as due date (BT-9, BR-CO-25), the seller's payment
+instructions with the credit note number as reference, and payment terms (BT-20) that say
+what happened to the money. Its PDF carries no QR code and no payment methods: nobody pays a
+credit note.
 
 The invoice has no separate date of supply, so its issue date stands in as the actual delivery
 date (BT-72) of every invoice: German VAT law asks for the date of supply on each invoice,
@@ -42,8 +50,9 @@ from billing.core.money import display_decimal, round_money
 from billing.core.schemas import normalize_vat_id
 from billing.core.totals import VatCategory
 from billing.invoices.presenter import effective_status
-from billing.invoices.schemas import InvoiceStatus
+from billing.models.credit_note import CreditNote, CreditNoteLine
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.renderers import (
     Contact,
     Delivery,
@@ -51,10 +60,12 @@ from billing.renderers import (
     DocumentStatus,
     ElectronicAddress,
     InvoiceDocument,
+    InvoiceTypeCode,
     LineInput,
     Party,
     PaymentInstructions,
     PostalAddress,
+    PrecedingInvoice,
     build_document,
 )
 from billing.settings.schemas import OperatorSettings
@@ -93,24 +104,25 @@ class DocumentPresentation:
     status: DocumentStatus
     amount_paid: Decimal
     payment_methods: tuple[str, ...]
-    public_url: str
+    public_url: str | None
     logo_url: str | None
     language: str = LANGUAGE
+    amount_credited: Decimal = Decimal(0)
 
     def key(self) -> str:
         """A SHA-256 of the fields: two PDFs of one invoice differ only when it differs."""
-        payload = json.dumps(
-            {
-                "status": self.status.value,
-                "amount_paid": str(self.amount_paid),
-                "payment_methods": list(self.payment_methods),
-                "public_url": self.public_url,
-                "logo_url": self.logo_url,
-                "language": self.language,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        fields: dict[str, Any] = {
+            "status": self.status.value,
+            "amount_paid": str(self.amount_paid),
+            "payment_methods": list(self.payment_methods),
+            "public_url": self.public_url,
+            "logo_url": self.logo_url,
+            "language": self.language,
+        }
+        if self.amount_credited:
+            # Only when there is one: the keys of PDFs stored before credit notes existed stay.
+            fields["amount_credited"] = str(self.amount_credited)
+        payload = json.dumps(fields, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -133,6 +145,7 @@ def presentation_of(
     return DocumentPresentation(
         status=DocumentStatus.parse(status.value),
         amount_paid=round_money(invoice.amount_paid, invoice.currency),
+        amount_credited=round_money(invoice.amount_credited, invoice.currency),
         payment_methods=tuple(method_label(m) for m in settings.enabled_methods()),
         public_url=public_url,
         logo_url=_text(seller_of(invoice, settings), "logo_url"),
@@ -178,12 +191,18 @@ def build_invoice_document(
         notes=[invoice.notes] if invoice.notes else (),
         buyer_reference=invoice.buyer_reference,
         purchase_order_reference=invoice.purchase_order_reference,
-        delivery=_delivery(invoice, lines),
+        delivery=_delivery(
+            lines,
+            day=invoice.issue_date,
+            buyer=invoice.buyer,
+            destination=invoice.destination_country,
+        ),
         discount=invoice.discount_amount,
-        payment=_payment(invoice, seller),
+        payment=_payment(invoice.currency, invoice.invoice_number, seller),
         payment_terms=invoice.payment_terms,
         status=presentation.status,
         amount_paid=presentation.amount_paid,
+        amount_credited=presentation.amount_credited,
         public_url=presentation.public_url,
         seller_logo_url=presentation.logo_url,
         payment_methods=presentation.payment_methods,
@@ -193,7 +212,84 @@ def build_invoice_document(
     return document
 
 
-def _check_totals(invoice: Invoice, document: InvoiceDocument) -> None:
+def credit_note_presentation(credit_note: CreditNote) -> DocumentPresentation:
+    """What a credit note's PDF shows beyond the frozen document; it never changes."""
+    return DocumentPresentation(
+        status=DocumentStatus.ISSUED,
+        amount_paid=Decimal(0),
+        payment_methods=(),
+        public_url=None,
+        logo_url=_text(credit_note.seller, "logo_url"),
+    )
+
+
+def build_credit_note_document(credit_note: CreditNote) -> InvoiceDocument:
+    """The EN 16931 snapshot (type 381) of a credit note (its lines must be loaded).
+
+    Raises:
+        DocumentError: the stored totals differ from what its lines give.
+    """
+    seller = credit_note.seller
+    lines = [_line(line) for line in credit_note.items]
+    presentation = credit_note_presentation(credit_note)
+    document = build_document(
+        number=credit_note.credit_note_number,
+        type_code=InvoiceTypeCode.CREDIT_NOTE,
+        issue_date=credit_note.issue_date,
+        due_date=credit_note.issue_date,
+        currency=credit_note.currency,
+        seller=_seller_party(seller),
+        buyer=_buyer_party(credit_note.buyer),
+        lines=lines,
+        notes=[credit_note.reason],
+        buyer_reference=credit_note.buyer_reference,
+        purchase_order_reference=credit_note.purchase_order_reference,
+        preceding_invoices=[
+            PrecedingInvoice(
+                number=credit_note.invoice_number, issue_date=credit_note.invoice_issue_date
+            )
+        ],
+        delivery=_delivery(
+            lines,
+            day=credit_note.invoice_issue_date,
+            buyer=credit_note.buyer,
+            destination=credit_note.destination_country,
+        ),
+        discount=credit_note.discount_amount,
+        discount_split=credit_note.discount_parts(),
+        payment=_payment(credit_note.currency, credit_note.credit_note_number, seller),
+        payment_terms=settlement_terms(credit_note),
+        status=presentation.status,
+        seller_logo_url=presentation.logo_url,
+        language=presentation.language,
+    )
+    _check_totals(credit_note, document)
+    return document
+
+
+def settlement_terms(credit_note: CreditNote) -> str:
+    """Payment terms (BT-20) of a credit note: what happened to the credited money."""
+    currency = credit_note.currency
+
+    def amount(value: Decimal) -> str:
+        return f"{round_money(value, currency)} {currency}"
+
+    parts: list[str] = []
+    if credit_note.refunded_amount:
+        parts.append(f"{amount(credit_note.refunded_amount)} refunded to the means of payment")
+    if credit_note.wallet_amount:
+        parts.append(
+            f"{amount(credit_note.wallet_amount)} credited to the customer's account balance"
+        )
+    if credit_note.balance_reduction:
+        parts.append(
+            f"{amount(credit_note.balance_reduction)} deducted from the amount due on invoice "
+            f"{credit_note.invoice_number}"
+        )
+    return "; ".join(parts) + "."
+
+
+def _check_totals(invoice: Invoice | CreditNote, document: InvoiceDocument) -> None:
     # The API, the PDF and the XML must show the same numbers to the cent (PRODUCT.md §4).
     currency = invoice.currency
     stored = {
@@ -282,13 +378,14 @@ def _buyer_party(buyer: Mapping[str, Any]) -> Party:
     )
 
 
-def _line(line: InvoiceLine) -> LineInput:
+def _line(line: InvoiceLine | CreditNoteLine) -> LineInput:
+    variant = line.variant_info if isinstance(line, InvoiceLine) else None
     return LineInput(
         id=str(line.position),
         name=line.name,
         description=line.description,
         sku=line.sku,
-        note=_variant_note(line.variant_info),
+        note=_variant_note(variant),
         quantity=display_decimal(line.quantity),
         unit_code=line.unit_code,
         unit_price=display_decimal(line.unit_price),
@@ -305,26 +402,29 @@ def _variant_note(variant: Mapping[str, Any] | None) -> str | None:
     return ", ".join(f"{key}: {value}" for key, value in variant.items())
 
 
-def _delivery(invoice: Invoice, lines: list[LineInput]) -> Delivery:
+def _delivery(
+    lines: list[LineInput], *, day: date, buyer: Mapping[str, Any], destination: str | None
+) -> Delivery:
     if not any(line.vat_category is VatCategory.INTRA_COMMUNITY for line in lines):
-        return Delivery(date=invoice.issue_date)
-    buyer = invoice.buyer
-    country = invoice.destination_country or _text(buyer, "country_code")
+        return Delivery(date=day)
+    country = destination or _text(buyer, "country_code")
     address = None
     if country and country == _text(buyer, "country_code"):
         address = _buyer_party(buyer).address
     elif country:
         address = PostalAddress(country_code=country)
-    return Delivery(date=invoice.issue_date, address=address)
+    return Delivery(date=day, address=address)
 
 
-def _payment(invoice: Invoice, seller: Mapping[str, Any]) -> PaymentInstructions | None:
+def _payment(
+    currency: str, reference: str | None, seller: Mapping[str, Any]
+) -> PaymentInstructions | None:
     iban = _text(seller, "iban")
     if iban is None:
         return None
     return PaymentInstructions(
-        means_code="58" if invoice.currency == SEPA_CURRENCY else "30",
-        remittance_information=invoice.invoice_number,
+        means_code="58" if currency == SEPA_CURRENCY else "30",
+        remittance_information=reference,
         iban=iban.replace(" ", ""),
         account_name=_text(seller, "legal_name") or _text(seller, "trading_name"),
         bic=_text(seller, "bic"),

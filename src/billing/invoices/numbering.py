@@ -1,19 +1,32 @@
-"""Invoice numbers: the daily-letter and yearly series, allocated without gaps.
+"""Document numbers: the daily-letter and yearly series, allocated without gaps.
 
 A number is taken from a counter row with ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``
 inside the issuing transaction. The row lock serialises concurrent issuers of the same period,
 and a rollback gives the number back, so committed numbers have no gaps and no duplicates.
+
+Invoices and credit notes have separate series (``DocumentSeries``): separate counters, and a
+prefix of their own each, so each series is gap-free on its own. Every number is also reserved
+in one operator-wide registry, so no two documents ever share a number.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models.invoice import InvoiceNumberCounter, InvoiceNumberRegistry
 from billing.settings.schemas import NumberingSeries
+
+
+class DocumentSeries(StrEnum):
+    """Which documents a counter numbers."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
 
 MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
@@ -37,11 +50,21 @@ def format_number(series: NumberingSeries, prefix: str, day: date, sequence: int
     return f"{prefix}-{day.year}-{sequence:05d}"
 
 
-def series_key(series: NumberingSeries, prefix: str, day: date) -> str:
-    """The counter a number is drawn from: one per day or one per year."""
+def series_key(
+    series: NumberingSeries,
+    prefix: str,
+    day: date,
+    documents: DocumentSeries = DocumentSeries.INVOICE,
+) -> str:
+    """The counter a number is drawn from: one per day or one per year (and per document
+    series; invoice counters keep their original keys)."""
     if series is NumberingSeries.DAILY_LETTER:
-        return f"daily:{prefix}:{day.isoformat()}"
-    return f"yearly:{prefix}:{day.year}"
+        key = f"daily:{prefix}:{day.isoformat()}"
+    else:
+        key = f"yearly:{prefix}:{day.year}"
+    if documents is DocumentSeries.INVOICE:
+        return key
+    return f"{documents.value}:{key}"
 
 
 async def next_sequence(session: AsyncSession, key: str) -> int:
@@ -72,10 +95,15 @@ async def reserve_number(session: AsyncSession, invoice_number: str) -> bool:
 
 
 async def allocate_number(
-    session: AsyncSession, *, series: NumberingSeries, prefix: str, day: date
+    session: AsyncSession,
+    *,
+    series: NumberingSeries,
+    prefix: str,
+    day: date,
+    documents: DocumentSeries = DocumentSeries.INVOICE,
 ) -> str:
     """The next free number of ``day``'s period, reserved in this transaction."""
-    key = series_key(series, prefix, day)
+    key = series_key(series, prefix, day, documents)
     while True:
         candidate = format_number(series, prefix, day, await next_sequence(session, key))
         # A client may have taken this number by hand; the counter simply moves past it.

@@ -13,19 +13,29 @@ from billing.invoices.calculation import totals_of
 from billing.invoices.repository import OPEN_STATUSES
 from billing.invoices.schemas import (
     CashTransactionRead,
+    CreditNoteSummary,
     InvoiceLineRead,
     InvoiceRead,
-    InvoiceStatus,
     PaymentStatus,
     TaxBreakdownRead,
 )
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.ledger import CashTransaction
+from billing.models.states import InvoiceStatus
 
 
 def balance(invoice: Invoice) -> Decimal:
-    """What is still due."""
-    return invoice.total_amount - invoice.amount_paid
+    """What is still due: the total, less its credit notes, less what was paid; nothing on a
+    cancelled invoice (its credit notes may fall short of its total by VAT rounding)."""
+    if invoice.status == InvoiceStatus.CANCELLED:
+        return Decimal(0)
+    return invoice.total_amount - invoice.amount_credited - invoice.amount_paid
+
+
+def amount_due(invoice: Invoice) -> Decimal:
+    """What the invoice asks for after its credit notes (paid or not)."""
+    return invoice.total_amount - invoice.amount_credited
 
 
 def is_overdue(invoice: Invoice, today: date) -> bool:
@@ -46,10 +56,14 @@ def effective_status(invoice: Invoice, today: date) -> InvoiceStatus:
 
 
 def payment_status(invoice: Invoice) -> PaymentStatus:
-    """Pending, partial, paid or refunded, from the ledger's amounts."""
+    """Pending, partial, paid or refunded, from the ledger's amounts.
+
+    Credit notes lower what is due: an invoice whose payments cover the total less its credit
+    notes is paid; one whose payments were all given back is refunded.
+    """
     if invoice.amount_refunded > 0 and invoice.amount_paid == 0:
         return PaymentStatus.REFUNDED
-    if invoice.amount_paid > 0 and invoice.amount_paid >= invoice.total_amount:
+    if invoice.amount_paid > 0 and invoice.amount_paid >= amount_due(invoice):
         return PaymentStatus.PAID
     if invoice.amount_paid > 0:
         return PaymentStatus.PARTIAL
@@ -95,6 +109,7 @@ def present(
         total_amount=money(invoice.total_amount),
         amount_paid=money(invoice.amount_paid),
         amount_refunded=money(invoice.amount_refunded),
+        amount_credited=money(invoice.amount_credited),
         balance=money(balance(invoice)),
         payment_method=invoice.payment_method,
         payment_reference=invoice.payment_reference,
@@ -123,6 +138,10 @@ def present(
         ],
         cash_transactions=[
             CashTransactionRead.model_validate(cash) for cash in _loaded_cash(invoice)
+        ],
+        credit_notes=[
+            CreditNoteSummary.model_validate(credit_note)
+            for credit_note in loaded_credit_notes(invoice)
         ],
         public_id=invoice.public_id,
         public_url=public_url(base_url, invoice.public_id),
@@ -160,6 +179,12 @@ def line_read(line: InvoiceLine, currency: str) -> InvoiceLineRead:
         variant_info=line.variant_info,
         source_invoice_id=line.source_invoice_id,
     )
+
+
+def loaded_credit_notes(invoice: Invoice) -> list[CreditNote]:
+    """The invoice's credit notes when they were loaded (a new invoice never loads them)."""
+    loaded = inspect(invoice).attrs.credit_notes.loaded_value
+    return [] if loaded is NO_VALUE else list(loaded)
 
 
 def _loaded_cash(invoice: Invoice) -> list[CashTransaction]:

@@ -8,16 +8,17 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
-from billing.invoices.schemas import InvoiceStatus, PaymentStatus, StatusFilter
+from billing.invoices.schemas import PaymentStatus, StatusFilter
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
 
-OPEN_STATUSES = (InvoiceStatus.ISSUED.value, InvoiceStatus.SENT.value)
+OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
 SORTABLE = {
     "issue_date": Invoice.issue_date,
     "due_date": Invoice.due_date,
@@ -45,13 +46,14 @@ class InvoiceFilters:
     sort: str = "-issue_date"
 
 
+def has_balance() -> ColumnElement[bool]:
+    """Something is still due: the SQL twin of ``billing.invoices.presenter.balance`` > 0."""
+    return Invoice.total_amount > Invoice.amount_credited + Invoice.amount_paid
+
+
 def overdue_clause(today: date) -> ColumnElement[bool]:
     """Issued or sent, past due, with a balance: the SQL twin of ``is_overdue``."""
-    return and_(
-        Invoice.status.in_(OPEN_STATUSES),
-        Invoice.due_date < today,
-        Invoice.total_amount > Invoice.amount_paid,
-    )
+    return and_(Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today, has_balance())
 
 
 def status_clause(status: InvoiceStatus | StatusFilter, today: date) -> ColumnElement[bool]:
@@ -62,11 +64,12 @@ def status_clause(status: InvoiceStatus | StatusFilter, today: date) -> ColumnEl
     """
     if status in (StatusFilter.PENDING, StatusFilter.PARTIAL):
         open_not_overdue = and_(Invoice.status.in_(OPEN_STATUSES), not_(overdue_clause(today)))
-        if status is StatusFilter.PENDING:
-            return and_(open_not_overdue, Invoice.amount_paid == 0)
-        return and_(
-            open_not_overdue, Invoice.amount_paid > 0, Invoice.amount_paid < Invoice.total_amount
+        paid_part = (
+            Invoice.amount_paid == 0
+            if status is StatusFilter.PENDING
+            else (Invoice.amount_paid > 0)
         )
+        return and_(open_not_overdue, has_balance(), paid_part)
     status = InvoiceStatus(status.value)
     if status is InvoiceStatus.OVERDUE:
         return overdue_clause(today)
@@ -80,10 +83,11 @@ def payment_status_clause(status: PaymentStatus) -> ColumnElement[bool]:
     refunded = and_(Invoice.amount_refunded > 0, Invoice.amount_paid == 0)
     if status is PaymentStatus.REFUNDED:
         return refunded
+    due = Invoice.total_amount - Invoice.amount_credited
     if status is PaymentStatus.PAID:
-        return and_(Invoice.amount_paid > 0, Invoice.amount_paid >= Invoice.total_amount)
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid >= due)
     if status is PaymentStatus.PARTIAL:
-        return and_(Invoice.amount_paid > 0, Invoice.amount_paid < Invoice.total_amount)
+        return and_(Invoice.amount_paid > 0, Invoice.amount_paid < due)
     return and_(Invoice.amount_paid == 0, not_(refunded))
 
 
@@ -93,21 +97,46 @@ class InvoiceRepository(ScopedRepository[Invoice]):
     model = Invoice
 
     def eager_options(self) -> Sequence[ExecutableOption]:
-        """Lines and cash records come with every invoice (one statement each per query)."""
-        return (selectinload(Invoice.items), selectinload(Invoice.cash_transactions))
+        """Lines, cash records and credit notes come with every invoice (one statement each
+        per query)."""
+        return (
+            selectinload(Invoice.items),
+            selectinload(Invoice.cash_transactions),
+            selectinload(Invoice.credit_notes),
+        )
 
-    def base_statement(self) -> Select[Invoice]:
+    def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[Invoice]:
         """Invoices of the scope; a public scope narrowed to an invoice sees that one only."""
-        statement = super().base_statement()
+        statement = super().base_statement(eager=eager)
         if self.scope.invoice_id is not None:
             statement = statement.where(Invoice.id == self.scope.invoice_id)
         return statement
 
     async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
-        """One visible invoice; ``for_update`` locks its row for the transaction."""
-        statement = self.base_statement().where(Invoice.id == invoice_id)
+        """One visible invoice; ``for_update`` locks its row for the transaction.
+
+        One statement: the lines and cash records are joined in (a list uses one statement
+        per collection instead, which is cheaper for many invoices).
+        """
         if for_update:
-            statement = statement.with_for_update(of=Invoice)
+            # The locked read must refresh an instance the session already holds: amounts read
+            # before the lock may have changed by the time it is granted. A locking read cannot
+            # take an outer join's nullable side, so the collections load afterwards.
+            await self.session.flush()
+            statement = (
+                self.base_statement()
+                .where(Invoice.id == invoice_id)
+                .with_for_update(of=Invoice)
+                .execution_options(populate_existing=True)
+            )
+            return await self.get_one_or_none(statement)
+        statement = self.base_statement(
+            eager=(
+                joinedload(Invoice.items),
+                joinedload(Invoice.cash_transactions),
+                joinedload(Invoice.credit_notes),
+            )
+        ).where(Invoice.id == invoice_id)
         return await self.get_one_or_none(statement)
 
     async def get_by_number(self, invoice_number: str) -> Invoice | None:
@@ -124,9 +153,7 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         if filters.status is not None:
             statement = statement.where(status_clause(filters.status, filters.today))
         if filters.open_only:
-            statement = statement.where(
-                Invoice.status.in_(OPEN_STATUSES), Invoice.total_amount > Invoice.amount_paid
-            )
+            statement = statement.where(Invoice.status.in_(OPEN_STATUSES), has_balance())
         if filters.payment_status is not None:
             statement = statement.where(payment_status_clause(filters.payment_status))
         if filters.payment_method:

@@ -11,11 +11,12 @@ from pydantic import BaseModel
 
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
 from billing.core.schemas import CurrencyCode, IsoDate
 from billing.core.session import Session
+from billing.invoices.credit_notes.errors import InvoiceNotCreditable
 from billing.invoices.dependencies import (
     PresentationDep,
     StaffInvoice,
@@ -39,9 +40,9 @@ from billing.invoices.errors import (
 from billing.invoices.ports import Recorder
 from billing.invoices.repository import SORTABLE, InvoiceFilters
 from billing.invoices.schemas import (
+    CancelRequest,
     InvoiceCreate,
     InvoiceRead,
-    InvoiceStatus,
     InvoiceUpdate,
     LineInput,
     PaymentStatus,
@@ -49,6 +50,7 @@ from billing.invoices.schemas import (
     StatusUpdate,
 )
 from billing.invoices.service import invoice as invoice_service
+from billing.models.states import InvoiceStatus
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.tenants.errors import TenantNotFound
@@ -137,10 +139,7 @@ async def _page(
     items, total = await invoice_service.list(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[presentation.read(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
 
 
 @admin_router.get("", name="invoices_list", dependencies=Reads)
@@ -324,7 +323,7 @@ async def issue_invoice(
     return ApiResponse(data=presentation.read(issued))
 
 
-_CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
+_CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition, InvoiceNotCreditable)
 
 
 @admin_router.put(
@@ -333,11 +332,20 @@ _CANCEL_ERRORS = error_responses(InvoiceNotFound, InvalidStatusTransition)
 async def cancel_invoice(
     invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
+    principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    body: CancelRequest | None = None,
 ) -> ApiResponse[InvoiceRead]:
-    """Cancel an unpaid invoice; it keeps its number."""
-    cancelled = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    """Cancel an unpaid invoice; it keeps its number, and an issued one gets a full credit
+    note (listed in ``credit_notes``) whose reason is ``reason``."""
+    cancelled = await invoice_service.cancel(
+        session,
+        scope=scope,
+        principal=principal,
+        invoice=invoice,
+        reason=body.reason if body else None,
+    )
     return ApiResponse(data=presentation.read(cancelled))
 
 
@@ -347,11 +355,19 @@ async def cancel_invoice(
 async def void_invoice(
     invoice: StaffInvoiceForUpdate,
     scope: StaffScope,
+    principal: CurrentPrincipal,
     session: Session,
     presentation: PresentationDep,
+    body: CancelRequest | None = None,
 ) -> ApiResponse[InvoiceRead]:
-    """Void an unpaid invoice (same as cancel)."""
-    voided = await invoice_service.cancel(session, scope=scope, invoice=invoice)
+    """Void an unpaid invoice (same as cancel, full credit note included)."""
+    voided = await invoice_service.cancel(
+        session,
+        scope=scope,
+        principal=principal,
+        invoice=invoice,
+        reason=body.reason if body else None,
+    )
     return ApiResponse(data=presentation.read(voided))
 
 
@@ -394,10 +410,7 @@ async def list_my_invoices(
     items, total = await invoice_service.list(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[presentation.read(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=presentation.read)
 
 
 @tenant_router.get(

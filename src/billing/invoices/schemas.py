@@ -8,7 +8,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from billing.core.schemas import (
     MONEY_DIGITS,
@@ -26,18 +33,8 @@ from billing.core.schemas import (
     WriteSchema,
 )
 from billing.core.totals import VatCategory
+from billing.models.states import InvoiceStatus
 from billing.settings.schemas import Seller
-
-
-class InvoiceStatus(StrEnum):
-    """Lifecycle status. ``overdue`` is derived: issued or sent, past due, with a balance."""
-
-    DRAFT = "draft"
-    ISSUED = "issued"
-    SENT = "sent"
-    PAID = "paid"
-    OVERDUE = "overdue"
-    CANCELLED = "cancelled"
 
 
 class PaymentStatus(StrEnum):
@@ -47,6 +44,28 @@ class PaymentStatus(StrEnum):
     PARTIAL = "partial"
     PAID = "paid"
     REFUNDED = "refunded"
+
+
+class CreditNoteKind(StrEnum):
+    """What a credit note credits: everything that remained, chosen lines, or amounts."""
+
+    FULL = "full"
+    LINES = "lines"
+    AMOUNTS = "amounts"
+
+
+class CreditNoteSettlement(StrEnum):
+    """What happens to the credited money.
+
+    ``reduce_balance``: the invoice asks for less (only what is still open can be reduced).
+    ``refund``: money paid on the invoice goes back to the payer (the rest, if the credit is
+    larger than what was paid, reduces the balance). ``wallet``: money paid on the invoice is
+    credited to the tenant's wallet instead (the rest reduces the balance).
+    """
+
+    REDUCE_BALANCE = "reduce_balance"
+    REFUND = "refund"
+    WALLET = "wallet"
 
 
 STATUS_ALIASES = {"finalized": "issued", "void": "cancelled", "voided": "cancelled"}
@@ -275,10 +294,23 @@ class StatusUpdate(WriteSchema):
     notes: str | None = Field(default=None, max_length=5000)
 
 
-class CancelRequest(WriteSchema):
-    """Why an invoice is cancelled."""
+def printable_text(value: str) -> str:
+    """Refuse NUL and other control characters (line breaks and tabs are kept)."""
+    # PostgreSQL text cannot hold NUL, and control characters have no place in a reason that
+    # is printed on the PDF and written into every e-invoice (BT-22).
+    if any(ord(character) < 32 and character not in "\n\t" for character in value):
+        raise ValueError("must not contain control characters")
+    return value
 
-    reason: str | None = Field(default=None, max_length=500)
+
+Reason = Annotated[str, Field(min_length=1, max_length=500), AfterValidator(printable_text)]
+"""Why a document is cancelled or credited: printable text, printed on the credit note."""
+
+
+class CancelRequest(WriteSchema):
+    """Why an invoice is cancelled: the reason of the full credit note an issued invoice gets."""
+
+    reason: Reason | None = None
 
 
 class InvoiceLineRead(ReadSchema):
@@ -328,6 +360,19 @@ class CashTransactionRead(ReadSchema):
     updated_at: datetime
 
 
+class CreditNoteSummary(ReadSchema):
+    """A credit note of an invoice, as the invoice lists it."""
+
+    id: uuid.UUID
+    credit_note_number: str
+    kind: CreditNoteKind
+    issue_date: date
+    currency: str
+    total_amount: MoneyString
+    settlement: CreditNoteSettlement
+    reason: str
+
+
 class InvoiceRead(ReadSchema):
     """An invoice with its lines, totals and payment summary."""
 
@@ -342,8 +387,13 @@ class InvoiceRead(ReadSchema):
     tax_amount: DecimalString
     total_amount: DecimalString
     amount_paid: DecimalString
-    amount_refunded: DecimalString
-    balance: DecimalString
+    amount_refunded: DecimalString = Field(
+        description="Paid money given back: refunded to the payer or moved to the wallet."
+    )
+    amount_credited: DecimalString = Field(description="Sum of the invoice's credit notes.")
+    balance: DecimalString = Field(
+        description="What is still due: total_amount - amount_credited - amount_paid."
+    )
     payment_method: str | None
     payment_reference: str | None
     paid_at: datetime | None
@@ -362,6 +412,9 @@ class InvoiceRead(ReadSchema):
     items: list[InvoiceLineRead]
     tax_breakdown: list[TaxBreakdownRead]
     cash_transactions: list[CashTransactionRead]
+    credit_notes: list[CreditNoteSummary] = Field(
+        description="Credit notes issued against this invoice, oldest first."
+    )
     public_id: str
     public_url: str
     pdf_url: str | None

@@ -15,6 +15,7 @@ from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
 from billing.invoices.calculation import recalculate
 from billing.invoices.context import BuyerContext, load_buyer, load_settings
+from billing.invoices.credit_notes.service import credit_note as credit_note_service
 from billing.invoices.errors import (
     InvalidStatusTransition,
     InvoiceCancelled,
@@ -34,7 +35,6 @@ from billing.invoices.readiness import check_seller, invoice_formats
 from billing.invoices.repository import InvoiceFilters, InvoiceRepository
 from billing.invoices.schemas import (
     InvoiceCreate,
-    InvoiceStatus,
     InvoiceUpdate,
     LineInput,
     PaymentStatus,
@@ -43,11 +43,13 @@ from billing.invoices.schemas import (
 from billing.invoices.snapshots import buyer_snapshot, seller_snapshot
 from billing.invoices.taxes import LineTax, destination_tax
 from billing.models.invoice import Invoice, InvoiceLine
+from billing.models.states import InvoiceStatus
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
 
-DRAFT = InvoiceStatus.DRAFT.value
+DRAFT = InvoiceStatus.DRAFT
 SUBTOTAL_LINE_NAME = "Invoice amount"
+CANCELLATION_REASON = "Invoice cancelled"
 
 
 def new_public_id() -> str:
@@ -122,6 +124,7 @@ class InvoiceService:
             total_amount=Decimal(0),
             amount_paid=Decimal(0),
             amount_refunded=Decimal(0),
+            amount_credited=Decimal(0),
             payment_method=body.payment_method,
             payment_reference=body.payment_reference,
             notes=body.notes,
@@ -155,7 +158,7 @@ class InvoiceService:
             invoice.invoice_number = body.invoice_number
         repository = InvoiceRepository(session, scope)
         await repository.create(invoice)
-        await self._apply_requested_state(session, invoice, body, settings, buyer, recorder)
+        await self._apply_requested_state(session, scope, invoice, body, settings, buyer, recorder)
         await repository.flush()
         return invoice
 
@@ -256,10 +259,17 @@ class InvoiceService:
         return invoice
 
     async def cancel(
-        self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        principal: Principal,
+        invoice: Invoice,
+        reason: str | None = None,
     ) -> Invoice:
-        """Cancel (void) an unpaid invoice; it keeps its number."""
-        self._cancel(invoice)
+        """Cancel (void) an unpaid invoice; it keeps its number, and an issued one gets a full
+        credit note of everything that remained."""
+        await self._cancel(session, scope, invoice, reason=reason, created_by=principal.key)
         await InvoiceRepository(session, scope).flush()
         return invoice
 
@@ -289,15 +299,15 @@ class InvoiceService:
                 "An issued invoice keeps its number; cancel it and create a new one."
             )
         if target is InvoiceStatus.CANCELLED:
-            self._cancel(invoice)
+            await self._cancel(session, scope, invoice, reason=None, created_by=principal.key)
         elif target in (InvoiceStatus.ISSUED, InvoiceStatus.SENT) or wants_paid:
-            if invoice.status == InvoiceStatus.CANCELLED.value:
+            if invoice.status == InvoiceStatus.CANCELLED:
                 raise InvoiceCancelled
             if invoice.status == DRAFT:
                 buyer = await load_buyer(session, scope, invoice.tenant_id)
                 await self._issue(session, invoice, settings, buyer)
-            if target is InvoiceStatus.SENT and invoice.status == InvoiceStatus.ISSUED.value:
-                invoice.status = InvoiceStatus.SENT.value
+            if target is InvoiceStatus.SENT and invoice.status == InvoiceStatus.ISSUED:
+                invoice.status = InvoiceStatus.SENT
         if body.payment_method is not None:
             invoice.payment_method = body.payment_method
         if body.payment_reference is not None:
@@ -315,7 +325,7 @@ class InvoiceService:
 
     async def delete(self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice) -> None:
         """Delete a draft. Paid or numbered invoices stay: cancel those instead."""
-        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID.value:
+        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID:
             raise InvoiceNotDeletable("A paid or partly paid invoice cannot be deleted.")
         if invoice.invoice_number is not None:
             raise InvoiceNotDeletable(
@@ -328,6 +338,7 @@ class InvoiceService:
     async def _apply_requested_state(
         self,
         session: AsyncSession,
+        scope: AccessScope,
         invoice: Invoice,
         body: InvoiceCreate,
         settings: OperatorSettings,
@@ -341,11 +352,12 @@ class InvoiceService:
         if target is InvoiceStatus.DRAFT and not wants_paid:
             return
         if target is InvoiceStatus.CANCELLED:
-            self._cancel(invoice)
+            # Still a draft here: cancelling it takes no number and needs no credit note.
+            await self._cancel(session, scope, invoice, reason=None, created_by=None)
             return
         await self._issue(session, invoice, settings, buyer)
         if target is InvoiceStatus.SENT:
-            invoice.status = InvoiceStatus.SENT.value
+            invoice.status = InvoiceStatus.SENT
         if wants_paid and balance(invoice) > 0:
             if recorder is None:
                 raise InvalidStatusTransition("This invoice cannot be created paid here.")
@@ -383,17 +395,40 @@ class InvoiceService:
                 day=invoice.issue_date,
             )
         invoice.issued_at = utcnow()
-        invoice.status = InvoiceStatus.ISSUED.value
+        invoice.status = InvoiceStatus.ISSUED
 
-    def _cancel(self, invoice: Invoice) -> None:
-        if invoice.status == InvoiceStatus.CANCELLED.value:
+    async def _cancel(
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        invoice: Invoice,
+        *,
+        reason: str | None,
+        created_by: str | None,
+    ) -> None:
+        if invoice.status == InvoiceStatus.CANCELLED:
             raise InvalidStatusTransition("The invoice is already cancelled.")
-        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID.value:
+        if invoice.amount_paid > 0 or invoice.status == InvoiceStatus.PAID:
             raise InvalidStatusTransition(
-                "A paid or partly paid invoice cannot be cancelled; refund its payments first."
+                "A paid or partly paid invoice cannot be cancelled; refund its payments first, "
+                "or issue a credit note that refunds them or credits them to the wallet."
             )
-        invoice.status = InvoiceStatus.CANCELLED.value
+        issued = invoice.status != DRAFT
+        if issued:
+            # An issued invoice is never just voided: a credit note of everything that remains
+            # corrects it, and both documents keep their numbers.
+            await credit_note_service.credit_in_full(
+                session,
+                scope=scope,
+                invoice=invoice,
+                reason=reason or CANCELLATION_REASON,
+                created_by=created_by,
+            )
+        invoice.status = InvoiceStatus.CANCELLED
         invoice.cancelled_at = utcnow()
+        if issued:
+            await session.flush()
+            await session.refresh(invoice, ["credit_notes"])
 
     async def _reserve_requested_number(self, session: AsyncSession, number: str) -> None:
         if not await reserve_number(session, number):

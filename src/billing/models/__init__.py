@@ -4,6 +4,7 @@ from billing.models.api_key import ApiKey
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.billing_profile import BillingProfile
 from billing.models.catalog import Product, TaxRate
+from billing.models.credit_note import CreditNote, CreditNoteDocument, CreditNoteLine
 from billing.models.document import StoredDocument
 from billing.models.idempotency import IdempotencyRecord
 from billing.models.invoice import (
@@ -22,7 +23,8 @@ from billing.models.ledger import (
 from billing.models.payment import Payment, PaymentAllocation
 from billing.models.payment_method import PaymentMethod, ProviderCustomer
 from billing.models.settings import OperatorSettingsRow
-from billing.models.tenant import Reseller, Tenant, TenantStatus
+from billing.models.states import TenantStatus
+from billing.models.tenant import Reseller, Tenant
 from billing.models.webhook_event import WebhookEvent
 
 __all__ = [
@@ -31,6 +33,9 @@ __all__ = [
     "BillingProfile",
     "CashTransaction",
     "CodPayment",
+    "CreditNote",
+    "CreditNoteDocument",
+    "CreditNoteLine",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",

@@ -8,7 +8,9 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from billing.core.totals import VatCategory
 from billing.models.base import Base, TimestampMixin
+from billing.models.types import EnumText
 
 
 class TaxRate(TimestampMixin, Base):
@@ -19,7 +21,7 @@ class TaxRate(TimestampMixin, Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200))
     rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
-    category: Mapped[str] = mapped_column(String(2))
+    category: Mapped[VatCategory] = mapped_column(EnumText(VatCategory, 2))
     exemption_reason_code: Mapped[str | None] = mapped_column(String(40))
     exemption_reason: Mapped[str | None] = mapped_column(String(500))
     country_code: Mapped[str | None] = mapped_column(String(2))

@@ -17,6 +17,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin
+from billing.models.types import EnumText
+from billing.renderers.base import DocumentFormat
 
 RENDITION_CONSTRAINT = "uq_invoice_documents_rendition"
 
@@ -46,7 +48,7 @@ class StoredDocument(TenantScopedMixin, Base):
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column()
-    format: Mapped[str] = mapped_column(String(20))
+    format: Mapped[DocumentFormat] = mapped_column(EnumText(DocumentFormat, 20))
     paper_size: Mapped[str] = mapped_column(String(40))
     renderer_version: Mapped[int] = mapped_column(Integer)
     presentation_key: Mapped[str] = mapped_column(String(64))

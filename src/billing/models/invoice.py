@@ -22,9 +22,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from billing.core.totals import VatCategory
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
+from billing.models.states import InvoiceStatus
+from billing.models.types import EnumText
 
 if TYPE_CHECKING:
+    from billing.models.credit_note import CreditNote
     from billing.models.ledger import CashTransaction
 
 MONEY = Numeric(20, 4)
@@ -32,18 +36,21 @@ QUANTITY = Numeric(20, 6)
 
 
 class Invoice(TenantScopedMixin, TimestampMixin, Base):
-    """An invoice. Totals are written by the totals engine; ``amount_paid`` by the ledger."""
+    """An invoice. Totals are written by the totals engine; ``amount_paid`` by the ledger;
+    ``amount_credited`` is the sum of its credit notes' totals. What is still due is
+    ``total_amount - amount_credited - amount_paid``."""
 
     __tablename__ = "invoices"
     __table_args__ = (
         Index("ix_invoices_tenant_id_status_due_date", "tenant_id", "status", "due_date"),
         Index("ix_invoices_tenant_id_issue_date", "tenant_id", "issue_date"),
         Index("ix_invoices_issue_date", "issue_date"),
+        Index("ix_invoices_id", "id", unique=True),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(64), unique=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[InvoiceStatus] = mapped_column(EnumText(InvoiceStatus, 20))
     currency: Mapped[str] = mapped_column(String(3))
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date | None] = mapped_column(Date)
@@ -53,6 +60,7 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     total_amount: Mapped[Decimal] = mapped_column(MONEY)
     amount_paid: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     amount_refunded: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
+    amount_credited: Mapped[Decimal] = mapped_column(MONEY, default=Decimal(0))
     payment_method: Mapped[str | None] = mapped_column(String(30))
     payment_reference: Mapped[str | None] = mapped_column(String(200))
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -76,6 +84,11 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
 
     cash_transactions: Mapped[list[CashTransaction]] = relationship(
         lazy="raise", viewonly=True, order_by="CashTransaction.created_at"
+    )
+    credit_notes: Mapped[list[CreditNote]] = relationship(
+        lazy="raise",
+        viewonly=True,
+        order_by="CreditNote.created_at",
     )
     items: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice",
@@ -109,7 +122,7 @@ class InvoiceLine(TenantScopedMixin, TimestampMixin, Base):
     unit_code: Mapped[str] = mapped_column(String(3), default="C62")
     unit_price: Mapped[Decimal] = mapped_column(QUANTITY)
     tax_rate: Mapped[Decimal] = mapped_column(Numeric(7, 4))
-    tax_category: Mapped[str] = mapped_column(String(2))
+    tax_category: Mapped[VatCategory] = mapped_column(EnumText(VatCategory, 2))
     tax_exemption_reason_code: Mapped[str | None] = mapped_column(String(40))
     tax_exemption_reason: Mapped[str | None] = mapped_column(String(500))
     line_total: Mapped[Decimal] = mapped_column(MONEY)

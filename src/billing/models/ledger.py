@@ -22,6 +22,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.invoice import MONEY
+from billing.models.states import (
+    CashStatus,
+    CodStatus,
+    Method,
+    RefundStatus,
+    TransactionStatus,
+    WalletEntryKind,
+)
+from billing.models.types import EnumText
 
 
 class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
@@ -34,6 +43,7 @@ class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
     __tablename__ = "payment_transactions"
     __table_args__ = (
         Index("ix_payment_transactions_reference", "reference", unique=True),
+        Index("ix_payment_transactions_id", "id", unique=True),
         Index("ix_payment_transactions_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_payment_transactions_status_created_at", "status", "created_at"),
         Index(
@@ -46,12 +56,12 @@ class PaymentTransaction(TenantScopedMixin, TimestampMixin, Base):
 
     reference: Mapped[str] = mapped_column(String(64))
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
-    method: Mapped[str] = mapped_column(String(30))
+    method: Mapped[Method] = mapped_column(EnumText(Method, 30))
     provider: Mapped[str | None] = mapped_column(String(30))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[TransactionStatus] = mapped_column(EnumText(TransactionStatus, 20))
     failure_code: Mapped[str | None] = mapped_column(String(100))
     failure_message: Mapped[str | None] = mapped_column(String(500))
     gateway_data: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
@@ -72,10 +82,11 @@ class Refund(TenantScopedMixin, Base):
     payment_id: Mapped[uuid.UUID] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[RefundStatus] = mapped_column(EnumText(RefundStatus, 20))
     reason: Mapped[str | None] = mapped_column(String(500))
     provider_ref: Mapped[str | None] = mapped_column(String(200))
     recorded_by: Mapped[str | None] = mapped_column(String(200))
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -87,10 +98,11 @@ class WalletEntry(TenantScopedMixin, Base):
 
     currency: Mapped[str] = mapped_column(String(3))
     amount: Mapped[Decimal] = mapped_column(MONEY)
-    kind: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[WalletEntryKind] = mapped_column(EnumText(WalletEntryKind, 30))
     payment_id: Mapped[uuid.UUID | None] = mapped_column()
     invoice_id: Mapped[uuid.UUID | None] = mapped_column()
     refund_id: Mapped[uuid.UUID | None] = mapped_column()
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
@@ -111,7 +123,7 @@ class CashTransaction(TenantScopedMixin, TimestampMixin, Base):
     amount_due: Mapped[Decimal] = mapped_column(MONEY)
     amount_given: Mapped[Decimal] = mapped_column(MONEY)
     change_amount: Mapped[Decimal] = mapped_column(MONEY)
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CashStatus] = mapped_column(EnumText(CashStatus, 20))
     processed_by: Mapped[str | None] = mapped_column(String(200))
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -123,6 +135,7 @@ class CodPayment(TenantScopedMixin, TimestampMixin, Base):
     __table_args__ = (
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         Index("ix_cod_payments_tenant_id_invoice_id", "tenant_id", "invoice_id"),
+        Index("ix_cod_payments_id", "id", unique=True),
         # At most one delivery under way per invoice (the service answers 409 first).
         Index(
             "uq_cod_payments_open_per_invoice",
@@ -136,7 +149,7 @@ class CodPayment(TenantScopedMixin, TimestampMixin, Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column()
     transaction_id: Mapped[uuid.UUID] = mapped_column()
     code_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[CodStatus] = mapped_column(EnumText(CodStatus, 20))
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     collector: Mapped[str | None] = mapped_column(String(200))

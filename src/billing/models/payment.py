@@ -11,16 +11,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin
 from billing.models.invoice import MONEY
+from billing.models.states import Method
+from billing.models.types import EnumText
 
 
 class Payment(TenantScopedMixin, Base):
     """Money received from a tenant (never updated; refunds and corrections are new rows)."""
 
     __tablename__ = "payments"
-    __table_args__ = (Index("ix_payments_reference", "reference", unique=True),)
+    __table_args__ = (
+        Index("ix_payments_reference", "reference", unique=True),
+        Index("ix_payments_id", "id", unique=True),
+    )
 
     reference: Mapped[str] = mapped_column(String(64))
-    method: Mapped[str] = mapped_column(String(30))
+    method: Mapped[Method] = mapped_column(EnumText(Method, 30))
     amount: Mapped[Decimal] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     external_reference: Mapped[str | None] = mapped_column(String(200))
@@ -32,7 +37,8 @@ class Payment(TenantScopedMixin, Base):
 
 
 class PaymentAllocation(TenantScopedMixin, Base):
-    """Part of a payment applied to one invoice (negative amounts reverse a refund)."""
+    """Part of a payment applied to one invoice; negative amounts take it back (a refund, or a
+    credit note moving it to the wallet)."""
 
     __tablename__ = "payment_allocations"
     __table_args__ = (
@@ -46,4 +52,5 @@ class PaymentAllocation(TenantScopedMixin, Base):
     invoice_id: Mapped[uuid.UUID] = mapped_column()
     amount: Mapped[Decimal] = mapped_column(MONEY)
     refund_id: Mapped[uuid.UUID | None] = mapped_column()
+    credit_note_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -3,27 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
-
-
-class PaymentMethodStatus(StrEnum):
-    """Lifecycle of a saved method.
-
-    ``setup_pending`` -> ``active`` (or ``pending`` while a mandate is not usable yet, then
-    ``active``); ``setup_pending`` -> ``failed``; ``active``/``pending`` -> ``inactive`` when the
-    tenant removes it or the provider detaches or revokes it. Only ``active`` methods are charged.
-    """
-
-    SETUP_PENDING = "setup_pending"
-    PENDING = "pending"
-    ACTIVE = "active"
-    FAILED = "failed"
-    INACTIVE = "inactive"
+from billing.models.states import PaymentMethodStatus
+from billing.models.types import EnumText
 
 
 class PaymentMethod(TenantScopedMixin, TimestampMixin, Base):
@@ -42,12 +28,13 @@ class PaymentMethod(TenantScopedMixin, TimestampMixin, Base):
             postgresql_where=text("is_default"),
         ),
         Index("uq_payment_methods_provider_setup_ref", "provider", "setup_ref", unique=True),
+        Index("ix_payment_methods_id", "id", unique=True),
         Index("uq_payment_methods_provider_provider_ref", "provider", "provider_ref", unique=True),
     )
 
     provider: Mapped[str] = mapped_column(String(30))
     method_type: Mapped[str] = mapped_column(String(30))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[PaymentMethodStatus] = mapped_column(EnumText(PaymentMethodStatus, 20))
     provider_customer_id: Mapped[str] = mapped_column(String(200))
     # The SetupIntent (seti_...) or Mollie first payment (tr_...) that creates the method.
     setup_ref: Mapped[str | None] = mapped_column(String(200))

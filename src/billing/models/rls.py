@@ -14,9 +14,13 @@ connection without a scope sees no rows at all.
 
 from __future__ import annotations
 
-APP_SCOPE = "NULLIF(current_setting('app.scope', true), '')"
-APP_TENANT = "NULLIF(current_setting('app.tenant_id', true), '')::uuid"
-APP_RESELLERS = "NULLIF(current_setting('app.reseller_ids', true), '')::uuid[]"
+# Each setting is read through a scalar sub-select: the planner evaluates it once per query (an
+# InitPlan) instead of once per row, and keeps ``tenant_id = <value>`` usable as an index
+# condition, so a policy costs about what the repository's own filter costs.
+APP_SCOPE = "(SELECT NULLIF(current_setting('app.scope', true), ''))"
+APP_TENANT = "(SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid)"
+# The cast stands outside the sub-select: ``= ANY ((SELECT ...))`` would compare with its rows.
+APP_RESELLERS = "(SELECT NULLIF(current_setting('app.reseller_ids', true), ''))::uuid[]"
 
 
 def tenant_visible(column: str = "tenant_id") -> str:
@@ -29,6 +33,14 @@ def tenant_visible(column: str = "tenant_id") -> str:
     )
 
 
+def replace_policy(table: str, name: str, predicate: str) -> list[str]:
+    """Statements re-creating policy ``name`` of ``table`` with ``predicate``."""
+    return [
+        f"DROP POLICY IF EXISTS {name} ON {table}",
+        f"CREATE POLICY {name} ON {table} USING {predicate} WITH CHECK {predicate}",
+    ]
+
+
 def enable_tenant_rls(table: str, column: str = "tenant_id") -> list[str]:
     """Statements enabling and forcing RLS on a tenant-owned table with a fail-closed policy."""
     predicate = tenant_visible(column)
@@ -39,12 +51,17 @@ def enable_tenant_rls(table: str, column: str = "tenant_id") -> list[str]:
     ]
 
 
-def tenants_table_rls() -> list[str]:
-    """RLS for ``tenants`` itself: a reseller sees tenants whose reseller is in its subtree."""
-    predicate = (
+def tenants_predicate() -> str:
+    """SQL predicate of ``tenants``: a reseller sees tenants whose reseller is in its subtree."""
+    return (
         f"({APP_SCOPE} = 'admin' OR id = {APP_TENANT}"
         f" OR ({APP_SCOPE} = 'reseller' AND reseller_id = ANY ({APP_RESELLERS})))"
     )
+
+
+def tenants_table_rls() -> list[str]:
+    """RLS for ``tenants`` itself: a reseller sees tenants whose reseller is in its subtree."""
+    predicate = tenants_predicate()
     return [
         "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
@@ -87,12 +104,17 @@ def create_app_role(role: str) -> list[str]:
     ]
 
 
+def api_keys_predicate() -> str:
+    """SQL predicate of ``api_keys``: admins see all; authentication sees the key it looks up."""
+    return (
+        f"({APP_SCOPE} = 'admin'"
+        " OR key_hash = (SELECT NULLIF(current_setting('app.api_key_hash', true), '')))"
+    )
+
+
 def api_keys_rls() -> list[str]:
     """RLS for ``api_keys``: admins see all; authentication sees only the key it looks up."""
-    predicate = (
-        f"({APP_SCOPE} = 'admin'"
-        " OR key_hash = NULLIF(current_setting('app.api_key_hash', true), ''))"
-    )
+    predicate = api_keys_predicate()
     return [
         "ALTER TABLE api_keys ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE api_keys FORCE ROW LEVEL SECURITY",
@@ -118,6 +140,9 @@ APPEND_ONLY_TABLES = (
     "wallet_entries",
     "invoice_documents",
     "cash_transactions",
+    "credit_notes",
+    "credit_note_lines",
+    "credit_note_documents",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 
@@ -191,14 +216,24 @@ def grant_app_role(role: str) -> list[str]:
     ]
 
 
-APP_PRINCIPAL = "NULLIF(current_setting('app.principal', true), '')"
-APP_INBOX = "NULLIF(current_setting('app.inbox', true), '')"
+APP_PRINCIPAL = "(SELECT NULLIF(current_setting('app.principal', true), ''))"
+APP_INBOX = "(SELECT NULLIF(current_setting('app.inbox', true), ''))"
+
+
+def principal_predicate() -> str:
+    """SQL predicate of ``idempotency_keys``: the rows of the principal that claimed."""
+    return f"(principal_key = {APP_PRINCIPAL})"
+
+
+def inbox_predicate() -> str:
+    """SQL predicate of ``webhook_events``: the inbox (``app.inbox``) and admins."""
+    return f"({APP_INBOX} = 'on' OR {APP_SCOPE} = 'admin')"
 
 
 def idempotency_keys_rls() -> list[str]:
     """RLS for ``idempotency_keys``: a transaction sees the keys of the principal it claimed
     for, nothing else (no scope, not even admin, reads another principal's responses)."""
-    predicate = f"(principal_key = {APP_PRINCIPAL})"
+    predicate = principal_predicate()
     return [
         "ALTER TABLE idempotency_keys ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE idempotency_keys FORCE ROW LEVEL SECURITY",
@@ -210,7 +245,7 @@ def idempotency_keys_rls() -> list[str]:
 def webhook_events_rls() -> list[str]:
     """RLS for ``webhook_events``: the inbox (delivery routes and settlement jobs, which set
     ``app.inbox``) and operator staff see deliveries; tenants and resellers never do."""
-    predicate = f"({APP_INBOX} = 'on' OR {APP_SCOPE} = 'admin')"
+    predicate = inbox_predicate()
     return [
         "ALTER TABLE webhook_events ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE webhook_events FORCE ROW LEVEL SECURITY",

@@ -23,3 +23,10 @@ class OperatorSettingsRow(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )
+
+
+VERSION_QUERY = "SELECT xmin::text FROM operator_settings WHERE id = 1"
+"""The settings row's version: its ``xmin`` changes with every committed change, in any process."""
+
+VERSION_KEY = "operator_settings_version"
+"""Where a session keeps the version read with its scope (``session.info``)."""

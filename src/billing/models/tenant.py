@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base, TimestampMixin
-
-
-class TenantStatus(StrEnum):
-    """Lifecycle of a tenant account."""
-
-    ACTIVE = "active"
-    SUSPENDED = "suspended"
-    CLOSED = "closed"
+from billing.models.states import TenantStatus
+from billing.models.types import EnumText
 
 
 class Reseller(TimestampMixin, Base):
@@ -46,7 +39,7 @@ class Tenant(TimestampMixin, Base):
     country_code: Mapped[str | None] = mapped_column(String(2))
     default_currency: Mapped[str] = mapped_column(String(3), default="EUR")
     status: Mapped[TenantStatus] = mapped_column(
-        String(20), default=TenantStatus.ACTIVE, index=True
+        EnumText(TenantStatus, 20), default=TenantStatus.ACTIVE, index=True
     )
     reseller_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("resellers.id", ondelete="RESTRICT"), index=True

@@ -11,6 +11,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.models.base import Base
+from billing.models.types import EnumText
+from billing.providers.base import CallbackKind
 
 
 class WebhookEvent(Base):
@@ -26,7 +28,7 @@ class WebhookEvent(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     provider: Mapped[str] = mapped_column(String(30))
     dedupe_key: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[CallbackKind] = mapped_column(EnumText(CallbackKind, 50))
     provider_ref: Mapped[str | None] = mapped_column(String(200), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     outcome: Mapped[str | None] = mapped_column(String(100))

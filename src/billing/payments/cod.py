@@ -22,6 +22,7 @@ from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.ledger import CodPayment, PaymentTransaction
+from billing.models.states import CodStatus, Method, TransactionStatus
 from billing.payments.errors import (
     CodAlreadyOpen,
     CodExpired,
@@ -31,29 +32,12 @@ from billing.payments.errors import (
     InvalidVerificationCode,
     InvoiceAlreadyPaid,
 )
-from billing.payments.ledger import (
-    Method,
-    TransactionStatus,
-    check_payable,
-    invoice_balance,
-    new_reference,
-    record_receipt,
-)
+from billing.payments.ledger import check_payable, invoice_balance, new_reference, record_receipt
 from billing.payments.repository import CodRepository, TransactionRepository
 from billing.settings.service import settings as settings_service
 
 MAX_ATTEMPTS = 5
 CODE_LIFETIME = timedelta(days=7)
-
-
-class CodStatus:
-    """States of a cash-on-delivery payment."""
-
-    PENDING = "pending"
-    COLLECTED = "collected"
-    VERIFIED = "verified"
-    LOCKED = "locked"
-    EXPIRED = "expired"
 
 
 def hash_code(code: str, secret: str) -> str:
@@ -84,7 +68,7 @@ class CodService:
         """Open a COD payment for an issued, unpaid invoice (public checkout, under a scope
         narrowed to that invoice)."""
         operator = await settings_service.get(session)
-        settings_service.check_payment_method(operator, Method.CASH_ON_DELIVERY.value)
+        settings_service.check_payment_method(operator, Method.CASH_ON_DELIVERY)
         invoice = await invoice_service.get(
             session, scope=scope, invoice_id=invoice_id, for_update=True
         )
@@ -106,10 +90,10 @@ class CodService:
             tenant_id=invoice.tenant_id,
             reference=new_reference("COD"),
             invoice_id=invoice.id,
-            method=Method.CASH_ON_DELIVERY.value,
+            method=Method.CASH_ON_DELIVERY,
             amount=invoice_balance(invoice),
             currency=invoice.currency,
-            status=TransactionStatus.PENDING.value,
+            status=TransactionStatus.PENDING,
             gateway_data={"invoice_number": invoice.invoice_number},
         )
         cod = CodPayment(
@@ -137,7 +121,7 @@ class CodService:
         assert transaction is not None
         if cod.status in (CodStatus.PENDING, CodStatus.COLLECTED) and cod.expires_at <= utcnow():
             cod.status = CodStatus.EXPIRED
-            transaction.status = TransactionStatus.EXPIRED.value
+            transaction.status = TransactionStatus.EXPIRED
         return cod, transaction
 
     async def collect(
@@ -160,7 +144,7 @@ class CodService:
         cod.delivery_agent_id = delivery_agent_id
         cod.notes = notes
         cod.collected_at = utcnow()
-        transaction.status = TransactionStatus.PROCESSING.value
+        transaction.status = TransactionStatus.PROCESSING
         await session.flush()
         return cod, transaction
 
@@ -186,7 +170,7 @@ class CodService:
             cod.failed_attempts += 1
             if cod.failed_attempts >= MAX_ATTEMPTS:
                 cod.status = CodStatus.LOCKED
-                transaction.status = TransactionStatus.FAILED.value
+                transaction.status = TransactionStatus.FAILED
                 transaction.failure_code = "verification_locked"
             await session.flush()
             return cod, transaction
@@ -201,7 +185,7 @@ class CodService:
             tenant_id=invoice.tenant_id,
             currency=invoice.currency,
             amount=amount,
-            method=Method.CASH_ON_DELIVERY.value,
+            method=Method.CASH_ON_DELIVERY,
             allocations=[(invoice, amount)],
             recorded_by=principal.key,
             transaction=transaction,

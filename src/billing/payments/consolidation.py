@@ -9,7 +9,9 @@ settled with a payment or quick-pay. The new invoice reproduces every line of th
 (each naming its source invoice) with the originals' document discounts summed; VAT is then
 computed once over the merged lines, so its total can differ from the sum of the originals'
 totals by rounding (at most one minor unit per VAT group and original). The originals are
-cancelled and point to the new invoice.
+cancelled and point to the new invoice; each gets a full credit note naming the new invoice, as
+every cancelled issued invoice does. Invoices with credit notes are left out, like partly paid
+ones: their remaining amounts no longer match their lines.
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from billing.auth.principal import Principal
 from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
 from billing.core.totals import VatCategory
-from billing.invoices.schemas import InvoiceCreate, InvoiceStatus, LineInput
+from billing.invoices.credit_notes.service import credit_note as credit_note_service
+from billing.invoices.schemas import InvoiceCreate, LineInput
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
+from billing.models.states import InvoiceStatus
 from billing.payments.errors import NothingToConsolidate
 from billing.payments.repository import OpenInvoices
 from billing.payments.schemas import ConsolidateRequest
@@ -90,7 +94,14 @@ async def consolidate(
         line.source_invoice_id = source
     now = utcnow()
     for original in originals:
-        original.status = InvoiceStatus.CANCELLED.value
+        await credit_note_service.credit_in_full(
+            session,
+            scope=scope,
+            invoice=original,
+            reason=f"Consolidated into invoice {merged.invoice_number}",
+            created_by=principal.key,
+        )
+        original.status = InvoiceStatus.CANCELLED
         original.cancelled_at = now
         original.consolidated_into_id = merged.id
     await session.flush()

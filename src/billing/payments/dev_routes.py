@@ -22,8 +22,9 @@ from billing.core.envelope import ApiResponse
 from billing.core.errors import NotFound
 from billing.core.session import Session
 from billing.invoices.dependencies import PresentationDep
-from billing.invoices.schemas import InvoiceCreate, InvoiceRead, InvoiceStatus, LineInput
+from billing.invoices.schemas import InvoiceCreate, InvoiceRead, LineInput
 from billing.invoices.service import invoice as invoice_service
+from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
 from billing.payments.dependencies import Providers
 from billing.payments.schemas import PaymentRead, TransactionRead
@@ -151,7 +152,7 @@ async def simulate_mpesa_callback(
     if items:
         stk["CallbackMetadata"] = {"Item": items}
     raw = json.dumps({"Body": {"stkCallback": stk}}).encode()
-    event = await providers.mpesa().parse_callback(raw, {}, {})
+    event = await providers.build(ProviderKey.MPESA).parse_callback(raw, {}, {})
     stored = await receive(session, ProviderKey.MPESA, event, raw, {})
     return ApiResponse(data={"outcome": "queued" if stored.new else "duplicate"})
 
@@ -166,7 +167,7 @@ async def simulate_pesapal_ipn(
         "OrderMerchantReference": body.merchant_reference,
         "OrderNotificationType": body.notification_type,
     }
-    event = await providers.pesapal().parse_callback(b"", {}, query)
+    event = await providers.build(ProviderKey.PESAPAL).parse_callback(b"", {}, query)
     await receive(session, ProviderKey.PESAPAL, event, b"", query, process_repeats=True)
     return ApiResponse(data={"outcome": "queued"})
 

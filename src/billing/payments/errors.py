@@ -92,6 +92,18 @@ class RefundExceedsRefundable(BadRequest):
     code = "refund_exceeds_refundable"
 
 
+class NothingPaidToReturn(BadRequest):
+    """A credit note cannot refund or move to the wallet money that was never paid."""
+
+    code = "nothing_paid_to_return"
+
+
+class RefundThroughProvider(Conflict):
+    """Card and SEPA payments are refunded by the provider, through the payment's refund."""
+
+    code = "refund_through_provider"
+
+
 class InsufficientWalletBalance(BadRequest):
     """The wallet holds less than asked."""
 

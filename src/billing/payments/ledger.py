@@ -14,12 +14,14 @@ overdraw a wallet.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import text
@@ -27,45 +29,29 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.core.money import format_money, round_money
+from billing.invoices.presenter import balance
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.states import (
+    InvoiceStatus,
+    Method,
+    RefundStatus,
+    TransactionStatus,
+    WalletEntryKind,
+)
 from billing.payments.errors import (
     AmountExceedsBalance,
     InsufficientWalletBalance,
     InvalidPaymentAmount,
     InvoiceNotPayable,
 )
-from billing.payments.repository import wallet_balance
+from billing.payments.repository import LedgerRepository, wallet_balance
 
-PAYABLE_STATUSES = frozenset({"issued", "sent", "paid"})
+PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PAID})
 
-
-class Method(StrEnum):
-    """Ways money reaches the operator."""
-
-    CASH = "cash"
-    BANK = "bank"
-    CARD = "card"
-    WALLET = "wallet"
-    MPESA = "mpesa"
-    PESAPAL = "pesapal"
-    STRIPE = "stripe"
-    MOLLIE = "mollie"
-    CASH_ON_DELIVERY = "cash_on_delivery"
-    OTHER = "other"
-
-
-class TransactionStatus(StrEnum):
-    """Unified status of a payment attempt."""
-
-    PENDING = "pending"
-    PROCESSING = "processing"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-    REFUNDED = "refunded"
+REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE, Method.MOLLIE})
+"""Providers whose payments are refunded by asking the provider (not by a ledger row alone)."""
 
 
 def new_reference(prefix: str) -> str:
@@ -83,15 +69,15 @@ def check_amount(amount: Decimal, currency: str) -> None:
 
 def check_payable(invoice: Invoice) -> None:
     """Only issued (sent, overdue) invoices take payments."""
-    if invoice.status == "cancelled":
+    if invoice.status is InvoiceStatus.CANCELLED:
         raise InvoiceNotPayable("A cancelled (void) invoice cannot be paid.")
     if invoice.status not in PAYABLE_STATUSES:
         raise InvoiceNotPayable("Issue the invoice before recording payments.")
 
 
 def invoice_balance(invoice: Invoice) -> Decimal:
-    """What is still due on an invoice."""
-    return invoice.total_amount - invoice.amount_paid
+    """What is still due on an invoice (its total less its credit notes and payments)."""
+    return balance(invoice)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +101,20 @@ async def advisory_lock(session: AsyncSession, key: str) -> None:
     )
 
 
-async def try_advisory_lock(session: AsyncSession, key: str) -> bool:
-    """Take the transaction-scoped lock on ``key`` if nobody holds it; never waits."""
-    taken = await session.scalar(
-        text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-    )
-    return bool(taken)
+async def try_advisory_lock(
+    session: AsyncSession, key: str, *, wait: float = 0.0, poll: float = 0.05
+) -> bool:
+    """Take the transaction-scoped lock on ``key``, waiting at most ``wait`` seconds for its
+    holder; False when it is still held. (Polled rather than blocking with a lock timeout,
+    which would abort the whole transaction when it fires.)"""
+    deadline = time.monotonic() + wait
+    while True:
+        taken = await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+        if taken or time.monotonic() >= deadline:
+            return bool(taken)
+        await asyncio.sleep(poll)
 
 
 async def lock_wallet(session: AsyncSession, tenant_id: uuid.UUID, currency: str) -> None:
@@ -186,16 +180,16 @@ async def record_receipt(
             method=method,
             amount=amount,
             currency=currency,
-            status=TransactionStatus.SUCCEEDED.value,
+            status=TransactionStatus.SUCCEEDED,
             gateway_data=gateway_data or {},
             created_by=recorded_by,
         )
-        session.add(transaction)
-    transaction.status = TransactionStatus.SUCCEEDED.value
+        LedgerRepository(session).append(transaction)
+    transaction.status = TransactionStatus.SUCCEEDED
     transaction.payment_id = payment.id
     transaction.completed_at = now
     payment.transaction_id = transaction.id
-    session.add(payment)
+    LedgerRepository(session).append(payment)
     rows = []
     for invoice, part in allocations:
         row = PaymentAllocation(
@@ -207,16 +201,16 @@ async def record_receipt(
             created_at=now,
         )
         rows.append(row)
-        session.add(row)
+        LedgerRepository(session).append(row)
         _apply_to_invoice(invoice, part, method, external_reference, payment.paid_at)
     if wallet_credit > 0:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=tenant_id,
                 currency=currency,
                 amount=wallet_credit,
-                kind="credit",
+                kind=WalletEntryKind.CREDIT,
                 payment_id=payment.id,
                 notes=notes,
                 created_by=recorded_by,
@@ -272,16 +266,16 @@ async def pay_from_wallet(
         session,
         invoice=invoice,
         amount=amount,
-        method=Method.WALLET.value,
+        method=Method.WALLET,
         recorded_by=recorded_by,
     )
-    session.add(
+    LedgerRepository(session).append(
         WalletEntry(
             id=uuid.uuid4(),
             tenant_id=invoice.tenant_id,
             currency=invoice.currency,
             amount=-amount,
-            kind="invoice_payment",
+            kind=WalletEntryKind.INVOICE_PAYMENT,
             payment_id=receipt.payment.id,
             invoice_id=invoice.id,
             created_by=recorded_by,
@@ -310,11 +304,15 @@ async def record_refund(
     recorded_by: str | None,
     provider_ref: str | None = None,
     back_to_wallet: bool = False,
+    credit_notes: Mapping[uuid.UUID, uuid.UUID] | None = None,
 ) -> Refund:
     """Write a refund: the refund row, negative allocations and a wallet debit if any.
 
     ``back_to_wallet`` credits the refunded amount to the wallet (a wallet-funded payment).
+    ``credit_notes`` maps invoice ids to the credit notes issued for their part; each
+    negative allocation names its credit note, and the refund row names it when there is one.
     """
+    credit_notes = credit_notes or {}
     now = utcnow()
     refund = Refund(
         id=uuid.uuid4(),
@@ -322,15 +320,16 @@ async def record_refund(
         payment_id=payment.id,
         amount=amount,
         currency=payment.currency,
-        status="succeeded",
+        status=RefundStatus.SUCCEEDED,
         reason=reason,
         provider_ref=provider_ref,
         recorded_by=recorded_by,
+        credit_note_id=next(iter(credit_notes.values())) if len(credit_notes) == 1 else None,
         created_at=now,
     )
-    session.add(refund)
+    LedgerRepository(session).append(refund)
     for invoice, part in plan.from_invoices:
-        session.add(
+        LedgerRepository(session).append(
             PaymentAllocation(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
@@ -338,22 +337,23 @@ async def record_refund(
                 invoice_id=invoice.id,
                 amount=-part,
                 refund_id=refund.id,
+                credit_note_id=credit_notes.get(invoice.id),
                 created_at=now,
             )
         )
         invoice.amount_paid -= part
         invoice.amount_refunded += part
-        if invoice.status == "paid" and invoice_balance(invoice) > 0:
-            invoice.status = "issued"
+        if invoice.status is InvoiceStatus.PAID and invoice_balance(invoice) > 0:
+            invoice.status = InvoiceStatus.ISSUED
             invoice.paid_at = None
     if plan.from_wallet > 0:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
                 currency=payment.currency,
                 amount=-plan.from_wallet,
-                kind="refund",
+                kind=WalletEntryKind.REFUND,
                 payment_id=payment.id,
                 refund_id=refund.id,
                 created_by=recorded_by,
@@ -361,13 +361,13 @@ async def record_refund(
             )
         )
     if back_to_wallet:
-        session.add(
+        LedgerRepository(session).append(
             WalletEntry(
                 id=uuid.uuid4(),
                 tenant_id=payment.tenant_id,
                 currency=payment.currency,
                 amount=amount,
-                kind="refund_credit",
+                kind=WalletEntryKind.REFUND_CREDIT,
                 payment_id=payment.id,
                 refund_id=refund.id,
                 created_by=recorded_by,
@@ -376,6 +376,53 @@ async def record_refund(
         )
     await session.flush()
     return refund
+
+
+async def move_to_wallet(
+    session: AsyncSession,
+    *,
+    invoice: Invoice,
+    payment: Payment,
+    amount: Decimal,
+    credit_note_id: uuid.UUID,
+    recorded_by: str | None,
+) -> None:
+    """Take ``amount`` of ``payment`` back from a locked invoice into the tenant's wallet.
+
+    A negative allocation and a wallet credit, both naming the credit note that asked for it;
+    no money leaves, so no refund row is written. The wallet credit counts as the payment's
+    (``wallet_credit_of``), so refunding the payment later can still take it back.
+    """
+    await lock_wallet(session, invoice.tenant_id, invoice.currency)
+    now = utcnow()
+    session.add(
+        PaymentAllocation(
+            id=uuid.uuid4(),
+            tenant_id=invoice.tenant_id,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            amount=-amount,
+            credit_note_id=credit_note_id,
+            created_at=now,
+        )
+    )
+    session.add(
+        WalletEntry(
+            id=uuid.uuid4(),
+            tenant_id=invoice.tenant_id,
+            currency=invoice.currency,
+            amount=amount,
+            kind=WalletEntryKind.CREDIT_NOTE,
+            payment_id=payment.id,
+            invoice_id=invoice.id,
+            credit_note_id=credit_note_id,
+            created_by=recorded_by,
+            created_at=now,
+        )
+    )
+    invoice.amount_paid -= amount
+    invoice.amount_refunded += amount
+    await session.flush()
 
 
 def _apply_to_invoice(
@@ -389,6 +436,6 @@ def _apply_to_invoice(
     invoice.payment_method = method
     if external_reference:
         invoice.payment_reference = external_reference
-    if invoice.amount_paid >= invoice.total_amount:
-        invoice.status = "paid"
+    if invoice_balance(invoice) <= 0:
+        invoice.status = InvoiceStatus.PAID
         invoice.paid_at = paid_at

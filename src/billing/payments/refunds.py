@@ -14,10 +14,16 @@ The ledger records a refund when the provider confirms it:
   the provider reports refunded beyond what the ledger holds is recorded.
 
 Refunds of one payment are serialised by a transaction-level advisory lock on the payment
-(``refund:<payment id>``): the refund route takes it without waiting (a second refund while the
-first is at the provider answers 409 ``refund_in_progress``), settlement takes it to reconcile.
+(``refund:<payment id>``): the refund route waits for it a few seconds at most (a second refund
+still blocked by one at the provider answers 409 ``refund_in_progress``), settlement takes it to
+reconcile.
 The provider is called holding no row lock; the attempt row is locked only afterwards, to record
 what the provider answered.
+
+A refund with ``credit_note: true`` checks its credit notes before the provider is asked (so an
+impossible one is refused with nothing refunded), and issues them when the ledger records the
+refund: at once for a succeeded refund, on confirmation for a pending one
+(``billing.payments.credit_notes.service``).
 """
 
 from __future__ import annotations
@@ -34,6 +40,9 @@ from billing.core.money import format_money, round_money
 from billing.core.tenancy import AccessScope
 from billing.models.ledger import PaymentTransaction, Refund
 from billing.models.payment import Payment
+from billing.models.states import RefundStatus as LedgerRefundStatus
+from billing.models.states import TransactionStatus
+from billing.payments.credit_notes.service import RefundCredit, check_refund_parts
 from billing.payments.errors import (
     PaymentNotFound,
     ProviderFailed,
@@ -42,14 +51,14 @@ from billing.payments.errors import (
     upstream_error,
 )
 from billing.payments.ledger import (
-    Method,
-    TransactionStatus,
+    REFUNDED_BY_PROVIDER,
     advisory_lock,
     check_amount,
     try_advisory_lock,
 )
 from billing.payments.repository import PaymentRepository, TransactionRepository
 from billing.payments.schemas import RefundRequest as RefundBody
+from billing.payments.service import RecordedRefund
 from billing.payments.service import payment as payment_service
 from billing.providers.base import (
     Amount,
@@ -62,7 +71,8 @@ from billing.providers.base import (
 from billing.providers.registry import ProviderFactory
 
 PENDING_REFUNDS = "pending_refunds"
-REFUNDED_BY_PROVIDER = frozenset({Method.STRIPE.value, Method.MOLLIE.value})
+# Long enough for a reconciliation or a prompt provider answer, short enough for a request.
+REFUND_LOCK_WAIT = 5.0
 
 
 async def refund(
@@ -73,7 +83,7 @@ async def refund(
     providers: ProviderFactory,
     payment_id: uuid.UUID,
     body: RefundBody,
-) -> Refund:
+) -> RecordedRefund:
     """Refund all or part of a payment: through the provider for Stripe and Mollie payments,
     at once in the ledger for the others (cash, bank, M-Pesa and Pesapal recorded by hand)."""
     payment = await PaymentRepository(session, scope).get(payment_id)
@@ -97,6 +107,7 @@ async def refund(
         amount=body.amount,
         reason=body.reason,
         recorded_by=principal.key,
+        credit_note=body.credit_note,
     )
 
 
@@ -110,7 +121,8 @@ async def _refund_through_provider(
     amount: Decimal | None,
     reason: str | None,
     recorded_by: str | None,
-) -> Refund:
+    credit_note: bool = False,
+) -> RecordedRefund:
     """Ask the provider to refund all or part of ``payment``; record it once confirmed.
 
     Returns the recorded refund, or (still pending at the provider) an unsaved one with status
@@ -118,7 +130,8 @@ async def _refund_through_provider(
     """
     assert attempt.provider is not None
     assert attempt.provider_ref is not None
-    if not await try_advisory_lock(session, f"refund:{payment.id}"):
+    # Another refund of this payment may be at the provider: wait a little, never long.
+    if not await try_advisory_lock(session, f"refund:{payment.id}", wait=REFUND_LOCK_WAIT):
         raise RefundInProgress
     # Re-read without locking: settlement may have just recorded pending refunds of it.
     await session.refresh(attempt)
@@ -138,6 +151,16 @@ async def _refund_through_provider(
                 else "."
             )
         )
+    credit: RefundCredit | None = None
+    if credit_note:
+        credit = RefundCredit(
+            reason=reason or f"Refund of payment {payment.reference}", created_by=recorded_by
+        )
+        # Checked without locks: no row is held while the provider is asked.
+        preview = await payment_service.refund_preview(
+            session, scope=scope, payment=payment, amount=wanted
+        )
+        await check_refund_parts(session, scope=scope, parts=preview)
     plugin = providers.build(ProviderKey(attempt.provider))
     refund_id = uuid.uuid4()
     try:
@@ -162,6 +185,7 @@ async def _refund_through_provider(
             reason=reason,
             provider_ref=result.provider_ref,
             recorded_by=recorded_by,
+            credit=credit,
         )
         assert recorded is not None
         await _mark_if_refunded(session, scope, locked, payment)
@@ -173,6 +197,7 @@ async def _refund_through_provider(
             "reason": reason,
             "recorded_by": recorded_by,
             "requested_at": utcnow().isoformat(),
+            "credit_note": credit_note,
         }
         locked.gateway_data = {
             **(locked.gateway_data or {}),
@@ -180,17 +205,19 @@ async def _refund_through_provider(
         }
         await session.flush()
         # Not added to the session: the ledger gets the row when the provider confirms.
-        return Refund(
-            id=refund_id,
-            tenant_id=payment.tenant_id,
-            payment_id=payment.id,
-            amount=wanted,
-            currency=payment.currency,
-            status="pending",
-            reason=reason,
-            provider_ref=result.provider_ref,
-            recorded_by=recorded_by,
-            created_at=utcnow(),
+        return RecordedRefund(
+            Refund(
+                id=refund_id,
+                tenant_id=payment.tenant_id,
+                payment_id=payment.id,
+                amount=wanted,
+                currency=payment.currency,
+                status=LedgerRefundStatus.PENDING,
+                reason=reason,
+                provider_ref=result.provider_ref,
+                recorded_by=recorded_by,
+                created_at=utcnow(),
+            )
         )
     raise ProviderFailed(
         f"{plugin.display_name} did not refund ({result.raw_status}); nothing was recorded."
@@ -237,6 +264,7 @@ async def reconcile_refunds(
             reason=entry.get("reason"),
             provider_ref=entry.get("provider_ref"),
             recorded_by=entry.get("recorded_by"),
+            credit=_credit_of(entry, payment),
         )
         missing -= value
     if missing > 0:
@@ -254,6 +282,16 @@ async def reconcile_refunds(
     return "refund_recorded"
 
 
+def _credit_of(entry: dict[str, Any], payment: Payment) -> RefundCredit | None:
+    """The credit notes a pending refund asked for, issued now that it is confirmed."""
+    if not entry.get("credit_note"):
+        return None
+    return RefundCredit(
+        reason=entry.get("reason") or f"Refund of payment {payment.reference}",
+        created_by=entry.get("recorded_by"),
+    )
+
+
 def pending_refunds(attempt: PaymentTransaction) -> list[dict[str, Any]]:
     """Refunds asked of the provider and not yet in the ledger, oldest first."""
     entries = (attempt.gateway_data or {}).get(PENDING_REFUNDS) or []
@@ -265,5 +303,5 @@ async def _mark_if_refunded(
 ) -> None:
     refunded = await PaymentRepository(session, scope).refunded_total(payment)
     if refunded >= payment.amount:
-        attempt.status = TransactionStatus.REFUNDED.value
+        attempt.status = TransactionStatus.REFUNDED
     await session.flush()

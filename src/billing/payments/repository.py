@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.base import ExecutableOption
 
 from billing.core.money import round_money
 from billing.models.invoice import Invoice
@@ -23,6 +24,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.states import WalletEntryKind
 from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = ("issued", "sent")
@@ -36,6 +38,23 @@ async def wallet_balance(session: AsyncSession, tenant_id: uuid.UUID, currency: 
         )
     )
     return round_money(Decimal(total or 0), currency)
+
+
+LedgerRow = Payment | PaymentAllocation | Refund | WalletEntry | PaymentTransaction
+
+
+class LedgerRepository:
+    """Writes of the append-only money rows (payments, allocations, refunds, wallet entries):
+    they are only ever added, never changed (the API role has no UPDATE on them)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def append(
+        self, row: Payment | PaymentAllocation | Refund | WalletEntry | PaymentTransaction
+    ) -> None:
+        """Add one row to the transaction (flushed with the next statement or flush)."""
+        self.session.add(row)
 
 
 class PaymentRepository(ScopedRepository[Payment]):
@@ -89,12 +108,15 @@ class PaymentRepository(ScopedRepository[Payment]):
         return Decimal(total or 0)
 
     async def wallet_credit_of(self, payment: Payment) -> Decimal:
-        """The net wallet credit a payment left (credits minus refund debits)."""
+        """The net wallet credit a payment left: its excess, what credit notes moved from its
+        invoices to the wallet, minus what refunds took back from the wallet."""
         total = await self.session.scalar(
             select(func.coalesce(func.sum(WalletEntry.amount), 0)).where(
                 WalletEntry.tenant_id == payment.tenant_id,
                 WalletEntry.payment_id == payment.id,
-                WalletEntry.kind.in_(("credit", "refund")),
+                WalletEntry.kind.in_(
+                    (WalletEntryKind.CREDIT, WalletEntryKind.REFUND, WalletEntryKind.CREDIT_NOTE)
+                ),
             )
         )
         return Decimal(total or 0)
@@ -119,13 +141,15 @@ class OpenInvoices(ScopedRepository[Invoice]):
                 Invoice.tenant_id == tenant_id,
                 Invoice.currency == currency,
                 Invoice.status.in_(OPEN_STATUSES),
-                Invoice.total_amount > Invoice.amount_paid,
+                Invoice.total_amount > Invoice.amount_credited + Invoice.amount_paid,
             )
             .order_by(Invoice.id)
             .with_for_update()
         )
         if unpaid_only:
-            locked = locked.where(Invoice.amount_paid == 0)
+            # Nothing paid and nothing credited: merging either would move money or credit
+            # between documents.
+            locked = locked.where(Invoice.amount_paid == 0, Invoice.amount_credited == 0)
         scope = self.scope_clause()
         if scope is not None:
             locked = locked.where(scope)
@@ -191,9 +215,11 @@ class TransactionRepository(ScopedRepository[PaymentTransaction]):
 
     model = PaymentTransaction
 
-    def base_statement(self) -> Select[PaymentTransaction]:
+    def base_statement(
+        self, *, eager: Sequence[ExecutableOption] | None = None
+    ) -> Select[PaymentTransaction]:
         """Attempts of the scope; a public scope sees its one attempt (or invoice's attempts)."""
-        statement = super().base_statement()
+        statement = super().base_statement(eager=eager)
         if self.scope.attempt_id is not None:
             statement = statement.where(PaymentTransaction.id == self.scope.attempt_id)
         elif self.scope.invoice_id is not None:

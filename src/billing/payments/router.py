@@ -19,24 +19,32 @@ from billing.auth.dependencies import (
     require,
 )
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import error_response
 from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.ratelimit import RateLimited
 from billing.core.schemas import IsoDate, MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
+from billing.invoices.credit_notes.errors import (
+    CreditAmountUnreachable,
+    CreditExceedsRemaining,
+    CreditNoteInvalid,
+    InvoiceNotCreditable,
+    NothingToCredit,
+)
 from billing.invoices.dependencies import PresentationDep, StaffInvoice, StaffInvoiceForUpdate
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
+from billing.models.states import CodStatus
 from billing.payments import refunds
 from billing.payments.checkout.schemas import InvoiceCapability
 from billing.payments.checkout.service import checkout as checkout_service
-from billing.payments.cod import CodStatus, wrong_code_error
 from billing.payments.cod import cod as cod_service
+from billing.payments.cod import wrong_code_error
 from billing.payments.consolidation import consolidate
 from billing.payments.dependencies import Providers
 from billing.payments.errors import (
@@ -65,7 +73,7 @@ from billing.payments.errors import (
     TransactionNotFound,
     UnknownPaymentMethod,
 )
-from billing.payments.ledger import Receipt
+from billing.payments.ledger import Receipt, invoice_balance
 from billing.payments.repository import TransactionFilters
 from billing.payments.schemas import (
     AppliedAmount,
@@ -160,7 +168,7 @@ async def list_invoice_payments(
 
 @admin_router.post(
     "/invoices/{invoice_id}/pay",
-    name="invoices_pay",
+    name="invoices_pay_cash",
     dependencies=Writes,
     responses=error_responses(
         InvoiceNotFound,
@@ -247,7 +255,7 @@ async def quick_pay(
                     invoice_number=invoice.invoice_number,
                     currency=invoice.currency,
                     amount=amount,
-                    balance_after=invoice.total_amount - invoice.amount_paid,
+                    balance_after=invoice_balance(invoice),
                 )
                 for invoice, amount in outcome.applied
             ],
@@ -339,6 +347,11 @@ async def my_wallet(scope: TenantScope, session: Session) -> ApiResponse[WalletR
         InsufficientWalletBalance,
         PaymentMethodNotSupported,
         RefundInProgress,
+        InvoiceNotCreditable,
+        NothingToCredit,
+        CreditExceedsRemaining,
+        CreditAmountUnreachable,
+        CreditNoteInvalid,
         ProviderFailed,
         ProviderTimeout,
         ProviderNotConfigured,
@@ -356,9 +369,10 @@ async def refund_payment(
 
     Stripe and Mollie payments are refunded through the provider: ``status`` is ``succeeded``
     once the ledger has it, or ``pending`` until the provider confirms (then the ledger records
-    it from the webhook).
+    it from the webhook). With ``credit_note: true`` each invoice the money comes from gets a
+    credit note of exactly its part (``credit_note_ids``).
     """
-    refund = await refunds.refund(
+    recorded = await refunds.refund(
         session,
         scope=scope,
         principal=principal,
@@ -366,7 +380,9 @@ async def refund_payment(
         payment_id=payment_id,
         body=body or RefundRequest(),
     )
-    return ApiResponse(data=RefundRead.model_validate(refund))
+    read = RefundRead.model_validate(recorded.refund)
+    credit_notes = [credit_note.id for credit_note in recorded.credit_notes]
+    return ApiResponse(data=read.model_copy(update={"credit_note_ids": credit_notes}))
 
 
 # -- transaction monitoring ----------------------------------------------------------------
@@ -396,9 +412,8 @@ async def list_transactions(
     items, total = await payment_service.transactions(
         session, scope=scope, filters=filters, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[TransactionRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    return ListResponse.from_page(
+        items, total=total, page=page, read=TransactionRead.model_validate
     )
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field
 
 from billing.core.schemas import (
     MONEY_DIGITS,
@@ -19,7 +19,7 @@ from billing.core.schemas import (
     WriteSchema,
     required_in_schema,
 )
-from billing.invoices.schemas import CashTransactionRead, InvoiceRead
+from billing.invoices.schemas import CashTransactionRead, InvoiceRead, printable_text
 
 MANUAL_METHODS = ("cash", "bank", "card", "wallet", "mpesa", "other")
 
@@ -179,7 +179,7 @@ class WalletRead(ReadSchema):
 
 
 class RefundRequest(WriteSchema):
-    """Give back all or part of a payment."""
+    """Give back all or part of a payment, optionally with credit notes."""
 
     amount: DecimalString | None = Field(
         default=None,
@@ -188,7 +188,16 @@ class RefundRequest(WriteSchema):
         decimal_places=MONEY_PLACES,
         description="Default: everything refundable.",
     )
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Annotated[str, AfterValidator(printable_text)] | None = Field(
+        default=None, max_length=500
+    )
+    credit_note: bool = Field(
+        default=False,
+        description="Issue, for each invoice the refund takes money from, a credit note of "
+        "exactly that amount (settlement 'refund', or 'wallet' for a wallet-funded payment). "
+        "For a provider refund still pending, the credit note is issued when the provider "
+        "confirms the refund.",
+    )
 
 
 class RefundRead(ReadSchema):
@@ -203,6 +212,9 @@ class RefundRead(ReadSchema):
     provider_ref: str | None
     recorded_by: str | None
     created_at: datetime
+    credit_note_ids: list[uuid.UUID] = Field(
+        default_factory=list, description="Credit notes issued with this refund."
+    )
 
 
 class ConsolidateRequest(WriteSchema):

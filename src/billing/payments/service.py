@@ -14,9 +14,18 @@ from billing.core.clock import utcnow
 from billing.core.money import format_money, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.models.ledger import CashTransaction, PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment
+from billing.models.states import CashStatus, InvoiceStatus, Method, TransactionStatus
+from billing.payments.credit_notes.service import (
+    IssuedCredit,
+    RefundCredit,
+    credit_note_ids,
+    credit_refund_parts,
+    settle_refund_credits,
+)
 from billing.payments.errors import (
     AmountGivenRequired,
     AmountGivenTooLow,
@@ -30,10 +39,8 @@ from billing.payments.errors import (
     UnknownPaymentMethod,
 )
 from billing.payments.ledger import (
-    Method,
     Receipt,
     RefundPlan,
-    TransactionStatus,
     advisory_lock,
     check_amount,
     check_payable,
@@ -66,6 +73,14 @@ from billing.tenants.service import tenant as tenant_service
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedRefund:
+    """A refund and the credit notes issued with it."""
+
+    refund: Refund
+    credit_notes: tuple[CreditNote, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class QuickPayOutcome:
     """A quick-pay's payment, what each invoice got and what went to the wallet."""
 
@@ -88,7 +103,7 @@ class PaymentService:
     ) -> Receipt:
         """Record a (partial) payment on a locked invoice."""
         method = await self._manual_method(session, body.method)
-        if method == Method.WALLET.value:
+        if method == Method.WALLET:
             return await pay_from_wallet(
                 session, invoice=invoice, amount=body.amount, recorded_by=principal.key
             )
@@ -123,7 +138,7 @@ class PaymentService:
             raise PaymentMethodRequired
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, body.payment_method)
-        if body.payment_method != Method.CASH.value:
+        if body.payment_method != Method.CASH:
             raise PaymentMethodNotSupported(
                 f"Payment method '{body.payment_method}' is not yet supported by this route; "
                 "record the payment with POST /invoices/{invoice_id}/payments instead."
@@ -131,7 +146,7 @@ class PaymentService:
         if body.amount_given is None:
             raise AmountGivenRequired
         due = round_money(invoice_balance(invoice), invoice.currency)
-        if invoice.status == "paid" or due <= 0:
+        if invoice.status is InvoiceStatus.PAID or due <= 0:
             raise InvoiceAlreadyPaid
         check_payable(invoice)
         if body.amount_given < due:
@@ -141,7 +156,7 @@ class PaymentService:
             session,
             invoice=invoice,
             amount=due,
-            method=Method.CASH.value,
+            method=Method.CASH,
             recorded_by=principal.key,
         )
         receipt.transaction.gateway_data = {"amount_given": str(given), "change": str(given - due)}
@@ -154,7 +169,7 @@ class PaymentService:
             amount_due=due,
             amount_given=given,
             change_amount=given - due,
-            status="completed",
+            status=CashStatus.COMPLETED,
             processed_by=principal.subject,
             completed_at=utcnow(),
         )
@@ -249,9 +264,11 @@ class PaymentService:
         principal: Principal,
         payment: Payment,
         body: RefundRequest,
-    ) -> Refund:
+    ) -> RecordedRefund:
         """Refund a manual payment at once; its invoices' balances and statuses follow.
 
+        With ``credit_note``, each invoice the refund takes money from gets a credit note of
+        exactly its part, in the same transaction (all of it happens or none of it).
         Provider payments are refunded through the provider (``billing.payments.refunds``).
         """
         repository = PaymentRepository(session, scope)
@@ -265,6 +282,21 @@ class PaymentService:
                 "be refunded."
             )
         plan = await self._refund_plan(session, scope, payment, amount)
+        # Money that came out of the wallet goes back into it, not to the customer.
+        into_wallet = payment.method == Method.WALLET
+        issued: list[IssuedCredit] = []
+        if body.credit_note:
+            issued = await credit_refund_parts(
+                session,
+                scope=scope,
+                parts=plan.from_invoices,
+                request=RefundCredit(
+                    reason=body.reason or f"Refund of payment {payment.reference}",
+                    created_by=principal.key,
+                ),
+                into_wallet=into_wallet,
+                strict=True,
+            )
         refund = await record_refund(
             session,
             payment=payment,
@@ -272,15 +304,16 @@ class PaymentService:
             amount=amount,
             reason=body.reason,
             recorded_by=principal.key,
-            # Money that came out of the wallet goes back into it, not to the customer.
-            back_to_wallet=payment.method == Method.WALLET.value,
+            back_to_wallet=into_wallet,
+            credit_notes=credit_note_ids(issued),
         )
+        await settle_refund_credits(session, issued)
         if payment.transaction_id is not None and amount == refundable:
             transaction = await TransactionRepository(session, scope).get(payment.transaction_id)
             if transaction is not None:
-                transaction.status = TransactionStatus.REFUNDED.value
+                transaction.status = TransactionStatus.REFUNDED
         await session.flush()
-        return refund
+        return RecordedRefund(refund, tuple(item.credit_note for item in issued))
 
     async def transaction(
         self, session: AsyncSession, *, scope: AccessScope, reference: str
@@ -352,10 +385,12 @@ class PaymentService:
         reason: str | None,
         provider_ref: str | None,
         recorded_by: str | None,
-    ) -> Refund | None:
+        credit: RefundCredit | None = None,
+    ) -> RecordedRefund | None:
         """Record money a provider confirms it gave back, up to what is left of the payment
         (None if nothing is left); the provider has already moved it, so nothing is checked
-        against the caller's wishes here."""
+        against the caller's wishes here. With ``credit``, the invoices it comes from get
+        credit notes where they still can (a refused one is skipped and logged)."""
         repository = PaymentRepository(session, scope)
         payment = await repository.get(payment_id)
         if payment is None:
@@ -365,7 +400,17 @@ class PaymentService:
         if amount <= 0:
             return None
         plan = await self._refund_plan(session, scope, payment, amount)
-        return await record_refund(
+        issued: list[IssuedCredit] = []
+        if credit is not None:
+            issued = await credit_refund_parts(
+                session,
+                scope=scope,
+                parts=plan.from_invoices,
+                request=credit,
+                into_wallet=False,
+                strict=False,
+            )
+        refund = await record_refund(
             session,
             payment=payment,
             plan=plan,
@@ -373,13 +418,30 @@ class PaymentService:
             reason=reason,
             recorded_by=recorded_by,
             provider_ref=provider_ref,
+            credit_notes=credit_note_ids(issued),
         )
+        await settle_refund_credits(session, issued)
+        return RecordedRefund(refund, tuple(item.credit_note for item in issued))
+
+    async def refund_preview(
+        self, session: AsyncSession, *, scope: AccessScope, payment: Payment, amount: Decimal
+    ) -> list[tuple[Invoice, Decimal]]:
+        """Which invoices a refund of ``amount`` would take money from, read without locks
+        (to check its credit notes before asking a provider)."""
+        return (await self._refund_plan(session, scope, payment, amount, lock=False)).from_invoices
 
     async def _refund_plan(
-        self, session: AsyncSession, scope: AccessScope, payment: Payment, amount: Decimal
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        payment: Payment,
+        amount: Decimal,
+        *,
+        lock: bool = True,
     ) -> RefundPlan:
         """Take the refund from the payment's invoices (newest allocation first), then from
-        the wallet credit it left; invoices are locked before they change."""
+        the wallet credit it left; invoices are locked before they change (``lock=False``
+        only reads, for a preview)."""
         repository = PaymentRepository(session, scope)
         net_by_invoice: dict[uuid.UUID, Decimal] = {}
         order: list[uuid.UUID] = []
@@ -398,12 +460,12 @@ class PaymentService:
             if net <= 0:
                 continue
             invoice = await invoice_service.get(
-                session, scope=scope, invoice_id=invoice_id, for_update=True
+                session, scope=scope, invoice_id=invoice_id, for_update=lock
             )
             part = min(left, net)
             parts.append((invoice, part))
             left -= part
-        if left > 0:
+        if left > 0 and lock:
             await lock_wallet(session, payment.tenant_id, payment.currency)
             credit = await repository.wallet_credit_of(payment)
             available = await wallet_balance(session, payment.tenant_id, payment.currency)
@@ -417,8 +479,8 @@ class PaymentService:
     async def _manual_method(
         self, session: AsyncSession, method: str, *, allow_wallet: bool = True
     ) -> str:
-        if method not in MANUAL_METHODS or (method == Method.WALLET.value and not allow_wallet):
-            allowed = [m for m in MANUAL_METHODS if allow_wallet or m != Method.WALLET.value]
+        if method not in MANUAL_METHODS or (method == Method.WALLET and not allow_wallet):
+            allowed = [m for m in MANUAL_METHODS if allow_wallet or m != Method.WALLET]
             raise UnknownPaymentMethod(
                 f"Unknown payment method '{method}'. Use one of: {', '.join(allowed)}"
             )

@@ -55,11 +55,6 @@ class PaymentStatus(StrEnum):
     EXPIRED = "expired"
     REFUNDED = "refunded"
 
-    @property
-    def is_final(self) -> bool:
-        """A final status never changes again, except succeeded -> refunded."""
-        return self not in (PaymentStatus.PENDING, PaymentStatus.PROCESSING)
-
 
 class RefundStatus(StrEnum):
     """Unified status of a refund request."""
@@ -199,6 +194,21 @@ class RefundResult:
     raw_status: str
 
 
+class CallbackKind(StrEnum):
+    """What a provider delivery is about (it decides which truth settlement fetches)."""
+
+    PAYMENT = "payment"
+    REFUND = "refund"
+    DISPUTE = "dispute"
+    SETUP = "setup"
+    METHOD_DETACHED = "method_detached"
+    RECURRING = "recurring"
+    C2B_VALIDATION = "c2b_validation"
+    C2B_CONFIRMATION = "c2b_confirmation"
+    TRANSACTION_STATUS = "transaction_status"
+    IGNORED = "ignored"
+
+
 @dataclass(frozen=True, slots=True)
 class CallbackEvent:
     """What a verified delivery is about. Identifiers and hints only: fetch before acting.
@@ -208,7 +218,7 @@ class CallbackEvent:
     """
 
     dedupe_key: str
-    kind: str  # "payment", "refund", "setup", "method_detached", "c2b_confirmation" ...
+    kind: CallbackKind
     provider_ref: str
     reported_status: PaymentStatus | None = None
     reported_amount: Amount | None = None
@@ -262,6 +272,9 @@ class PaymentProvider(ABC):
     capabilities: ClassVar[frozenset[Capability]]
     currencies: ClassVar[frozenset[str]]
     method_types: ClassVar[tuple[str, ...]]
+    create_answer_settles: ClassVar[bool] = True
+    """Whether ``create_payment``'s final status may be settled as is. False: fetch it back
+    with ``get_payment`` first (Mollie's create answer is not its authoritative state)."""
 
     def __init__(self, *, http: httpx.AsyncClient) -> None:
         self.http = http
@@ -269,6 +282,11 @@ class PaymentProvider(ABC):
     def supports_currency(self, currency: str) -> bool:
         """True when the provider can charge in this currency; checked before any call."""
         return currency.upper() in self.currencies
+
+    @property
+    @abstractmethod
+    def configured(self) -> bool:
+        """True when the deployment holds the credentials this plugin needs."""
 
     @abstractmethod
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import httpx
 
@@ -31,35 +32,40 @@ class ProviderSettings:
     mollie: MollieConfig = field(default_factory=MollieConfig)
 
 
+P = TypeVar("P", bound=PaymentProvider)
+
+
 @dataclass(frozen=True, slots=True)
 class ProviderFactory:
-    """Builds stateless provider instances on the shared HTTP client."""
+    """Builds stateless plugin instances from the one registry (``PROVIDERS``), each with its
+    deployment configuration, on the shared HTTP client."""
 
     settings: ProviderSettings
     http: httpx.AsyncClient
 
-    def mpesa(self) -> MpesaProvider:
-        """The M-Pesa (Daraja) plugin."""
-        return MpesaProvider(http=self.http, config=self.settings.mpesa)
-
-    def pesapal(self) -> PesapalProvider:
-        """The Pesapal plugin."""
-        return PesapalProvider(http=self.http, config=self.settings.pesapal)
-
-    def stripe(self) -> StripeProvider:
-        """The Stripe plugin."""
-        return StripeProvider(http=self.http, config=self.settings.stripe)
-
-    def mollie(self) -> MollieProvider:
-        """The Mollie plugin."""
-        return MollieProvider(http=self.http, config=self.settings.mollie)
-
     def build(self, key: ProviderKey) -> PaymentProvider:
         """The plugin registered under ``key``."""
-        builders = {
-            ProviderKey.MPESA: self.mpesa,
-            ProviderKey.PESAPAL: self.pesapal,
-            ProviderKey.STRIPE: self.stripe,
-            ProviderKey.MOLLIE: self.mollie,
+        plugin: PaymentProvider = PROVIDERS[key](http=self.http, config=self.config(key))  # type: ignore[call-arg]
+        return plugin
+
+    def build_as(self, key: ProviderKey, plugin_class: type[P]) -> P:
+        """The plugin under ``key``, for calls only that plugin offers (M-Pesa's C2B
+        confirmation, say)."""
+        plugin = self.build(key)
+        if not isinstance(plugin, plugin_class):
+            raise TypeError(f"{key} is not a {plugin_class.__name__}")
+        return plugin
+
+    def config(self, key: ProviderKey) -> MpesaConfig | PesapalConfig | StripeConfig | MollieConfig:
+        """The deployment configuration of ``key``."""
+        configs: dict[ProviderKey, MpesaConfig | PesapalConfig | StripeConfig | MollieConfig] = {
+            ProviderKey.MPESA: self.settings.mpesa,
+            ProviderKey.PESAPAL: self.settings.pesapal,
+            ProviderKey.STRIPE: self.settings.stripe,
+            ProviderKey.MOLLIE: self.settings.mollie,
         }
-        return builders[key]()
+        return configs[key]
+
+    def configured(self, key: ProviderKey) -> bool:
+        """True when the deployment holds credentials for ``key``."""
+        return self.config(key).configured

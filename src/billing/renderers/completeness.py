@@ -28,7 +28,7 @@ Field names are the API's: ``seller.vat_id``, ``buyer.electronic_address``,
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal
 
 from billing.core.money import minor_unit
@@ -752,8 +752,3 @@ def _valid_gln(value: str) -> bool:
     digits = [int(char) for char in value]
     weighted = sum(digit * (3 if position % 2 else 1) for position, digit in enumerate(digits[:12]))
     return (10 - weighted % 10) % 10 == digits[12]
-
-
-def fields_of(missing: Iterable[MissingField]) -> list[str]:
-    """The field names of a list of problems (handy in tests and logs)."""
-    return [item.field for item in missing]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +78,10 @@ class EInvoiceIncompleteError(RendererError):
         target = f"a valid {format} e-invoice" if format else "a valid e-invoice"
         super().__init__(f"the invoice cannot produce {target}; missing or invalid: {fields}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt from its fields when it crosses a process boundary (the render pool).
+        return (_rebuild_incomplete, (self.missing, self.format))
+
 
 class InvalidEInvoiceError(RendererError):
     """The generated XML failed its schema check; a bug in a renderer, never user input."""
@@ -87,3 +91,7 @@ class InvalidEInvoiceError(RendererError):
     def __init__(self, message: str, issues: Sequence[str] = ()) -> None:
         self.issues = tuple(issues)
         super().__init__(message)
+
+
+def _rebuild_incomplete(missing: Sequence[MissingField], format: str) -> EInvoiceIncompleteError:
+    return EInvoiceIncompleteError(missing, format=format)

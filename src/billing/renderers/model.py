@@ -16,7 +16,7 @@ Fields marked *presentation* are used by the PDF only and never reach the XML.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
@@ -394,6 +394,7 @@ class InvoiceDocument(_Frozen):
     # Presentation only: the PDF shows these; the e-invoice formats ignore them.
     status: DocumentStatus = DocumentStatus.ISSUED
     amount_paid: Dec = ZERO
+    amount_credited: Dec = ZERO  # credit notes issued against this invoice since
     balance: Dec = ZERO
     public_url: OptStr = None  # QR code target (the public invoice page)
     seller_logo_url: OptStr = None  # never fetched; the PDF prints the trading name instead
@@ -431,12 +432,16 @@ class InvoiceDocument(_Frozen):
         ids = [line.id for line in self.lines]
         if len(set(ids)) != len(ids):
             raise ValueError("line ids (BT-126) must be unique within the invoice")
+        # The allowances' own attribution to VAT groups is checked against the total (a
+        # credit note may attribute an invoice's discount per group); the breakdown follows it.
+        split = {(part.vat_category, part.vat_rate): part.amount for part in self.allowances}
         expected = compute_totals(
             [_taxable(line) for line in self.lines],
             currency=currency,
             discount=self.totals.allowance_total,
             charge=self.totals.charge_total,
             prepaid=self.totals.prepaid,
+            discount_split=split if self.allowances else None,
         )
         for line, net in zip(self.lines, expected.line_nets, strict=True):
             if line.net_amount != net:
@@ -456,8 +461,10 @@ class InvoiceDocument(_Frozen):
             self.charges
         ) != _split_expected(expected.charges):
             raise ValueError("document allowances or charges do not match the totals")
-        if self.balance != self.totals.payable - self.amount_paid:
-            raise ValueError("balance must equal the amount due minus the amount paid")
+        if self.balance != self.totals.payable - self.amount_credited - self.amount_paid:
+            raise ValueError(
+                "balance must equal the amount due minus the amounts credited and paid"
+            )
         return self
 
 
@@ -530,6 +537,7 @@ def build_document(
     delivery: Delivery | None = None,
     invoicing_period: Period | None = None,
     discount: Decimal | int | str = ZERO,
+    discount_split: Mapping[tuple[VatCategory, Decimal], Decimal] | None = None,
     discount_reason: str = "Discount",
     discount_reason_code: str | None = "95",
     charge: Decimal | int | str = ZERO,
@@ -540,6 +548,7 @@ def build_document(
     payment_terms: str | None = None,
     status: DocumentStatus | str = DocumentStatus.ISSUED,
     amount_paid: Decimal | int | str = ZERO,
+    amount_credited: Decimal | int | str = ZERO,
     public_url: str | None = None,
     seller_logo_url: str | None = None,
     payment_methods: Sequence[str] = (),
@@ -568,6 +577,9 @@ def build_document(
         delivery: BG-13 (K intra-community supplies need a date and a country).
         invoicing_period: BG-14.
         discount: document discount (BT-107), split over the VAT groups.
+        discount_split: the discount's part of each (category, rate) group, when it is not
+            to be split in proportion to the groups' nets (a credit note crediting each
+            group's own share of an invoice's discount).
         discount_reason: BT-97 text of each discount part.
         discount_reason_code: BT-98 (UNTDID 5189, ``95`` discount).
         charge: document charge (BT-108), split over the VAT groups.
@@ -577,7 +589,9 @@ def build_document(
         payment: BG-16 payment instructions.
         payment_terms: BT-20.
         status: presentation; ``draft`` prints a watermark (``finalized``/``void`` accepted).
-        amount_paid: presentation; payments received after issue (balance = BT-115 - paid).
+        amount_paid: presentation; payments received after issue.
+        amount_credited: presentation; credit notes issued against the invoice since
+            (balance = BT-115 - credited - paid).
         public_url: presentation; the QR code target.
         seller_logo_url: presentation; never fetched.
         payment_methods: presentation; enabled methods listed under "how to pay".
@@ -600,8 +614,10 @@ def build_document(
             discount=_decimal(discount),
             charge=_decimal(charge),
             prepaid=_decimal(prepaid),
+            discount_split=discount_split,
         )
         paid = round_money(_decimal(amount_paid), currency)
+        credited = round_money(_decimal(amount_credited), currency)
         model_lines = tuple(
             InvoiceLine(
                 id=line.id or str(index),
@@ -674,7 +690,8 @@ def build_document(
             payment_terms=payment_terms,
             status=DocumentStatus.parse(status),
             amount_paid=paid,
-            balance=totals.payable - paid,
+            amount_credited=credited,
+            balance=totals.payable - credited - paid,
             public_url=public_url,
             seller_logo_url=seller_logo_url,
             payment_methods=tuple(method for method in payment_methods if method.strip()),

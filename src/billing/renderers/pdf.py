@@ -511,9 +511,13 @@ class _Layout:
         if totals.prepaid:
             rows.append((labels["prepaid"], self.money(-totals.prepaid), False))
             rows.append((labels["amount_due"], self.money(totals.payable), True))
-        if doc.amount_paid:
-            rows.append((labels["amount_paid"], self.money(-doc.amount_paid), False))
-        rows.append((labels["balance"], self.money(doc.balance), True))
+        if not doc.type_code.is_credit_note:
+            # A credit note asks nobody to pay it: its total is what it credits.
+            if doc.amount_credited:
+                rows.append((labels["amount_credited"], self.money(-doc.amount_credited), False))
+            if doc.amount_paid:
+                rows.append((labels["amount_paid"], self.money(-doc.amount_paid), False))
+            rows.append((labels["balance"], self.money(doc.balance), True))
         totals_rows = [[label, value] for label, value, _ in rows]
         frame = self.frame_width
         breakdown_fractions, totals_fractions = (0.2, 0.18, 0.34, 0.28), (0.55, 0.45)

@@ -221,13 +221,3 @@ def validate_xml(
     if include_warnings:
         return issues
     return [issue for issue in issues if issue.is_error]
-
-
-@cache
-def schematron_available() -> bool:
-    """Whether SaxonC-HE is installed (it is a development dependency)."""
-    try:
-        import saxonche  # noqa: F401
-    except ImportError:
-        return False
-    return True

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import ExecutableOption
 
 from billing.auth.repository import reseller_subtree_ids
 from billing.core.repository import LIKE_ESCAPE, Repository, contains_pattern
@@ -23,9 +24,11 @@ class ResellerRepository(Repository[Reseller]):
         super().__init__(session)
         self.scope = scope
 
-    def base_statement(self) -> Select[Reseller]:
+    def base_statement(
+        self, *, eager: Sequence[ExecutableOption] | None = None
+    ) -> Select[Reseller]:
         """Resellers the scope may see."""
-        statement = select(Reseller)
+        statement = select(Reseller).options(*(eager or ()))
         if self.scope.kind is ScopeKind.RESELLER:
             statement = statement.where(Reseller.id.in_(self.scope.reseller_ids))
         elif self.scope.kind in (ScopeKind.TENANT, ScopeKind.PUBLIC):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.resellers.errors import (
@@ -52,10 +52,7 @@ async def list_resellers(
     items, total = await reseller_service.list(
         session, scope=scope, q=q, parent_id=parent_id, page=page.page, per_page=page.per_page
     )
-    return ListResponse(
-        data=[ResellerRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=ResellerRead.model_validate)
 
 
 @router.get(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 
 from billing.core.repository import Repository
@@ -22,6 +22,17 @@ class SettingsRepository(Repository[OperatorSettingsRow]):
         if for_update:
             statement = statement.with_for_update()
         return await self.session.scalar(statement)
+
+    async def get_versioned(self) -> tuple[str, dict[str, Any]] | None:
+        """The stored document and its version (the row's ``xmin``)."""
+        row = (
+            await self.session.execute(
+                select(text("xmin::text"), OperatorSettingsRow.document).where(
+                    OperatorSettingsRow.id == 1
+                )
+            )
+        ).one_or_none()
+        return (str(row[0]), row[1]) if row is not None else None
 
     async def save_document(self, document: dict[str, Any]) -> None:
         """Insert or replace the document."""

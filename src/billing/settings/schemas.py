@@ -85,7 +85,7 @@ METHOD_ALIASES = {"card": "stripe"}
 
 
 class NumberingSeries(StrEnum):
-    """Invoice number formats."""
+    """Number formats of invoices and credit notes (shown here with the prefix ``INV``)."""
 
     DAILY_LETTER = "daily_letter"  # INV-2025-DEC-13A, ...13B, ..., 13Z, 13ZA
     YEARLY_SEQUENCE = "yearly_sequence"  # INV-2026-04521
@@ -154,6 +154,13 @@ class OperatorSettings(BaseModel):
     default_paper_size: PaperSizeName = "A4"
     numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
     number_prefix: Annotated[str, AfterValidator(_prefix)] = "INV"
+    credit_note_series: NumberingSeries = Field(
+        default=NumberingSeries.YEARLY_SEQUENCE,
+        description="Number format of credit notes; the default gives CN-2026-00001.",
+    )
+    credit_note_prefix: Annotated[str, AfterValidator(_prefix)] = Field(
+        default="CN", description="Prefix of credit note numbers; must differ from number_prefix."
+    )
     public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis = CommissionBasis.PAID
     timezone: TimeZoneName = "UTC"
@@ -196,6 +203,8 @@ class SettingsUpdate(WriteSchema):
     default_paper_size: PaperSizeName | None = None
     numbering_series: NumberingSeries | None = None
     number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
+    credit_note_series: NumberingSeries | None = None
+    credit_note_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
     public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis | None = None
     timezone: TimeZoneName | None = None

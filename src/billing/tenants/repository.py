@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy import or_
 
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
-from billing.models.tenant import Tenant, TenantStatus
+from billing.models.states import TenantStatus
+from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
 
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.session import Session
-from billing.models.tenant import TenantStatus
+from billing.models.states import TenantStatus
 from billing.routing import TransactionalRoute
 from billing.tenants.errors import ResellerOutOfScope, TenantNotFound
 from billing.tenants.schemas import TenantCreate, TenantRead, TenantUpdate
@@ -57,10 +57,7 @@ async def list_tenants(
         page=page.page,
         per_page=page.per_page,
     )
-    return ListResponse(
-        data=[TenantRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
-    )
+    return ListResponse.from_page(items, total=total, page=page, read=TenantRead.model_validate)
 
 
 @router.get(

@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import EmailStr, Field
 
 from billing.core.schemas import CountryCode, CurrencyCode, ReadSchema, WriteSchema
-from billing.models.tenant import TenantStatus
+from billing.models.states import TenantStatus
 
 
 class TenantCreate(WriteSchema):

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.tenancy import AccessScope, ScopeKind
-from billing.models.tenant import Tenant, TenantStatus
+from billing.models.states import TenantStatus
+from billing.models.tenant import Tenant
 from billing.resellers.repository import ResellerRepository
 from billing.tenants.errors import ResellerOutOfScope, TenantNotFound
 from billing.tenants.repository import TenantRepository

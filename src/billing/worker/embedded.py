@@ -1,6 +1,6 @@
-"""The job worker inside the API process (``BILLING_EMBEDDED_WORKER``): for development and
-small deployments that do not run ``billing worker`` separately. Jobs are the same either way;
-several API processes with embedded workers share the queue safely."""
+"""The job worker inside the API process (``BILLING_EMBEDDED_WORKER``, on by default in
+development): for ``make run`` and small deployments that do not run ``billing worker``. Jobs
+are the same either way; several API processes with embedded workers share the queue safely."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from billing.worker.app import WorkerContext, create_worker_app
 async def embedded_worker(
     app: FastAPI, settings: Settings, database: Database
 ) -> AsyncIterator[None]:
-    """Run a worker for the lifetime of the app when the setting asks for one."""
-    if not settings.embedded_worker or not settings.database_url:
+    """Run a worker for the lifetime of the app when the settings ask for one."""
+    if not settings.runs_embedded_worker or not settings.database_url:
         yield
         return
     context = WorkerContext(database, app.state.providers, settings)

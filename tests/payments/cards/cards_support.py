@@ -12,11 +12,11 @@ import httpx
 
 from billing.config import Settings
 from billing.core.db import libpq_database_url
-from billing.fakes.mollie import FakeMollieState
-from billing.fakes.server import FakeServer
-from billing.fakes.stripe import FakeStripeState
 from billing.payments.callback_urls import mollie_webhook_url
 from billing.providers.registry import ProviderSettings
+from billing_fakes.mollie import FakeMollieState
+from billing_fakes.server import FakeServer
+from billing_fakes.stripe import FakeStripeState
 from tests.fixtures.auth import Tokens
 from tests.fixtures.waiting import eventually
 from tests.providers.stripe.stripe_support import WEBHOOK_SECRET

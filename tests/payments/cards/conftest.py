@@ -15,13 +15,13 @@ from pydantic import SecretStr
 
 from billing.config import Settings
 from billing.core.db import Database
-from billing.fakes.mollie import create_mollie_app, mollie_state
-from billing.fakes.server import FakeServer
-from billing.fakes.stripe import create_stripe_app, stripe_state
 from billing.main import create_app
 from billing.providers.mollie import MollieConfig
 from billing.providers.registry import ProviderSettings
 from billing.providers.stripe import StripeConfig
+from billing_fakes.mollie import create_mollie_app, mollie_state
+from billing_fakes.server import FakeServer
+from billing_fakes.stripe import create_stripe_app, stripe_state
 from tests.fixtures.auth import Tokens
 from tests.payments.cards.cards_support import CardsStack, MollieFake, StripeFake, free_port
 from tests.providers.mollie.mollie_support import API_KEY

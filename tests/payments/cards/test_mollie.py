@@ -356,9 +356,18 @@ class TestRefunds:
         )
         assert recorded == refund["provider_ref"]
 
-        rest = await http.post(
-            f"{ADMIN}/payments/{payment['id']}/refund", headers=tokens.admin(), json={}
-        )
+        async def refund_the_rest() -> httpx.Response | None:
+            # A repeated notification's settlement job may still hold the payment's refund
+            # lock: the route then answers 409 refund_in_progress and changes nothing.
+            response = await http.post(
+                f"{ADMIN}/payments/{payment['id']}/refund", headers=tokens.admin(), json={}
+            )
+            if response.status_code == 409:
+                assert response.json()["error"]["code"] == "refund_in_progress"
+                return None
+            return response
+
+        rest = await eventually(refund_the_rest)
         assert rest.json()["data"]["status"] == "pending"
         assert rest.json()["data"]["amount"] == "60.00"
         await cards.mollie.control(
@@ -377,3 +386,51 @@ class TestRefunds:
             "SELECT count(*) FROM refunds WHERE payment_id = $1::uuid", payment["id"]
         )
         assert refunds == 2
+
+    async def test_a_pending_refund_issues_its_credit_note_when_mollie_confirms(
+        self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack
+    ) -> None:
+        tenant = await create_tenant(http, tokens)
+        await save_mollie_mandate(http, cards, tenant)
+        invoice = await create_invoice(http, tokens, tenant, "100.00")
+        charged = await pay(http, tenant, invoice)
+        tr = charged.json()["data"]["attempt"]["provider_ref"]
+        [payment] = await invoice_payments(http, tokens, invoice["id"])
+
+        response = await http.post(
+            f"{ADMIN}/payments/{payment['id']}/refund",
+            headers=tokens.admin(),
+            json={"amount": "25.00", "reason": "Late delivery", "credit_note": True},
+        )
+
+        assert response.status_code == 201, response.text
+        refund = response.json()["data"]
+        assert (refund["status"], refund["credit_note_ids"]) == ("pending", [])
+        assert (await invoice_state(http, tokens, invoice["id"]))["credit_notes"] == []
+        await cards.mollie.control(
+            f"refunds/{refund['provider_ref']}/status", {"status": "refunded"}
+        )
+        await cards.mollie.webhook(tr, repeat=2)
+
+        async def credited() -> Any:
+            state = await invoice_state(http, tokens, invoice["id"])
+            return state if state["credit_notes"] else None
+
+        # Settling the notification fetches the payment and its refunds from the fake Mollie
+        # and issues the credit note: give a loaded machine time.
+        state = await eventually(credited, within=30)
+        [note] = state["credit_notes"]
+        assert (note["total_amount"], note["settlement"], note["reason"]) == (
+            "25.00",
+            "refund",
+            "Late delivery",
+        )
+        assert (state["amount_paid"], state["amount_credited"], state["balance"]) == (
+            "75.00",
+            "25.00",
+            "0.00",
+        )
+        linked = await cards.fetchval(
+            "SELECT credit_note_id FROM refunds WHERE payment_id = $1::uuid", payment["id"]
+        )
+        assert str(linked) == note["id"]

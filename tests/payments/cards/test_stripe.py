@@ -401,7 +401,12 @@ class TestCharging:
 
         assert len(deliveries) == 3 * len(events)
         assert {d["status_code"] for d in deliveries} == {200}
-        state = await invoice_state(http, tokens, invoice["id"])
+
+        async def paid() -> Any:
+            state = await invoice_state(http, tokens, invoice["id"])
+            return state if state["status"] == "paid" else None
+
+        state = await eventually(paid)
         assert (state["status"], state["amount_paid"]) == ("paid", "80.00")
         payments = await invoice_payments(http, tokens, invoice["id"])
         assert [p["amount"] for p in payments] == ["80.00"]
@@ -558,6 +563,18 @@ class TestRefunds:
         events = cards.stripe.event_ids("charge.refunded", charge_id)
         assert len(events) == 2
         await cards.stripe.deliver(cards.stripe_webhook, events, repeat=2)
+
+        async def replays_settled() -> bool:
+            # Their settlement jobs hold the payment's refund lock while they reconcile; a
+            # refund asked meanwhile would rightly answer 409 refund_in_progress.
+            waiting = await cards.fetchval(
+                "SELECT count(*) FROM webhook_events WHERE dedupe_key = ANY($1::text[])"
+                " AND processed_at IS NULL",
+                events,
+            )
+            return int(waiting) == 0
+
+        await eventually(replays_settled)
         refunds = await cards.fetchval(
             "SELECT count(*) FROM refunds WHERE payment_id = $1::uuid", payment["id"]
         )
@@ -565,7 +582,65 @@ class TestRefunds:
         too_much = await http.post(
             f"{ADMIN}/payments/{payment['id']}/refund", headers=tokens.admin(), json={}
         )
-        assert too_much.status_code == 400
+        assert too_much.status_code == 400, too_much.text
+
+    async def test_a_refund_with_a_credit_note(
+        self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack
+    ) -> None:
+        invoice, payment, _ = await self._paid(http, tokens, cards, "100.00")
+
+        response = await http.post(
+            f"{ADMIN}/payments/{payment['id']}/refund",
+            headers=tokens.admin(),
+            json={"amount": "30.00", "reason": "Damaged", "credit_note": True},
+        )
+
+        assert response.status_code == 201, response.text
+        refund = response.json()["data"]
+        assert refund["status"] == "succeeded"
+        assert cards.stripe.state.refunds[refund["provider_ref"]]["amount"] == 3000
+        [credit_note_id] = refund["credit_note_ids"]
+        note = (
+            await http.get(f"{ADMIN}/credit-notes/{credit_note_id}", headers=tokens.admin())
+        ).json()["data"]
+        assert (note["total_amount"], note["settlement"], note["reason"]) == (
+            "30.00",
+            "refund",
+            "Damaged",
+        )
+        state = await invoice_state(http, tokens, invoice["id"])
+        assert (state["amount_paid"], state["amount_credited"], state["balance"]) == (
+            "70.00",
+            "30.00",
+            "0.00",
+        )
+        assert state["status"] == "paid"
+
+    async def test_a_credit_note_never_refunds_a_card_payment_behind_stripes_back(
+        self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack
+    ) -> None:
+        invoice, payment, _ = await self._paid(http, tokens, cards, "100.00")
+        refunds_before = len(cards.stripe.state.refunds)
+        url = f"{ADMIN}/invoices/{invoice['id']}/credit-notes"
+
+        refused = await http.post(
+            url, headers=tokens.admin(), json={"reason": "Outage", "settlement": "refund"}
+        )
+
+        assert refused.status_code == 409
+        error = refused.json()["error"]
+        assert error["code"] == "refund_through_provider"
+        assert payment["id"] in error["message"]
+        assert len(cards.stripe.state.refunds) == refunds_before
+        assert (await invoice_state(http, tokens, invoice["id"]))["credit_notes"] == []
+        # Crediting the money to the wallet keeps it with the operator: no Stripe call.
+        wallet = await http.post(
+            url, headers=tokens.admin(), json={"reason": "Outage", "settlement": "wallet"}
+        )
+        assert wallet.status_code == 201, wallet.text
+        assert len(cards.stripe.state.refunds) == refunds_before
+        state = await invoice_state(http, tokens, invoice["id"])
+        assert (state["status"], state["payment_status"]) == ("cancelled", "refunded")
 
     async def test_a_refund_made_in_stripes_dashboard_reaches_the_ledger(
         self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack

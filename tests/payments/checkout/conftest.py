@@ -18,13 +18,13 @@ from pydantic import SecretStr
 
 from billing.config import Settings
 from billing.core.db import Database
-from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-from billing.fakes.pesapal import create_pesapal_app
-from billing.fakes.server import FakeServer
 from billing.main import create_app
 from billing.providers.mpesa import MpesaConfig
 from billing.providers.pesapal import PesapalConfig
 from billing.providers.registry import ProviderSettings
+from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+from billing_fakes.pesapal import create_pesapal_app
+from billing_fakes.server import FakeServer
 from tests.fixtures.auth import Tokens
 from tests.fixtures.waiting import eventually
 

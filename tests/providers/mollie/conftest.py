@@ -9,11 +9,11 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from billing.fakes.mollie import create_mollie_app
-from billing.fakes.server import CallbackRecorder, FakeServer
 from billing.providers.base import CustomerRef, SavedMethod, SetupRequest
 from billing.providers.http import build_http_client
 from billing.providers.mollie import MollieConfig, MollieProvider
+from billing_fakes.mollie import create_mollie_app
+from billing_fakes.server import CallbackRecorder, FakeServer
 from tests.providers.mollie.mollie_support import (
     API_KEY,
     RETURN_URL,
@@ -53,7 +53,7 @@ def fake(
 ) -> MollieControl:
     control = MollieControl(mollie_server, mollie_app)
     control.post("reset")
-    control.state.first_mandate_status = "valid"
+    control.state.settings.first_mandate_status = "valid"
     receiver.clear()
     return control
 

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from billing.fakes.mollie import FakeMollieState, RecordedRequest, mollie_state
-from billing.fakes.server import FakeServer
 from billing.providers.base import Amount, CustomerRef, PaymentRequest, SavedMethod
+from billing_fakes.mollie import FakeMollieState, mollie_state
+from billing_fakes.server import FakeServer, ReceivedRequest
 
 API_KEY = "test_dHar4XY7LxsDOtmnkVtjNVWXLSlXsM"
 RETURN_URL = "https://app.example/t/t_42/pm/return?ref=pmset_91"
@@ -33,7 +33,7 @@ class MollieControl:
         """What the payer's browser does on Mollie's hosted checkout page."""
         return httpx.get(url, params=query, timeout=10, follow_redirects=False)
 
-    def api_requests(self, path: str | None = None) -> list[RecordedRequest]:
+    def api_requests(self, path: str | None = None) -> list[ReceivedRequest]:
         with self.state.lock:
             return [r for r in self.state.requests if path is None or r.path == path]
 

@@ -10,7 +10,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from billing.fakes.server import CallbackRecorder, FakeServer
 from billing.providers.base import (
     Amount,
     CallbackVerificationError,
@@ -24,6 +23,7 @@ from billing.providers.base import (
 )
 from billing.providers.http import ProviderHTTPError
 from billing.providers.mollie import MollieConfig, MollieProvider
+from billing_fakes.server import CallbackRecorder, FakeServer
 from tests.providers.mollie.mollie_support import (
     API_KEY,
     RETURN_URL,
@@ -566,7 +566,7 @@ class TestSecrets:
         customer: CustomerRef,
         make_payment: MakePayment,
     ) -> None:
-        fake.state.api_key = "access_orgTokenForTests"
+        fake.state.settings.api_key = "access_orgTokenForTests"
         try:
             provider = MollieProvider(
                 config=MollieConfig(
@@ -579,6 +579,6 @@ class TestSecrets:
             )
             await provider.create_payment(make_payment("att_org", "10.00", customer=customer))
         finally:
-            fake.state.api_key = API_KEY
+            fake.state.settings.api_key = API_KEY
         body = fake.api_requests("/v2/payments")[0].json
         assert (body["profileId"], body["testmode"]) == ("pfl_QkEhN94Ba", True)

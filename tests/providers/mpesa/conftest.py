@@ -9,11 +9,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from billing.fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
-from billing.fakes.server import CallbackRecorder, FakeServer
 from billing.providers.base import Amount, CustomerRef, PaymentRequest
 from billing.providers.http import TokenCache, build_http_client
 from billing.providers.mpesa import MpesaConfig, MpesaProvider
+from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+from billing_fakes.server import CallbackRecorder, FakeServer
 from tests.providers.mpesa.mpesa_helpers import (
     CONSUMER_KEY,
     CONSUMER_SECRET,

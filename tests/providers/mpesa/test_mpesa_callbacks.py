@@ -9,7 +9,12 @@ from typing import Any
 
 import pytest
 
-from billing.providers.base import Amount, CallbackVerificationError, PaymentStatus
+from billing.providers.base import (
+    Amount,
+    CallbackKind,
+    CallbackVerificationError,
+    PaymentStatus,
+)
 from billing.providers.mpesa import (
     c2b_confirmation_ack,
     c2b_validation_response,
@@ -129,7 +134,7 @@ class TestParseCallbackDispatch:
 
 class TestC2B:
     def test_confirmation(self) -> None:
-        event = parse_c2b_notification(C2B, kind="c2b_confirmation")
+        event = parse_c2b_notification(C2B, kind=CallbackKind.C2B_CONFIRMATION)
         assert event.provider_ref == "RKL51ZDR4F"
         assert event.dedupe_key == "c2b_confirmation:RKL51ZDR4F"
         assert event.reported_amount == Amount(Decimal("5.00"), "KES")
@@ -141,7 +146,7 @@ class TestC2B:
     def test_required_fields(self, missing: str) -> None:
         body = {k: v for k, v in C2B.items() if k != missing}
         with pytest.raises(CallbackVerificationError):
-            parse_c2b_notification(body, kind="c2b_confirmation")
+            parse_c2b_notification(body, kind=CallbackKind.C2B_CONFIRMATION)
 
     def test_answers(self) -> None:
         assert callback_ack() == {"ResultCode": 0, "ResultDesc": "Accepted"}

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from billing.fakes.server import CallbackRecorder
 from billing.providers.base import (
     Amount,
     PaymentRequest,
@@ -23,6 +22,7 @@ from billing.providers.base import (
 )
 from billing.providers.http import ProviderHTTPError, TokenCache, build_http_client
 from billing.providers.mpesa import MpesaConfig, MpesaProvider, daraja_timestamp, stk_password
+from billing_fakes.server import CallbackRecorder
 from tests.providers.mpesa.mpesa_helpers import (
     CONSUMER_SECRET,
     FAST_RETRY,

@@ -10,8 +10,6 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from billing.fakes.pesapal import create_pesapal_app
-from billing.fakes.server import CallbackRecorder, FakeServer, ReceivedRequest
 from billing.providers.base import Amount, CallbackVerificationError, CustomerRef, PaymentRequest
 from billing.providers.http import TokenCache, build_http_client
 from billing.providers.pesapal import (
@@ -21,6 +19,8 @@ from billing.providers.pesapal import (
     ipn_acknowledgement,
     parse_ipn,
 )
+from billing_fakes.pesapal import create_pesapal_app
+from billing_fakes.server import CallbackRecorder, FakeServer, ReceivedRequest
 from tests.providers.pesapal.pesapal_helpers import (
     CONSUMER_KEY,
     CONSUMER_SECRET,

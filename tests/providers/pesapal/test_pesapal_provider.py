@@ -11,7 +11,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from billing.fakes.server import CallbackRecorder
 from billing.providers.base import (
     Amount,
     PaymentRequest,
@@ -28,6 +27,7 @@ from billing.providers.pesapal import (
     PesapalProvider,
     ipn_acknowledgement,
 )
+from billing_fakes.server import CallbackRecorder
 from tests.providers.pesapal.pesapal_helpers import CONSUMER_SECRET, FAST_RETRY, Control
 
 RequestFactory = Callable[..., PaymentRequest]

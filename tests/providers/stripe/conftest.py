@@ -9,11 +9,11 @@ import pytest
 from pydantic import SecretStr
 from starlette.applications import Starlette
 
-from billing.fakes.server import CallbackRecorder, FakeServer
-from billing.fakes.stripe import create_stripe_app
 from billing.providers.base import CustomerRef, SavedMethod, SetupRequest
 from billing.providers.http import build_http_client
 from billing.providers.stripe import StripeConfig, StripeProvider
+from billing_fakes.server import CallbackRecorder, FakeServer
+from billing_fakes.stripe import create_stripe_app
 from tests.providers.stripe.stripe_support import (
     PUBLISHABLE_KEY,
     SECRET_KEY,

@@ -9,9 +9,9 @@ from typing import Any
 import httpx
 from starlette.applications import Starlette
 
-from billing.fakes.server import FakeServer
-from billing.fakes.stripe import FakeStripeState, RecordedRequest, stripe_state
 from billing.providers.base import Amount, CustomerRef, PaymentRequest, SavedMethod
+from billing_fakes.server import FakeServer, ReceivedRequest
+from billing_fakes.stripe import FakeStripeState, stripe_state
 
 SECRET_KEY = "sk_test_51FakeSecretKeyForTests0123456789"
 PUBLISHABLE_KEY = "pk_test_51FakePublishableKeyForTests"
@@ -38,7 +38,7 @@ class StripeControl:
             {"payment_method": payment_method, **extra},
         )
 
-    def api_requests(self, path: str | None = None) -> list[RecordedRequest]:
+    def api_requests(self, path: str | None = None) -> list[ReceivedRequest]:
         with self.state.lock:
             return [r for r in self.state.requests if path is None or r.path == path]
 

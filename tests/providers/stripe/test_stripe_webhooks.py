@@ -22,7 +22,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from billing.fakes.server import CallbackRecorder, FakeServer
 from billing.providers.base import (
     Amount,
     CallbackVerificationError,
@@ -32,6 +31,7 @@ from billing.providers.base import (
 )
 from billing.providers.stripe import StripeConfig, StripeProvider
 from billing.providers.stripe.signature import verify_signature
+from billing_fakes.server import CallbackRecorder, FakeServer
 from tests.providers.stripe.stripe_support import (
     OLD_WEBHOOK_SECRET,
     WEBHOOK_SECRET,

@@ -91,7 +91,7 @@ def _answer(charged: Charged, presentation: PresentationDep) -> Any:
 
 @tenant_router.post(
     "/{invoice_id}/pay",
-    name="billing_invoices_pay",
+    name="billing_invoices_pay_with_saved_method",
     status_code=201,
     dependencies=[require(Permission.BILLING_WRITE)],
     response_model=ApiResponse[ChargeRead],
@@ -128,7 +128,7 @@ async def pay_my_invoice(
 
 @admin_router.post(
     "/{invoice_id}/charge",
-    name="invoices_charge",
+    name="invoices_charge_saved_method",
     status_code=201,
     dependencies=[require(Permission.PAYMENTS_WRITE)],
     response_model=ApiResponse[ChargeRead],

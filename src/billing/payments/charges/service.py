@@ -25,7 +25,8 @@ from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction
-from billing.models.payment_method import PaymentMethod, PaymentMethodStatus
+from billing.models.payment_method import PaymentMethod
+from billing.models.states import PaymentMethodStatus, TransactionStatus
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.errors import (
     AmountExceedsBalance,
@@ -39,16 +40,9 @@ from billing.payments.errors import (
     ProviderNotConfigured,
     upstream_error,
 )
-from billing.payments.ledger import (
-    TransactionStatus,
-    check_payable,
-    invoice_balance,
-    new_reference,
-    try_advisory_lock,
-)
+from billing.payments.ledger import check_payable, invoice_balance, new_reference, try_advisory_lock
 from billing.payments.methods.repository import PaymentMethodRepository
 from billing.payments.methods.service import payment_method as payment_method_service
-from billing.payments.methods.service import provider_configured
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import (
@@ -66,9 +60,9 @@ from billing.settings.service import settings as settings_service
 # Attempts that did not take the money; the answer is 402 with the reason.
 _DECLINED = frozenset(
     {
-        TransactionStatus.FAILED.value,
-        TransactionStatus.CANCELLED.value,
-        TransactionStatus.EXPIRED.value,
+        TransactionStatus.FAILED,
+        TransactionStatus.CANCELLED,
+        TransactionStatus.EXPIRED,
     }
 )
 
@@ -138,7 +132,7 @@ class ChargeService:
             raise CurrencyNotSupported(
                 f"{plugin.display_name} does not charge in {invoice.currency}."
             )
-        if not provider_configured(providers, key):
+        if not providers.configured(key):
             raise ProviderNotConfigured(f"{plugin.display_name} is not configured.")
         charge_amount = _amount(invoice, due, amount)
         await self._no_open_charge(session, scope, invoice)
@@ -152,7 +146,7 @@ class ChargeService:
             provider=key.value,
             amount=charge_amount,
             currency=invoice.currency,
-            status=TransactionStatus.PENDING.value,
+            status=TransactionStatus.PENDING,
             gateway_data={
                 "payment_method_id": str(method.id),
                 "method_type": method.method_type,
@@ -180,7 +174,7 @@ class ChargeService:
             result = await plugin.create_payment(request)
         except ProviderError as exc:
             # Kept, not rolled back: the attempt and its failure are part of the audit trail.
-            attempt.status = TransactionStatus.FAILED.value
+            attempt.status = TransactionStatus.FAILED
             attempt.failure_code = exc.code[:100]
             attempt.failure_message = exc.message[:500]
             return Charged(
@@ -191,11 +185,11 @@ class ChargeService:
                 upstream_error(plugin.display_name, exc, "the charge"),
             )
         attempt.provider_ref = result.provider_ref
-        if key is ProviderKey.MOLLIE and result.status not in (
+        if not plugin.create_answer_settles and result.status not in (
             PaymentStatus.PENDING,
             PaymentStatus.PROCESSING,
         ):
-            # Mollie's word counts once fetched back (the same read its webhook triggers).
+            # This provider's word counts once fetched back (the read its webhook triggers).
             try:
                 result = await plugin.get_payment(result.provider_ref)
             except ProviderError:
@@ -228,7 +222,7 @@ class ChargeService:
             method = await payment_method_service.get(
                 session, scope=scope, method_id=method_id, tenant_id=tenant_id
             )
-        if method.status != PaymentMethodStatus.ACTIVE.value or not method.provider_ref:
+        if method.status != PaymentMethodStatus.ACTIVE or not method.provider_ref:
             raise PaymentMethodNotActive(
                 f"This payment method is {method.status}; only active methods can be charged."
             )

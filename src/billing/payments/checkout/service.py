@@ -19,6 +19,7 @@ from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.repository import InvoiceRepository
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction
+from billing.models.states import InvoiceStatus, Method, TransactionStatus
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.checkout.schemas import (
     CheckoutMethod,
@@ -37,13 +38,7 @@ from billing.payments.errors import (
     ProviderFailed,
     ProviderTimeout,
 )
-from billing.payments.ledger import (
-    Method,
-    TransactionStatus,
-    check_payable,
-    invoice_balance,
-    new_reference,
-)
+from billing.payments.ledger import check_payable, invoice_balance, new_reference
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import (
@@ -127,7 +122,7 @@ class CheckoutService:
             raise InvoiceNotFound
         scope = await capabilities.narrow(session, ref.tenant_id, invoice_id=ref.id)
         invoice = await InvoiceRepository(session, scope).get(ref.id)
-        if invoice is None or invoice.status == "draft":
+        if invoice is None or invoice.status is InvoiceStatus.DRAFT:
             raise InvoiceNotFound
         return Payable(scope, invoice)
 
@@ -147,7 +142,7 @@ class CheckoutService:
         invoice there (a push rings a stranger's phone, so it is limited far below a page).
         """
         settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.MPESA.value)
+        settings_service.check_payment_method(settings, Method.MPESA)
         payable = await self._payable_for(session, body)
         invoice = payable.invoice
         if invoice.currency != "KES":
@@ -170,7 +165,7 @@ class CheckoutService:
             session,
             scope=payable.scope,
             invoice=invoice,
-            provider=providers.mpesa(),
+            provider=providers.build(ProviderKey.MPESA),
             amount=amount,
             request_extra={"phone": phone},
             callback_url=callbacks.mpesa_stk(),
@@ -197,10 +192,10 @@ class CheckoutService:
     ) -> Started:
         """Submit a Pesapal order; the payer is redirected to Pesapal's page."""
         settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.PESAPAL.value)
+        settings_service.check_payment_method(settings, Method.PESAPAL)
         payable = await self._payable_for(session, body)
         invoice = payable.invoice
-        provider = providers.pesapal()
+        provider = providers.build(ProviderKey.PESAPAL)
         if body.currency and body.currency != invoice.currency:
             raise CurrencyNotSupported(
                 f"The invoice is in {invoice.currency}; pay it in that currency."
@@ -297,7 +292,7 @@ class CheckoutService:
             provider=provider.key.value,
             amount=amount,
             currency=invoice.currency,
-            status=TransactionStatus.PENDING.value,
+            status=TransactionStatus.PENDING,
             gateway_data={},
         )
         await TransactionRepository(session, scope).add(attempt)
@@ -320,7 +315,7 @@ class CheckoutService:
             result = await provider.create_payment(request)
         except ProviderUnavailableError as exc:
             # Kept, not rolled back: the attempt and its failure are part of the audit trail.
-            attempt.status = TransactionStatus.FAILED.value
+            attempt.status = TransactionStatus.FAILED
             attempt.failure_code = exc.code
             attempt.failure_message = exc.message[:500]
             error: BillingError = (
@@ -330,7 +325,7 @@ class CheckoutService:
             )
             return Started(attempt, None, error)
         except ProviderError as exc:
-            attempt.status = TransactionStatus.FAILED.value
+            attempt.status = TransactionStatus.FAILED
             attempt.failure_code = exc.code
             attempt.failure_message = exc.message[:500]
             return Started(

@@ -8,11 +8,12 @@ from collections.abc import Sequence
 from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 
-from billing.models.payment_method import PaymentMethod, PaymentMethodStatus, ProviderCustomer
+from billing.models.payment_method import PaymentMethod, ProviderCustomer
+from billing.models.states import PaymentMethodStatus
 from billing.repositories import ScopedRepository
 
 # What a tenant sees in its list: methods that are saved, usable now or soon.
-LISTED_STATUSES = (PaymentMethodStatus.ACTIVE.value, PaymentMethodStatus.PENDING.value)
+LISTED_STATUSES = (PaymentMethodStatus.ACTIVE, PaymentMethodStatus.PENDING)
 
 
 class PaymentMethodRepository(ScopedRepository[PaymentMethod]):
@@ -62,7 +63,7 @@ class PaymentMethodRepository(ScopedRepository[PaymentMethod]):
             self.base_statement()
             .where(
                 PaymentMethod.tenant_id == tenant_id,
-                PaymentMethod.status == PaymentMethodStatus.ACTIVE.value,
+                PaymentMethod.status == PaymentMethodStatus.ACTIVE,
             )
             .order_by(PaymentMethod.created_at.desc(), PaymentMethod.id)
             .limit(1)

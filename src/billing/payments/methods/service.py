@@ -28,7 +28,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth import capabilities
 from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
-from billing.models.payment_method import PaymentMethod, PaymentMethodStatus
+from billing.models.payment_method import PaymentMethod
+from billing.models.states import PaymentMethodStatus
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.errors import (
     InvalidConfirmation,
@@ -72,10 +73,8 @@ _INCOMPLETE = frozenset({"setup_incomplete", "mandate_not_ready"})
 _FAILED = frozenset({"setup_failed", "mandate_invalid"})
 # Detaching something the provider no longer has (or no longer links to our customer) is done.
 _ALREADY_DETACHED = frozenset({"resource_missing", "not_found", "gone", "method_not_owned"})
-SAVED = frozenset({PaymentMethodStatus.ACTIVE.value, PaymentMethodStatus.PENDING.value})
-CONFIRMABLE = frozenset(
-    {PaymentMethodStatus.SETUP_PENDING.value, PaymentMethodStatus.PENDING.value}
-)
+SAVED = frozenset({PaymentMethodStatus.ACTIVE, PaymentMethodStatus.PENDING})
+CONFIRMABLE = frozenset({PaymentMethodStatus.SETUP_PENDING, PaymentMethodStatus.PENDING})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +93,6 @@ def provider_key(slug: str) -> ProviderKey:
         raise PaymentProviderNotFound from None
 
 
-def provider_configured(providers: ProviderFactory, key: ProviderKey) -> bool:
-    """True when the deployment holds credentials for ``key``."""
-    configs = {
-        ProviderKey.STRIPE: providers.settings.stripe.configured,
-        ProviderKey.MOLLIE: providers.settings.mollie.configured,
-        ProviderKey.MPESA: providers.settings.mpesa.configured,
-        ProviderKey.PESAPAL: providers.settings.pesapal.configured,
-    }
-    return configs[key]
-
-
 class PaymentMethodService:
     """Saved methods of one tenant at a time; the provider is asked before any state moves."""
 
@@ -120,7 +108,7 @@ class PaymentMethodService:
                 currencies=sorted(plugin.currencies),
                 capabilities=sorted(capability.value for capability in plugin.capabilities),
                 saves_methods=Capability.SAVE_METHOD in plugin.capabilities,
-                configured=provider_configured(providers, key),
+                configured=providers.configured(key),
                 enabled=settings.method_enabled(key.value),
             )
             for key, plugin in PROVIDERS.items()
@@ -133,7 +121,7 @@ class PaymentMethodService:
         key = provider_key(slug)
         return ProviderConfigRead(
             slug=key.value,
-            configured=provider_configured(providers, key),
+            configured=providers.configured(key),
             enabled=settings.method_enabled(key.value),
             config=dict(providers.build(key).public_config()),
         )
@@ -183,7 +171,7 @@ class PaymentMethodService:
             tenant_id=tenant.id,
             provider=key.value,
             method_type=method_type,
-            status=PaymentMethodStatus.SETUP_PENDING.value,
+            status=PaymentMethodStatus.SETUP_PENDING,
             provider_customer_id=started.provider_customer_id,
             setup_ref=started.provider_ref,
             is_default=False,
@@ -210,7 +198,7 @@ class PaymentMethodService:
         if Capability.SAVE_METHOD not in plugin.capabilities:
             raise ProviderCannotSaveMethods(f"{plugin.display_name} cannot save payment methods.")
         method = await self._setup_row(session, scope, key, tenant_id, confirmation)
-        if method.status == PaymentMethodStatus.ACTIVE.value:
+        if method.status == PaymentMethodStatus.ACTIVE:
             return method  # confirmed before (by this route or the webhook)
         if method.status not in CONFIRMABLE:
             raise SetupFailed(f"This setup is {method.status}; start a new one.")
@@ -269,7 +257,7 @@ class PaymentMethodService:
         if locked.status not in CONFIRMABLE:
             return f"already_{locked.status}"
         if saved is None:
-            locked.status = PaymentMethodStatus.FAILED.value
+            locked.status = PaymentMethodStatus.FAILED
             locked.failure_code = failure.code
             locked.failure_message = failure.message[:500]
             await session.flush()
@@ -282,7 +270,7 @@ class PaymentMethodService:
     ) -> PaymentMethod:
         """Make an active method the tenant's only default."""
         method = await self.get(session, scope=scope, method_id=method.id, for_update=True)
-        if method.status != PaymentMethodStatus.ACTIVE.value:
+        if method.status != PaymentMethodStatus.ACTIVE:
             raise PaymentMethodNotActive(
                 f"Only active methods can be the default; this one is {method.status}."
             )
@@ -323,10 +311,10 @@ class PaymentMethodService:
         self, session: AsyncSession, *, scope: AccessScope, method: PaymentMethod
     ) -> None:
         """Mark a method inactive; a removed default passes to the newest active method."""
-        if method.status == PaymentMethodStatus.INACTIVE.value:
+        if method.status == PaymentMethodStatus.INACTIVE:
             return
         was_default = method.is_default
-        method.status = PaymentMethodStatus.INACTIVE.value
+        method.status = PaymentMethodStatus.INACTIVE
         method.is_default = False
         method.deactivated_at = utcnow()
         await session.flush()
@@ -350,7 +338,7 @@ class PaymentMethodService:
         method = await PaymentMethodRepository(session, scope).get(ref.id, for_update=True)
         if method is None:
             return "unknown_method"
-        if method.status == PaymentMethodStatus.INACTIVE.value:
+        if method.status == PaymentMethodStatus.INACTIVE:
             return "already_inactive"
         await self.deactivate(session, scope=scope, method=method)
         return "method_deactivated"
@@ -387,7 +375,7 @@ class PaymentMethodService:
                 f"{plugin.display_name} cannot save payment methods; it is paid at checkout."
             )
         settings_service.check_payment_method(await settings_service.get(session), key.value)
-        if not provider_configured(providers, key):
+        if not providers.configured(key):
             raise ProviderNotConfigured(f"{plugin.display_name} is not configured.")
         return plugin
 
@@ -436,14 +424,12 @@ class PaymentMethodService:
         method.exp_year = saved.exp_year
         method.mandate_status = saved.status
         method.status = (
-            PaymentMethodStatus.ACTIVE.value
-            if saved.status == "valid"
-            else PaymentMethodStatus.PENDING.value
+            PaymentMethodStatus.ACTIVE if saved.status == "valid" else PaymentMethodStatus.PENDING
         )
         method.failure_code = None
         method.failure_message = None
         await session.flush()
-        if method.status == PaymentMethodStatus.ACTIVE.value:
+        if method.status == PaymentMethodStatus.ACTIVE:
             await _lock_default(session, method.tenant_id)
             repository = PaymentMethodRepository(session, scope)
             if await repository.default_for(method.tenant_id) is None:

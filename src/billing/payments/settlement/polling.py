@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth import capabilities
 from billing.core.clock import utcnow
-from billing.payments.ledger import TransactionStatus
+from billing.models.states import TransactionStatus
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import ProviderError, ProviderKey
@@ -63,7 +63,7 @@ async def poll_attempt(
     ):
         locked = await repository.get(attempt_id, for_update=True)
         if locked is not None and locked.status in OPEN:
-            locked.status = TransactionStatus.EXPIRED.value
+            locked.status = TransactionStatus.EXPIRED
             locked.failure_code = "expired"
             locked.failure_message = "No result from the provider within the payment window."
     await session.flush()

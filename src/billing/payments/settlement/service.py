@@ -35,21 +35,16 @@ from billing.core.money import round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.ledger import PaymentTransaction
-from billing.payments.ledger import (
-    PAYABLE_STATUSES,
-    TransactionStatus,
-    invoice_balance,
-    lock_wallet,
-    record_receipt,
-)
+from billing.models.states import TransactionStatus
+from billing.payments.ledger import PAYABLE_STATUSES, invoice_balance, lock_wallet, record_receipt
 from billing.payments.refunds import reconcile_refunds
 from billing.payments.repository import TransactionRepository
 from billing.payments.service import payment as payment_service
 from billing.providers.base import PaymentResult, PaymentStatus, ProviderKey
 from billing.providers.registry import ProviderFactory
 
-SETTLED = frozenset({TransactionStatus.SUCCEEDED.value, TransactionStatus.REFUNDED.value})
-OPEN = frozenset({TransactionStatus.PENDING.value, TransactionStatus.PROCESSING.value})
+SETTLED = frozenset({TransactionStatus.SUCCEEDED, TransactionStatus.REFUNDED})
+OPEN = frozenset({TransactionStatus.PENDING, TransactionStatus.PROCESSING})
 
 
 class Outcome(StrEnum):
@@ -138,7 +133,7 @@ class SettlementService:
         if attempt is None:
             return Outcome.UNKNOWN_ATTEMPT
         reconciled = None
-        if attempt.status == TransactionStatus.SUCCEEDED.value:
+        if attempt.status == TransactionStatus.SUCCEEDED:
             # First, so a full refund keeps the details of the refund asked through the API.
             reconciled = await reconcile_refunds(
                 session, scope=scope, attempt=attempt, result=result
@@ -164,7 +159,7 @@ class SettlementService:
         data.update(gateway_data or {})
         data["last_status"] = result.raw_status
         attempt.gateway_data = data
-        if attempt.status == TransactionStatus.SUCCEEDED.value and (
+        if attempt.status == TransactionStatus.SUCCEEDED and (
             result.status is PaymentStatus.REFUNDED
         ):
             return await self._record_reversal(session, scope, attempt)
@@ -182,12 +177,12 @@ class SettlementService:
         if attempt.status not in OPEN:
             return Outcome.ALREADY_FINAL
         if result.status is PaymentStatus.PROCESSING:
-            attempt.status = TransactionStatus.PROCESSING.value
+            attempt.status = TransactionStatus.PROCESSING
             return Outcome.PROCESSING
         if result.status is PaymentStatus.PENDING:
             return Outcome.PENDING
         final = _FINAL[result.status]
-        attempt.status = final.value
+        attempt.status = final
         attempt.failure_code = (result.failure_code or result.raw_status)[:100]
         attempt.failure_message = (result.failure_message or "")[:500] or None
         return Outcome(final.value)
@@ -239,7 +234,7 @@ class SettlementService:
                 reason=f"Reversed by {attempt.provider}",
                 provider_ref=attempt.provider_ref,
             )
-        attempt.status = TransactionStatus.REFUNDED.value
+        attempt.status = TransactionStatus.REFUNDED
         return Outcome.REFUNDED
 
 

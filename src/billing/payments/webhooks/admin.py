@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query
 from billing.auth import capabilities
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
-from billing.core.envelope import ListResponse, Pagination
+from billing.core.envelope import ListResponse
 from billing.core.errors import Forbidden
 from billing.core.pagination import Page
 from billing.core.schemas import ReadSchema
@@ -67,7 +67,6 @@ async def list_provider_events(
         page=page.page,
         per_page=page.per_page,
     )
-    return ListResponse(
-        data=[ProviderEventRead.model_validate(item) for item in items],
-        pagination=Pagination.of(page=page.page, per_page=page.per_page, total=total),
+    return ListResponse.from_page(
+        items, total=total, page=page, read=ProviderEventRead.model_validate
     )

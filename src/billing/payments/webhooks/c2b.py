@@ -25,31 +25,27 @@ from billing.auth import capabilities
 from billing.config import Settings
 from billing.invoices.repository import InvoiceRepository
 from billing.models.ledger import PaymentTransaction
+from billing.models.states import Method, TransactionStatus
 from billing.models.webhook_event import WebhookEvent
 from billing.payments.callback_urls import mpesa_status_result_url
-from billing.payments.ledger import (
-    PAYABLE_STATUSES,
-    Method,
-    TransactionStatus,
-    invoice_balance,
-    new_reference,
-)
+from billing.payments.ledger import PAYABLE_STATUSES, invoice_balance, new_reference
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import settlement
 from billing.payments.webhooks.inbox import InboxRepository
 from billing.providers.base import (
     Amount,
     CallbackEvent,
+    CallbackKind,
     PaymentResult,
     PaymentStatus,
     ProviderError,
     ProviderKey,
     ProviderUnavailableError,
 )
+from billing.providers.mpesa import MpesaProvider
 from billing.providers.registry import ProviderFactory
 
 _KES = "KES"
-CONFIRMATION_KIND = "c2b_confirmation"
 
 
 class C2BOutcome(StrEnum):
@@ -91,11 +87,11 @@ async def request_confirmation(
     """
     inbox = InboxRepository(session)
     answer = await inbox.find(
-        ProviderKey.MPESA.value, "transaction_status", confirmation.provider_ref or ""
+        ProviderKey.MPESA.value, CallbackKind.TRANSACTION_STATUS, confirmation.provider_ref or ""
     )
     if answer is not None:
         return await apply_confirmation(session, providers=providers, answer=answer)
-    plugin = providers.mpesa()
+    plugin = providers.build_as(ProviderKey.MPESA, MpesaProvider)
     if not plugin.config.status_queries_configured:
         return C2BOutcome.HELD_FOR_RECONCILIATION
     result_url = mpesa_status_result_url(base_url, settings)
@@ -122,7 +118,7 @@ async def apply_confirmation(
     """
     inbox = InboxRepository(session)
     confirmation = await inbox.find(
-        ProviderKey.MPESA.value, CONFIRMATION_KIND, answer.provider_ref or ""
+        ProviderKey.MPESA.value, CallbackKind.C2B_CONFIRMATION, answer.provider_ref or ""
     )
     if confirmation is None:
         return C2BOutcome.UNMATCHED_CONFIRMATION
@@ -145,9 +141,10 @@ async def _apply_confirmed(
     confirmed = _amount(answer.payload.get("reported_amount"))
     if claimed is None or confirmed is None or claimed != confirmed:
         return C2BOutcome.AMOUNT_MISMATCH
-    config = providers.mpesa().config
+    config = providers.build_as(ProviderKey.MPESA, MpesaProvider).config
+    # Daraja names the credited party "<shortcode> - <name>": the money must have reached us.
     credit_party = str(said.get("credit_party") or "")
-    if not any(code and credit_party.startswith(code) for code in {config.shortcode}):
+    if not config.shortcode or not credit_party.startswith(f"{config.shortcode} "):
         return C2BOutcome.NOT_CONFIRMED
     reference = str((confirmation.payload.get("data") or {}).get("account_reference") or "")
     return await _record(session, confirmation.provider_ref or "", reference, confirmed)
@@ -171,12 +168,12 @@ async def _record(session: AsyncSession, trans_id: str, reference: str, amount: 
                 tenant_id=invoice.tenant_id,
                 reference=new_reference("TXN"),
                 invoice_id=invoice.id,
-                method=Method.MPESA.value,
+                method=Method.MPESA,
                 provider=ProviderKey.MPESA.value,
                 provider_ref=trans_id,
                 amount=amount,
                 currency=_KES,
-                status=TransactionStatus.PENDING.value,
+                status=TransactionStatus.PENDING,
                 gateway_data={"channel": "c2b", "account_reference": reference},
             )
         )

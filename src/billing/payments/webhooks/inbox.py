@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.models.webhook_event import WebhookEvent
-from billing.providers.base import CallbackEvent
+from billing.providers.base import CallbackEvent, CallbackKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +70,9 @@ class InboxRepository:
         """One delivery."""
         return await self.session.get(WebhookEvent, event_id)
 
-    async def find(self, provider: str, kind: str, provider_ref: str) -> WebhookEvent | None:
+    async def find(
+        self, provider: str, kind: CallbackKind, provider_ref: str
+    ) -> WebhookEvent | None:
         """The first delivery of ``kind`` about ``provider_ref``."""
         return await self.session.scalar(
             select(WebhookEvent)

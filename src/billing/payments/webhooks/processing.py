@@ -20,8 +20,12 @@ from billing.payments.methods.service import payment_method as payment_method_se
 from billing.payments.settlement.service import Outcome, settlement
 from billing.payments.webhooks import c2b
 from billing.payments.webhooks.inbox import InboxRepository
-from billing.providers.base import ProviderError, ProviderKey, ProviderUnavailableError
-from billing.providers.mpesa.provider import TRANSACTION_STATUS_KIND
+from billing.providers.base import (
+    CallbackKind,
+    ProviderError,
+    ProviderKey,
+    ProviderUnavailableError,
+)
 from billing.providers.registry import ProviderFactory
 
 
@@ -86,7 +90,7 @@ async def _dispatch(
         return await settlement.confirm(
             session, providers=providers, provider=provider, provider_ref=ref
         )
-    if event.kind == "payment":
+    if event.kind is CallbackKind.PAYMENT:
         receipt = (event.payload.get("data") or {}).get("receipt")
         return await settlement.confirm(
             session,
@@ -96,11 +100,11 @@ async def _dispatch(
             # A label from an authenticated delivery; the money follows STK Query only.
             labels={"receipt": receipt} if isinstance(receipt, str) and receipt else None,
         )
-    if event.kind == c2b.CONFIRMATION_KIND:
+    if event.kind is CallbackKind.C2B_CONFIRMATION:
         return await c2b.request_confirmation(
             session, providers=providers, settings=settings, base_url=base_url, confirmation=event
         )
-    if event.kind == TRANSACTION_STATUS_KIND:
+    if event.kind is CallbackKind.TRANSACTION_STATUS:
         return await c2b.apply_confirmation(session, providers=providers, answer=event)
     return DeliveryOutcome.IGNORED
 
@@ -110,11 +114,11 @@ async def _stripe(session: AsyncSession, providers: ProviderFactory, kind: str, 
         return await settlement.confirm(
             session, providers=providers, provider=ProviderKey.STRIPE, provider_ref=ref
         )
-    if kind == "setup":
+    if kind is CallbackKind.SETUP:
         return await payment_method_service.sync_setup(
             session, providers=providers, provider=ProviderKey.STRIPE, setup_ref=ref
         )
-    if kind == "method_detached":
+    if kind is CallbackKind.METHOD_DETACHED:
         return await payment_method_service.detached_at_provider(
             session, provider=ProviderKey.STRIPE, method_ref=ref
         )

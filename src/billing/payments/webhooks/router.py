@@ -28,7 +28,12 @@ from billing.payments.errors import CallbackNotFound
 from billing.payments.webhooks.c2b import c2b_accepts
 from billing.payments.webhooks.receive import receive
 from billing.providers.base import CallbackEvent, CallbackVerificationError, ProviderKey
-from billing.providers.mpesa import c2b_confirmation_ack, c2b_validation_response, callback_ack
+from billing.providers.mpesa import (
+    MpesaProvider,
+    c2b_confirmation_ack,
+    c2b_validation_response,
+    callback_ack,
+)
 from billing.providers.mpesa.provider import TRANSACTION_STATUS_KIND
 from billing.providers.pesapal import ipn_acknowledgement
 from billing.routing import WebhookRoute
@@ -85,7 +90,9 @@ async def stripe_webhook(request: Request, session: Session, providers: Provider
     that fetches the object from Stripe."""
     body = await request.body()
     try:
-        event = await providers.stripe().parse_callback(body, dict(request.headers), {})
+        event = await providers.build(ProviderKey.STRIPE).parse_callback(
+            body, dict(request.headers), {}
+        )
     except CallbackVerificationError as exc:
         return error_response(400, "webhook_invalid", f"{exc.code}: {exc.message}")
     await receive(session, ProviderKey.STRIPE, event, body, {})
@@ -104,7 +111,9 @@ async def mollie_webhook(request: Request, session: Session, providers: Provider
     fetched back from Mollie by a job before anything changes."""
     body = await request.body()
     try:
-        event = await providers.mollie().parse_callback(body, dict(request.headers), {})
+        event = await providers.build(ProviderKey.MOLLIE).parse_callback(
+            body, dict(request.headers), {}
+        )
     except CallbackVerificationError as exc:
         return error_response(400, "webhook_invalid", f"{exc.code}: {exc.message}")
     await receive(session, ProviderKey.MOLLIE, event, body, {}, process_repeats=True)
@@ -121,7 +130,9 @@ async def _mpesa_event(
     query = dict(request.query_params)
     if kind:
         query["kind"] = kind
-    event = await providers.mpesa().parse_callback(body, dict(request.headers), query)
+    event = await providers.build(ProviderKey.MPESA).parse_callback(
+        body, dict(request.headers), query
+    )
     return event, body, query
 
 
@@ -140,7 +151,7 @@ async def mpesa_callback(request: Request, session: Session, providers: Provider
 
 
 def _own_shortcode(providers: Providers, event: CallbackEvent) -> bool:
-    config = providers.settings.mpesa
+    config = providers.build_as(ProviderKey.MPESA, MpesaProvider).config
     return str(event.data.get("business_shortcode") or "") in {
         config.shortcode,
         config.till_or_paybill,
@@ -219,7 +230,9 @@ async def _pesapal_ipn(
     body = await request.body()
     query = dict(request.query_params)
     try:
-        event = await providers.pesapal().parse_callback(body, dict(request.headers), query)
+        event = await providers.build(ProviderKey.PESAPAL).parse_callback(
+            body, dict(request.headers), query
+        )
     except CallbackVerificationError as exc:
         return _invalid(exc)
     await receive(session, ProviderKey.PESAPAL, event, body, query, process_repeats=True)

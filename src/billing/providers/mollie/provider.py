@@ -14,6 +14,7 @@ import httpx
 from billing.providers.base import (
     Amount,
     CallbackEvent,
+    CallbackKind,
     CallbackVerificationError,
     Capability,
     NextAction,
@@ -96,6 +97,8 @@ class MollieProvider(PaymentProvider):
     currencies: ClassVar[frozenset[str]] = SUPPORTED_CURRENCIES
     method_types: ClassVar[tuple[str, ...]] = ("creditcard", "directdebit", "paypal", "ideal")
 
+    create_answer_settles = False
+
     def __init__(self, *, http: httpx.AsyncClient, config: MollieConfig | None = None) -> None:
         super().__init__(http=http)
         self.config = config if config is not None else MollieConfig()
@@ -111,6 +114,11 @@ class MollieProvider(PaymentProvider):
         return fields
 
     # -- payments -------------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        """True when the deployment holds this plugin's credentials."""
+        return self.config.configured
 
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:
         """Create a payment: recurring on a mandate when ``saved_method_ref`` is set, else a
@@ -366,7 +374,7 @@ class MollieProvider(PaymentProvider):
             dedupe_key = f"{payment_id}:{uuid.uuid4().hex}"
         return CallbackEvent(
             dedupe_key=dedupe_key,
-            kind="payment",
+            kind=CallbackKind.PAYMENT,
             provider_ref=payment_id,
             data={"fetch_required": True},
         )

@@ -372,25 +372,7 @@ class DarajaClient:
             "Remarks": remarks,
             "Occasion": (occasion or "")[:100],
         }
-        response = await self._authorized(_REVERSAL_PATH, payload, idempotent=False)
-        body = json_object(response) or {}
-        response_code = str(body.get("ResponseCode", ""))
-        if response_code != "0":
-            raise ProviderError(
-                _PROVIDER,
-                response_code or "invalid_response",
-                redact(
-                    str(body.get("ResponseDescription") or "reversal not accepted"),
-                    self._secrets(),
-                ),
-            )
-        return ReversalAck(
-            originator_conversation_id=str(body.get("OriginatorConversationID", "")),
-            conversation_id=str(body.get("ConversationID", "")),
-            response_code=response_code,
-            response_description=str(body.get("ResponseDescription", "")),
-            raw=body,
-        )
+        return await self._accepted(_REVERSAL_PATH, payload, "reversal", idempotent=False)
 
     async def transaction_status(
         self,
@@ -425,7 +407,15 @@ class DarajaClient:
             "Remarks": "Payment confirmation",
             "Occasion": (occasion or "")[:100],
         }
-        response = await self._authorized(_TRANSACTION_STATUS_PATH, payload, idempotent=True)
+        return await self._accepted(
+            _TRANSACTION_STATUS_PATH, payload, "status query", idempotent=True
+        )
+
+    async def _accepted(
+        self, path: str, payload: Mapping[str, Any], what: str, *, idempotent: bool
+    ) -> ReversalAck:
+        """Send an asynchronous request; its acknowledgement, or the refusal as an error."""
+        response = await self._authorized(path, payload, idempotent=idempotent)
         body = json_object(response) or {}
         response_code = str(body.get("ResponseCode", ""))
         if response_code != "0":
@@ -433,7 +423,7 @@ class DarajaClient:
                 _PROVIDER,
                 response_code or "invalid_response",
                 redact(
-                    str(body.get("ResponseDescription") or "status query not accepted"),
+                    str(body.get("ResponseDescription") or f"{what} not accepted"),
                     self._secrets(),
                 ),
             )

@@ -14,6 +14,7 @@ from billing.core.money import round_money
 from billing.providers.base import (
     Amount,
     CallbackEvent,
+    CallbackKind,
     CallbackVerificationError,
     Capability,
     NextAction,
@@ -54,8 +55,8 @@ __all__ = [
 
 _KEY = ProviderKey.MPESA
 _KES = "KES"
-C2BKind = Literal["c2b_validation", "c2b_confirmation"]
-TRANSACTION_STATUS_KIND = "transaction_status"
+C2BKind = Literal[CallbackKind.C2B_VALIDATION, CallbackKind.C2B_CONFIRMATION]
+TRANSACTION_STATUS_KIND = CallbackKind.TRANSACTION_STATUS.value
 """``query["kind"]`` of a Transaction Status result (its body looks like a reversal's)."""
 
 
@@ -169,7 +170,7 @@ def parse_stk_callback(data: Mapping[str, Any]) -> CallbackEvent:
     return CallbackEvent(
         # Per result: an early (possibly forged) delivery never shadows the genuine one.
         dedupe_key=f"{checkout_id}:{result_code}",
-        kind="payment",
+        kind=CallbackKind.PAYMENT,
         provider_ref=checkout_id,
         reported_status=status,
         reported_amount=amount,
@@ -201,7 +202,7 @@ def parse_c2b_notification(data: Mapping[str, Any], *, kind: C2BKind) -> Callbac
         kind=kind,
         provider_ref=trans_id,
         # A confirmation reports money already received; a validation asks whether to take it.
-        reported_status=PaymentStatus.SUCCEEDED if kind == "c2b_confirmation" else None,
+        reported_status=PaymentStatus.SUCCEEDED if kind is CallbackKind.C2B_CONFIRMATION else None,
         reported_amount=amount,
         occurred_at=_eat_datetime(data.get("TransTime")),
         data={
@@ -249,7 +250,7 @@ def parse_transaction_status_result(data: Mapping[str, Any]) -> CallbackEvent:
     amount = parameters.get("Amount")
     return CallbackEvent(
         dedupe_key=f"{TRANSACTION_STATUS_KIND}:{conversation_id}",
-        kind=TRANSACTION_STATUS_KIND,
+        kind=CallbackKind.TRANSACTION_STATUS,
         provider_ref=receipt,
         reported_amount=_kes(amount, "Amount") if amount not in (None, "") else None,
         data={
@@ -282,7 +283,7 @@ def parse_reversal_result(data: Mapping[str, Any]) -> CallbackEvent:
     amount = parameters.get("Amount")
     return CallbackEvent(
         dedupe_key=f"reversal:{conversation_id}",
-        kind="refund",
+        kind=CallbackKind.REFUND,
         provider_ref=conversation_id,
         reported_status=PaymentStatus.REFUNDED if refund_status is RefundStatus.SUCCEEDED else None,
         reported_amount=_kes(amount, "Amount") if amount is not None else None,
@@ -335,6 +336,11 @@ class MpesaProvider(PaymentProvider):
         self.client = DarajaClient(
             self.config, http, token_cache=token_cache, retry=retry, now=self._now
         )
+
+    @property
+    def configured(self) -> bool:
+        """True when the deployment holds this plugin's credentials."""
+        return self.config.configured
 
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:
         """Send an STK push; the result is pending until the payer answers the prompt.
@@ -442,9 +448,9 @@ class MpesaProvider(PaymentProvider):
         if "TransID" in data:
             wanted = query.get("kind", "")
             kind: C2BKind = (
-                "c2b_validation"
+                CallbackKind.C2B_VALIDATION
                 if wanted in ("c2b_validation", "validation")
-                else "c2b_confirmation"
+                else CallbackKind.C2B_CONFIRMATION
             )
             return parse_c2b_notification(data, kind=kind)
         raise _malformed("not an STK callback, reversal result or C2B notification")

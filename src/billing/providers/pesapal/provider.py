@@ -15,6 +15,7 @@ from billing.core.money import round_money
 from billing.providers.base import (
     Amount,
     CallbackEvent,
+    CallbackKind,
     CallbackVerificationError,
     Capability,
     NextAction,
@@ -92,7 +93,7 @@ def parse_ipn(body: bytes, headers: Mapping[str, str], query: Mapping[str, str])
         raise _malformed("OrderNotificationType is missing")
     return CallbackEvent(
         dedupe_key=f"{tracking_id}:{notification_type}",
-        kind="recurring" if notification_type == "RECURRING" else "payment",
+        kind=CallbackKind.RECURRING if notification_type == "RECURRING" else CallbackKind.PAYMENT,
         provider_ref=tracking_id,
         data={
             "order_tracking_id": tracking_id,
@@ -184,6 +185,11 @@ class PesapalProvider(PaymentProvider):
                 _KEY, "missing_ipn", "Pesapal needs an ipn_id or an IPN URL to register"
             )
         return await self.client.ensure_ipn(url, self.config.ipn_notification_type)
+
+    @property
+    def configured(self) -> bool:
+        """True when the deployment holds this plugin's credentials."""
+        return self.config.configured
 
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:
         """Submit an order; the payer must be sent to the returned redirect URL.

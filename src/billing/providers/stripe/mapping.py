@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from billing.providers.base import (
+    CallbackKind,
     NextAction,
     PaymentResult,
     PaymentStatus,
@@ -33,23 +34,23 @@ _REFUND_STATUSES: Mapping[str, RefundStatus] = {
 }
 
 # Stripe event type -> CallbackEvent.kind. Types not listed are reported as "ignored".
-EVENT_KINDS: Mapping[str, str] = {
-    "payment_intent.succeeded": "payment",
-    "payment_intent.payment_failed": "payment",
-    "payment_intent.processing": "payment",
-    "payment_intent.requires_action": "payment",
-    "payment_intent.canceled": "payment",
-    "setup_intent.succeeded": "setup",
-    "setup_intent.setup_failed": "setup",
-    "setup_intent.requires_action": "setup",
-    "setup_intent.canceled": "setup",
-    "charge.refunded": "refund",
-    "charge.refund.updated": "refund",
-    "refund.created": "refund",
-    "refund.updated": "refund",
-    "refund.failed": "refund",
-    "payment_method.detached": "method_detached",
-    "charge.dispute.created": "dispute",
+EVENT_KINDS: Mapping[str, CallbackKind] = {
+    "payment_intent.succeeded": CallbackKind.PAYMENT,
+    "payment_intent.payment_failed": CallbackKind.PAYMENT,
+    "payment_intent.processing": CallbackKind.PAYMENT,
+    "payment_intent.requires_action": CallbackKind.PAYMENT,
+    "payment_intent.canceled": CallbackKind.PAYMENT,
+    "setup_intent.succeeded": CallbackKind.SETUP,
+    "setup_intent.setup_failed": CallbackKind.SETUP,
+    "setup_intent.requires_action": CallbackKind.SETUP,
+    "setup_intent.canceled": CallbackKind.SETUP,
+    "charge.refunded": CallbackKind.REFUND,
+    "charge.refund.updated": CallbackKind.REFUND,
+    "refund.created": CallbackKind.REFUND,
+    "refund.updated": CallbackKind.REFUND,
+    "refund.failed": CallbackKind.REFUND,
+    "payment_method.detached": CallbackKind.METHOD_DETACHED,
+    "charge.dispute.created": CallbackKind.DISPUTE,
 }
 
 # Statuses in which the payer can still finish the PaymentIntent in the browser.

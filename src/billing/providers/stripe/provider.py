@@ -14,6 +14,7 @@ import httpx
 from billing.providers.base import (
     Amount,
     CallbackEvent,
+    CallbackKind,
     CallbackVerificationError,
     Capability,
     NextAction,
@@ -92,6 +93,11 @@ class StripeProvider(PaymentProvider):
         self._tolerance_s = tolerance_s
 
     # -- payments -------------------------------------------------------------------------
+
+    @property
+    def configured(self) -> bool:
+        """True when the deployment holds this plugin's credentials."""
+        return self.config.configured
 
     async def create_payment(self, request: PaymentRequest) -> PaymentResult:
         """Create a PaymentIntent; with ``saved_method_ref`` confirm it off-session at once.
@@ -367,18 +373,18 @@ def _saved_method(method: Mapping[str, Any], customer_id: str, status: str) -> S
 def _callback_event(
     event_id: str, event_type: str, event: Mapping[str, Any], obj: Mapping[str, Any]
 ) -> CallbackEvent:
-    kind = EVENT_KINDS.get(event_type, "ignored")
+    kind = EVENT_KINDS.get(event_type, CallbackKind.IGNORED)
     object_id = str(obj.get("id", ""))
     provider_ref = object_id
     reported_status: PaymentStatus | None = None
     reported_amount: Amount | None = None
     currency = obj.get("currency")
-    if kind == "payment" and obj.get("object") == "payment_intent":
+    if kind is CallbackKind.PAYMENT and obj.get("object") == "payment_intent":
         reported_status = payment_status(obj)
         amount = obj.get("amount")
         if isinstance(amount, int) and isinstance(currency, str):
             reported_amount = from_stripe_amount(amount, currency)
-    elif kind in ("refund", "dispute"):
+    elif kind in (CallbackKind.REFUND, CallbackKind.DISPUTE):
         provider_ref = _ref(obj.get("payment_intent")) or _ref(obj.get("charge")) or object_id
         refunded = obj.get("amount_refunded", obj.get("amount"))
         if isinstance(refunded, int) and isinstance(currency, str):

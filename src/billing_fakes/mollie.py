@@ -25,8 +25,10 @@ Control endpoints (no authentication; under ``/__control``):
 * ``POST /__control/refunds/{id}/status`` JSON ``{"status": "refunded" | "failed" | ...}``.
 * ``POST /__control/payments/{id}/webhook`` JSON ``{"repeat": 1}``: POST ``id=<payment id>`` to the
   payment's ``webhookUrl`` (form-encoded, like Mollie), ``repeat`` times; answers the results.
-* ``GET /__control/requests``: the API requests received so far (control calls excluded).
-* ``POST /__control/reset``: forget everything (for a server shared by several tests).
+
+Plus the control endpoints every fake answers (:mod:`billing_fakes.base`): ``requests``,
+``deliveries``, ``faults``, ``settings`` (``api_key``, ``first_mandate_status``,
+``leak_keys_in_errors``) and ``reset`` (every object, request, delivery and idempotency key).
 
 :func:`create_mollie_app` builds the app; :func:`mollie_state` gives tests the state behind it.
 """
@@ -34,26 +36,35 @@ Control endpoints (no authentication; under ``/__control``):
 from __future__ import annotations
 
 import copy
-import json
 import re
 import secrets
 import string
-import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from billing_fakes.base import (
+    Answer,
+    FakeError,
+    FakeProvider,
+    Handler,
+    Outgoing,
+    bearer_token,
+    control_json,
+    text_or_none,
+)
+from billing_fakes.server import ReceivedRequest
+
 __all__ = [
     "FakeMollieState",
-    "RecordedRequest",
+    "MollieFakeSettings",
     "create_mollie_app",
     "mollie_state",
 ]
@@ -68,60 +79,23 @@ _HAL = "application/hal+json"
 _DOCS = "https://docs.mollie.com/reference/v2"
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One API request as the fake received it."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    json: Any
-    body: bytes
-
-
 @dataclass(slots=True)
-class _Stored:
-    fingerprint: tuple[str, str, bytes]
-    status: int
-    payload: dict[str, Any] | None
+class MollieFakeSettings:
+    """The key the fake accepts and its tunables."""
+
+    api_key: str | None = "test_fake"  # None: any key is accepted
+    first_mandate_status: str = "valid"  # of the mandate a paid first payment creates
+    leak_keys_in_errors: bool = False  # echo a wrong key in the 401 detail
 
 
-@dataclass
-class FakeMollieState:
-    """Everything one fake Mollie account holds. Guarded by ``lock`` (uvicorn runs in a thread)."""
-
-    api_key: str | None
-    first_mandate_status: str = "valid"
-    leak_keys_in_errors: bool = False
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
-    mandates: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    idempotency: dict[str, _Stored] = field(default_factory=dict)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def reset(self) -> None:
-        """Forget every object, request, delivery and idempotency key."""
-        with self.lock:
-            for table in (
-                self.customers,
-                self.payments,
-                self.mandates,
-                self.refunds,
-                self.idempotency,
-            ):
-                table.clear()
-            self.requests.clear()
-            self.deliveries.clear()
+Operation = Callable[[Request, str, Any], dict[str, Any] | None]
+"""An API operation: the request, the fake's base URL and the JSON body to the object answered
+(``None``: no body)."""
 
 
-class _MollieError(Exception):
+class _MollieError(FakeError):
     def __init__(self, status: int, title: str, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.payload: dict[str, Any] = {
+        body: dict[str, Any] = {
             "status": status,
             "title": title,
             "detail": detail,
@@ -133,7 +107,8 @@ class _MollieError(Exception):
             },
         }
         if field:
-            self.payload["field"] = field
+            body["field"] = field
+        super().__init__(status, body, media_type=_HAL)
 
 
 def _unprocessable(detail: str, field: str | None = None) -> _MollieError:
@@ -158,6 +133,20 @@ def _now() -> datetime:
 
 def _link(href: str, type_: str = _HAL) -> dict[str, str]:
     return {"href": href, "type": type_}
+
+
+def _page(kind: str, items: list[dict[str, Any]], href: str) -> dict[str, Any]:
+    """A one-page HAL list of ``kind`` (``mandates``, ``refunds``) found at ``href``."""
+    return {
+        "_embedded": {kind: items},
+        "count": len(items),
+        "_links": {
+            "self": _link(f"{href}?limit=50"),
+            "previous": None,
+            "next": None,
+            "documentation": _link(f"{_DOCS}/{kind}-api/list-{kind}", "text/html"),
+        },
+    }
 
 
 def _check_amount(value: object, field: str = "amount") -> dict[str, str]:
@@ -367,7 +356,7 @@ class _Handlers:
         mandate = {
             "resource": "mandate",
             "id": mandate_id,
-            "status": mandate_status or self.state.first_mandate_status,
+            "status": mandate_status or self.state.settings.first_mandate_status,
             "method": method,
             "details": details,
             "mandateReference": f"FAKE-MD{len(self.state.mandates) + 1:04d}",
@@ -416,16 +405,7 @@ class _Handlers:
             for mandate in self.state.mandates.values()
             if mandate["_customer"] == customer_id and not mandate.get("_revoked")
         ]
-        return {
-            "_embedded": {"mandates": mandates},
-            "count": len(mandates),
-            "_links": {
-                "self": _link(f"{base}/v2/customers/{customer_id}/mandates?limit=50"),
-                "previous": None,
-                "next": None,
-                "documentation": _link(f"{_DOCS}/mandates-api/list-mandates", "text/html"),
-            },
-        }
+        return _page("mandates", mandates, f"{base}/v2/customers/{customer_id}/mandates")
 
     def revoke_mandate(self, customer_id: str, mandate_id: str) -> None:
         mandate = self.get_mandate(customer_id, mandate_id)
@@ -492,16 +472,7 @@ class _Handlers:
     def list_refunds(self, base: str, payment_id: str) -> dict[str, Any]:
         self.get_payment(payment_id)
         refunds = [r for r in self.state.refunds.values() if r["paymentId"] == payment_id]
-        return {
-            "_embedded": {"refunds": refunds},
-            "count": len(refunds),
-            "_links": {
-                "self": _link(f"{base}/v2/payments/{payment_id}/refunds?limit=50"),
-                "previous": None,
-                "next": None,
-                "documentation": _link(f"{_DOCS}/refunds-api/list-refunds", "text/html"),
-            },
-        }
+        return _page("refunds", refunds, f"{base}/v2/payments/{payment_id}/refunds")
 
     def set_refund_status(self, refund_id: str, status: str) -> dict[str, Any]:
         refund = self.state.refunds.get(refund_id)
@@ -528,6 +499,64 @@ def _public(resource: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+class FakeMollieState(FakeProvider):
+    """Everything one fake Mollie account holds, and its routes; ``app`` is the application."""
+
+    settable = ("api_key", "first_mandate_status", "leak_keys_in_errors")
+
+    def __init__(self, settings: MollieFakeSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.payments: dict[str, dict[str, Any]] = {}
+        self.mandates: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.app = self.build_app(_routes(self, _Handlers(self)))
+
+    def fault_body(self, status: int) -> Any:
+        return _MollieError(status, "Internal Server Error", "An unexpected error occurred").body
+
+    def authenticate(self, request: Request) -> Response | None:
+        expected = self.settings.api_key
+        given = bearer_token(request)
+        if expected is None or given == expected:
+            return None
+        detail = "Missing authentication, or failed to authenticate"
+        if self.settings.leak_keys_in_errors:
+            detail += f" with key {given}"
+        return _MollieError(401, "Unauthorized Request", detail).response()
+
+    def forget(self) -> None:
+        for table in (self.customers, self.payments, self.mandates, self.refunds):
+            table.clear()
+
+    def operation(self, run: Operation, status: int) -> Handler:
+        """An API handler: the JSON body, then ``run`` once per idempotency key (Mollie keeps
+        no error), its object answered with ``status``."""
+
+        async def handle(request: Request, received: ReceivedRequest) -> Response:
+            body = received.json
+            if received.body and body is None:
+                raise _MollieError(400, "Bad Request", "The body is not valid JSON")
+            base = str(request.base_url).rstrip("/")
+            return self.once(
+                received,
+                received.body,
+                lambda key: _answer(status, run(request, base, body or {})),
+                reused=lambda key: _MollieError(
+                    400,
+                    "Bad Request",
+                    "The Idempotency-Key was already used with a different request.",
+                ),
+            )
+
+        return handle
+
+
+def _answer(status: int, resource: dict[str, Any] | None) -> Answer:
+    return Answer(status, _public(resource) if resource is not None else None, _HAL)
+
+
 def mollie_state(app: Starlette) -> FakeMollieState:
     """The in-memory state behind an app made by :func:`create_mollie_app`."""
     state: FakeMollieState = app.state.fake
@@ -549,136 +578,27 @@ def create_mollie_app(
         leak_keys_in_errors: echo a wrong key in the 401 detail, so tests can check that our
             errors redact what a provider echoes.
     """
-    state = FakeMollieState(
+    settings = MollieFakeSettings(
         api_key=api_key,
         first_mandate_status=first_mandate_status,
         leak_keys_in_errors=leak_keys_in_errors,
     )
-    handlers = _Handlers(state)
+    return FakeMollieState(settings).app
 
-    Operation = Callable[[Request, str, Any], tuple[int, dict[str, Any] | None]]
 
-    def api(operation: Operation) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            raw = await request.body()
-            body: Any = None
-            if raw:
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    return _error(_MollieError(400, "Bad Request", "The body is not valid JSON"))
-            base = str(request.base_url).rstrip("/")
-            key = request.headers.get("idempotency-key")
-            with state.lock:
-                state.requests.append(
-                    RecordedRequest(
-                        method=request.method,
-                        path=request.url.path,
-                        headers=dict(request.headers),
-                        json=body,
-                        body=raw,
-                    )
-                )
-                denied = _check_auth(state, request)
-                if denied is not None:
-                    return denied
-                fingerprint = (request.method, request.url.path, raw)
-                if request.method == "POST" and key:
-                    stored = state.idempotency.get(key)
-                    if stored is not None:
-                        if stored.fingerprint != fingerprint:
-                            return _error(
-                                _MollieError(
-                                    400,
-                                    "Bad Request",
-                                    "The Idempotency-Key was already used with a different "
-                                    "request.",
-                                )
-                            )
-                        return _json(stored.status, stored.payload, replayed=True)
-                try:
-                    status, payload = operation(request, base, body or {})
-                except _MollieError as exc:
-                    return _error(exc)
-                payload = _public(payload) if payload is not None else None
-                if request.method == "POST" and key:
-                    state.idempotency[key] = _Stored(fingerprint, status, payload)
-                return _json(status, payload)
-
-        return endpoint
-
-    def ok(value: dict[str, Any], status: int = 200) -> tuple[int, dict[str, Any] | None]:
-        return status, value
-
-    def p(request: Request, name: str) -> str:
+def _routes(fake: FakeMollieState, ops: _Handlers) -> list[Route]:
+    def p(request: Request, name: str = "id") -> str:
         return str(request.path_params[name])
-
-    def revoke(request: Request) -> tuple[int, dict[str, Any] | None]:
-        handlers.revoke_mandate(p(request, "customer"), p(request, "mandate"))
-        return 204, None
-
-    routes = [
-        Route(
-            "/v2/customers",
-            api(lambda r, b, body: ok(handlers.create_customer(b, body), 201)),
-            methods=["POST"],
-        ),
-        Route(
-            "/v2/customers/{id}",
-            api(lambda r, b, body: ok(handlers.get_customer(p(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v2/customers/{customer}/mandates",
-            api(lambda r, b, body: ok(handlers.list_mandates(b, p(r, "customer")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v2/customers/{customer}/mandates/{mandate}",
-            api(lambda r, b, body: ok(handlers.get_mandate(p(r, "customer"), p(r, "mandate")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v2/customers/{customer}/mandates/{mandate}",
-            api(lambda r, b, body: revoke(r)),
-            methods=["DELETE"],
-        ),
-        Route(
-            "/v2/payments",
-            api(lambda r, b, body: ok(handlers.create_payment(b, body), 201)),
-            methods=["POST"],
-        ),
-        Route(
-            "/v2/payments/{id}",
-            api(lambda r, b, body: ok(handlers.get_payment(p(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v2/payments/{id}/refunds",
-            api(lambda r, b, body: ok(handlers.create_refund(b, p(r, "id"), body), 201)),
-            methods=["POST"],
-        ),
-        Route(
-            "/v2/payments/{id}/refunds",
-            api(lambda r, b, body: ok(handlers.list_refunds(b, p(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v2/payments/{id}/refunds/{refund}",
-            api(lambda r, b, body: ok(handlers.get_refund(p(r, "id"), p(r, "refund")))),
-            methods=["GET"],
-        ),
-    ]
 
     async def checkout(request: Request) -> Response:
         base = str(request.base_url).rstrip("/")
         query = request.query_params
-        with state.lock:
+        with fake.lock:
             try:
-                payment = handlers.get_payment(p(request, "id"))
+                payment = ops.get_payment(p(request))
                 if payment["status"] != "open":
                     return JSONResponse({"detail": "The payment is no longer open"}, 410)
-                handlers.set_payment_status(
+                ops.set_payment_status(
                     payment["id"],
                     query.get("outcome", "paid"),
                     base,
@@ -686,146 +606,101 @@ def create_mollie_app(
                     mandate_status=query.get("mandate_status"),
                 )
             except _MollieError as exc:
-                return _error(exc)
+                return exc.response()
             target = payment.get("redirectUrl")
         if isinstance(target, str):
             return RedirectResponse(target, status_code=303)
         return Response(status_code=204)
 
-    def control(
-        change: Callable[[Request, str, dict[str, Any]], dict[str, Any]],
-    ) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            body = await _json_body(request)
-            base = str(request.base_url).rstrip("/")
-            with state.lock:
-                try:
-                    result = change(request, base, body)
-                except _MollieError as exc:
-                    return _error(exc)
-                return JSONResponse(_public(result))
-
-        return endpoint
-
     async def send_webhook(request: Request) -> Response:
-        body = await _json_body(request)
-        with state.lock:
+        body = await control_json(request)
+        with fake.lock:
             try:
-                payment = handlers.get_payment(p(request, "id"))
+                payment = ops.get_payment(p(request))
             except _MollieError as exc:
-                return _error(exc)
+                return exc.response()
             url = payment.get("webhookUrl")
             payment_id = payment["id"]
         if not isinstance(url, str) or not url:
             return JSONResponse({"detail": "The payment has no webhookUrl"}, 422)
-        results: list[dict[str, Any]] = []
-        async with httpx.AsyncClient(timeout=15.0) as client:
-            for _ in range(int(body.get("repeat", 1))):
-                result: dict[str, Any] = {"payment_id": payment_id}
-                try:
-                    answer = await client.post(
-                        url,
-                        content=f"id={payment_id}".encode(),
-                        headers={
-                            "Content-Type": "application/x-www-form-urlencoded",
-                            "User-Agent": "Mollie HTTP client/1.0",
-                        },
-                    )
-                    result["status_code"] = answer.status_code
-                except httpx.HTTPError as exc:
-                    result["error"] = type(exc).__name__
-                results.append(result)
-        with state.lock:
-            state.deliveries.extend(results)
-        return JSONResponse({"deliveries": results})
+        sent = Outgoing(
+            url,
+            "webhook",
+            content=f"id={payment_id}".encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "User-Agent": "Mollie HTTP client/1.0",
+            },
+            note={"payment_id": payment_id},
+        )
+        repeat = int(body.get("repeat", 1))
+        return JSONResponse({"deliveries": await fake.send([sent] * repeat, timeout_s=15.0)})
 
-    async def reset(request: Request) -> Response:
-        state.reset()
-        return JSONResponse({"reset": True})
+    def control(path: str, change: Callable[[Request, str, dict[str, Any]], Any]) -> Route:
+        return fake.command(
+            path, lambda r, body: _public(change(r, str(r.base_url).rstrip("/"), body))
+        )
 
-    async def recorded(request: Request) -> Response:
-        with state.lock:
-            data = [
-                {"method": item.method, "path": item.path, "json": item.json}
-                for item in state.requests
-            ]
-        return JSONResponse({"requests": data})
-
-    routes += [
+    api: list[tuple[str, str, int, Operation]] = [
+        ("POST", "/v2/customers", 201, lambda r, b, body: ops.create_customer(b, body)),
+        ("GET", "/v2/customers/{id}", 200, lambda r, b, body: ops.get_customer(p(r))),
+        (
+            "GET",
+            "/v2/customers/{customer}/mandates",
+            200,
+            lambda r, b, body: ops.list_mandates(b, p(r, "customer")),
+        ),
+        (
+            "GET",
+            "/v2/customers/{customer}/mandates/{mandate}",
+            200,
+            lambda r, b, body: ops.get_mandate(p(r, "customer"), p(r, "mandate")),
+        ),
+        (
+            "DELETE",
+            "/v2/customers/{customer}/mandates/{mandate}",
+            204,
+            lambda r, b, body: ops.revoke_mandate(p(r, "customer"), p(r, "mandate")),
+        ),
+        ("POST", "/v2/payments", 201, lambda r, b, body: ops.create_payment(b, body)),
+        ("GET", "/v2/payments/{id}", 200, lambda r, b, body: ops.get_payment(p(r))),
+        (
+            "POST",
+            "/v2/payments/{id}/refunds",
+            201,
+            lambda r, b, body: ops.create_refund(b, p(r), body),
+        ),
+        ("GET", "/v2/payments/{id}/refunds", 200, lambda r, b, body: ops.list_refunds(b, p(r))),
+        (
+            "GET",
+            "/v2/payments/{id}/refunds/{refund}",
+            200,
+            lambda r, b, body: ops.get_refund(p(r), p(r, "refund")),
+        ),
+    ]
+    return [
+        *(
+            fake.api(url, fake.operation(run, status), methods=[verb])
+            for verb, url, status, run in api
+        ),
         Route("/checkout/{id}", checkout, methods=["GET"]),
-        Route(
-            "/__control/payments/{id}/status",
-            control(
-                lambda r, b, body: handlers.set_payment_status(
-                    p(r, "id"),
-                    str(body.get("status", "paid")),
-                    b,
-                    method=_opt_str(body.get("method")),
-                    mandate_status=_opt_str(body.get("mandate_status")),
-                )
+        control(
+            "/payments/{id}/status",
+            lambda r, b, body: ops.set_payment_status(
+                p(r),
+                str(body.get("status", "paid")),
+                b,
+                method=text_or_none(body.get("method")),
+                mandate_status=text_or_none(body.get("mandate_status")),
             ),
-            methods=["POST"],
         ),
-        Route(
-            "/__control/mandates/{id}/status",
-            control(
-                lambda r, b, body: handlers.set_mandate_status(
-                    p(r, "id"), str(body.get("status", "valid"))
-                )
-            ),
-            methods=["POST"],
+        control(
+            "/mandates/{id}/status",
+            lambda r, b, body: ops.set_mandate_status(p(r), str(body.get("status", "valid"))),
         ),
-        Route(
-            "/__control/refunds/{id}/status",
-            control(
-                lambda r, b, body: handlers.set_refund_status(
-                    p(r, "id"), str(body.get("status", "refunded"))
-                )
-            ),
-            methods=["POST"],
+        control(
+            "/refunds/{id}/status",
+            lambda r, b, body: ops.set_refund_status(p(r), str(body.get("status", "refunded"))),
         ),
         Route("/__control/payments/{id}/webhook", send_webhook, methods=["POST"]),
-        Route("/__control/requests", recorded, methods=["GET"]),
-        Route("/__control/reset", reset, methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.fake = state
-    return app
-
-
-def _check_auth(state: FakeMollieState, request: Request) -> Response | None:
-    if state.api_key is None:
-        return None
-    header = request.headers.get("authorization", "")
-    if header == f"Bearer {state.api_key}":
-        return None
-    detail = "Missing authentication, or failed to authenticate"
-    if state.leak_keys_in_errors:
-        detail += f" with key {header.removeprefix('Bearer ').strip()}"
-    return _error(_MollieError(401, "Unauthorized Request", detail))
-
-
-def _error(error: _MollieError) -> Response:
-    return JSONResponse(error.payload, error.status, media_type=_HAL)
-
-
-def _json(status: int, payload: dict[str, Any] | None, *, replayed: bool = False) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    if payload is None:
-        return Response(status_code=status, headers=headers)
-    return JSONResponse(payload, status, headers=headers, media_type=_HAL)
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
-def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

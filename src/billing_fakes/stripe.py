@@ -26,8 +26,10 @@ Control endpoints (no authentication; under ``/__control``):
   "repeat": 1, "timestamp": null}``: sign each event with every secret (one ``v1`` each) and POST
   it to ``url``, in the given order, the whole sequence ``repeat`` times. Answers the delivery
   results.
-* ``GET /__control/requests``: the API requests received so far (control calls excluded).
-* ``POST /__control/reset``: forget everything (for a server shared by several tests).
+
+Plus the control endpoints every fake answers (:mod:`billing_fakes.base`): ``requests``,
+``deliveries``, ``faults``, ``settings`` (``secret_key``, ``leak_keys_in_errors``) and ``reset``
+(every object, request, delivery and idempotency key).
 
 :func:`create_stripe_app` builds the app; :func:`stripe_state` gives tests the state behind it.
 """
@@ -41,24 +43,33 @@ import json
 import re
 import secrets
 import string
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from billing_fakes.base import (
+    Answer,
+    FakeError,
+    FakeProvider,
+    Handler,
+    Outgoing,
+    bearer_token,
+    control_json,
+    text_or_none,
+)
+from billing_fakes.server import ReceivedRequest
+
 __all__ = [
     "TEST_METHODS",
     "FakeStripeState",
     "MethodBehaviour",
-    "RecordedRequest",
+    "StripeFakeSettings",
     "create_stripe_app",
     "sign_payload",
     "stripe_state",
@@ -99,67 +110,19 @@ TEST_METHODS: Mapping[str, MethodBehaviour] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class RecordedRequest:
-    """One API request as the fake received it."""
-
-    method: str
-    path: str
-    headers: Mapping[str, str]
-    params: Mapping[str, Any]
-    body: bytes
-
-
 @dataclass(slots=True)
-class _Stored:
-    fingerprint: tuple[str, str, tuple[tuple[str, str], ...]]
-    status: int
-    payload: dict[str, Any]
+class StripeFakeSettings:
+    """The key the fake accepts and how it refuses others."""
+
+    secret_key: str | None = "sk_test_fake"  # None: any key is accepted
+    leak_keys_in_errors: bool = False  # echo a wrong key in full (Stripe masks it)
 
 
-@dataclass
-class FakeStripeState:
-    """Everything one fake Stripe account holds. Guarded by ``lock`` (uvicorn runs in a thread)."""
-
-    secret_key: str | None
-    leak_keys_in_errors: bool = False
-    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
-    setup_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    payment_methods: dict[str, dict[str, Any]] = field(default_factory=dict)
-    payment_intents: dict[str, dict[str, Any]] = field(default_factory=dict)
-    charges: dict[str, dict[str, Any]] = field(default_factory=dict)
-    refunds: dict[str, dict[str, Any]] = field(default_factory=dict)
-    events: dict[str, dict[str, Any]] = field(default_factory=dict)
-    method_behaviour: dict[str, MethodBehaviour] = field(default_factory=dict)
-    requests: list[RecordedRequest] = field(default_factory=list)
-    deliveries: list[dict[str, Any]] = field(default_factory=list)
-    idempotency: dict[str, _Stored] = field(default_factory=dict)
-    lock: threading.RLock = field(default_factory=threading.RLock)
-
-    def reset(self) -> None:
-        """Forget every object, request, delivery and idempotency key."""
-        with self.lock:
-            for table in (
-                self.customers,
-                self.setup_intents,
-                self.payment_methods,
-                self.payment_intents,
-                self.charges,
-                self.refunds,
-                self.events,
-                self.method_behaviour,
-                self.idempotency,
-            ):
-                table.clear()
-            self.requests.clear()
-            self.deliveries.clear()
-
-    def events_of_type(self, event_type: str) -> list[dict[str, Any]]:
-        """Events of one type, oldest first."""
-        return [event for event in self.events.values() if event["type"] == event_type]
+Operation = Callable[[Request, dict[str, Any], str | None], dict[str, Any]]
+"""An API operation: the request, its parameters and idempotency key to the object answered."""
 
 
-class _StripeError(Exception):
+class _StripeError(FakeError):
     def __init__(
         self,
         status: int,
@@ -170,16 +133,15 @@ class _StripeError(Exception):
         param: str | None = None,
         extra: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.payload: dict[str, Any] = {"type": type_, "message": message}
+        error: dict[str, Any] = {"type": type_, "message": message}
         if code:
-            self.payload["code"] = code
-            self.payload["doc_url"] = f"https://stripe.com/docs/error-codes/{code}"
+            error["code"] = code
+            error["doc_url"] = f"https://stripe.com/docs/error-codes/{code}"
         if param:
-            self.payload["param"] = param
+            error["param"] = param
         if extra:
-            self.payload.update(extra)
+            error.update(extra)
+        super().__init__(status, {"error": error})
 
 
 def _new_id(prefix: str) -> str:
@@ -199,32 +161,14 @@ def _missing(kind: str, object_id: str, param: str = "id") -> _StripeError:
     )
 
 
-def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Rebuild nested parameters from Stripe's bracket notation (``a[b]=1``, ``c[]=x``)."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        match = re.fullmatch(r"([^\[\]]+)((?:\[[^\[\]]*\])*)", key)
-        if match is None:
-            result[key] = value
-            continue
-        parts = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
-        node: Any = result
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            following = None if last else parts[index + 1]
-            if isinstance(node, list):
-                if last:
-                    node.append(value)
-                    break
-                child: Any = [] if following == "" else {}
-                node.append(child)
-                node = child
-                continue
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, [] if following == "" else {})
-    return result
+def _lookup(
+    table: dict[str, dict[str, Any]], kind: str, object_id: str, param: str = "id"
+) -> dict[str, Any]:
+    """``table[object_id]``, or Stripe's "No such ..." error naming ``param``."""
+    found = table.get(object_id)
+    if found is None:
+        raise _missing(kind, object_id, param)
+    return found
 
 
 def _truthy(value: object) -> bool:
@@ -301,10 +245,7 @@ class _Handlers:
         return customer
 
     def get_customer(self, customer_id: str) -> dict[str, Any]:
-        customer = self.state.customers.get(customer_id)
-        if customer is None:
-            raise _missing("customer", customer_id)
-        return customer
+        return _lookup(self.state.customers, "customer", customer_id)
 
     # -- payment methods --------------------------------------------------------------------
 
@@ -377,10 +318,7 @@ class _Handlers:
             self.emit("payment_method.attached", method)
 
     def get_method(self, method_id: str) -> dict[str, Any]:
-        method = self.state.payment_methods.get(method_id)
-        if method is None:
-            raise _missing("PaymentMethod", method_id)
-        return method
+        return _lookup(self.state.payment_methods, "PaymentMethod", method_id)
 
     def detach_method(self, method_id: str) -> dict[str, Any]:
         method = self.get_method(method_id)
@@ -434,10 +372,7 @@ class _Handlers:
         return intent
 
     def get_setup_intent(self, intent_id: str) -> dict[str, Any]:
-        intent = self.state.setup_intents.get(intent_id)
-        if intent is None:
-            raise _missing("setup_intent", intent_id)
-        return intent
+        return _lookup(self.state.setup_intents, "setup_intent", intent_id)
 
     def confirm_setup_intent(
         self, intent_id: str, method_ref: str, outcome: str | None
@@ -483,7 +418,7 @@ class _Handlers:
 
     def create_payment_intent(
         self, params: Mapping[str, Any], idempotency_key: str | None
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> dict[str, Any]:
         amount = _parse_amount(params.get("amount"))
         currency = _parse_currency(params.get("currency"), amount)
         customer_id = params.get("customer")
@@ -557,7 +492,7 @@ class _Handlers:
         self.state.payment_intents[intent_id] = intent
         self.emit("payment_intent.created", intent, idempotency_key=idempotency_key)
         if not confirm or method is None:
-            return 200, intent
+            return intent
         return self._confirm(intent, method, off_session=off_session, key=idempotency_key)
 
     def _confirm(
@@ -567,7 +502,7 @@ class _Handlers:
         *,
         off_session: bool,
         key: str | None,
-    ) -> tuple[int, dict[str, Any]]:
+    ) -> dict[str, Any]:
         behaviour = self.state.method_behaviour.get(method["id"])
         outcome = behaviour.outcome if behaviour else "succeeded"
         if outcome == "authentication_required" and not off_session:
@@ -577,7 +512,7 @@ class _Handlers:
                 "use_stripe_sdk": {"type": "three_d_secure_redirect"},
             }
             self.emit("payment_intent.requires_action", intent, idempotency_key=key)
-            return 200, intent
+            return intent
         charge = self._charge(intent, method, outcome)
         intent["latest_charge"] = charge["id"]
         if outcome == "succeeded":
@@ -585,11 +520,11 @@ class _Handlers:
             intent["amount_received"] = intent["amount"]
             self.emit("charge.succeeded", charge, idempotency_key=key)
             self.emit("payment_intent.succeeded", intent, idempotency_key=key)
-            return 200, intent
+            return intent
         if outcome == "processing":
             intent["status"] = "processing"
             self.emit("payment_intent.processing", intent, idempotency_key=key)
-            return 200, intent
+            return intent
         assert behaviour is not None
         code = (
             "authentication_required" if outcome == "authentication_required" else "card_declined"
@@ -668,9 +603,7 @@ class _Handlers:
         return charge
 
     def get_payment_intent(self, intent_id: str, expand: list[str]) -> dict[str, Any]:
-        intent = self.state.payment_intents.get(intent_id)
-        if intent is None:
-            raise _missing("payment_intent", intent_id)
+        intent = _lookup(self.state.payment_intents, "payment_intent", intent_id)
         result = copy.deepcopy(intent)
         if "latest_charge" in expand and intent["latest_charge"]:
             result["latest_charge"] = copy.deepcopy(self.state.charges[intent["latest_charge"]])
@@ -706,9 +639,9 @@ class _Handlers:
         charge: dict[str, Any] | None = None
         intent_id = params.get("payment_intent")
         if intent_id is not None:
-            intent = self.state.payment_intents.get(str(intent_id))
-            if intent is None:
-                raise _missing("payment_intent", str(intent_id), param="payment_intent")
+            intent = _lookup(
+                self.state.payment_intents, "payment_intent", str(intent_id), "payment_intent"
+            )
             if intent["status"] != "succeeded" or not intent["latest_charge"]:
                 raise _StripeError(
                     400,
@@ -717,9 +650,7 @@ class _Handlers:
                 )
             charge = self.state.charges[intent["latest_charge"]]
         elif params.get("charge"):
-            charge = self.state.charges.get(str(params["charge"]))
-            if charge is None:
-                raise _missing("charge", str(params["charge"]), param="charge")
+            charge = _lookup(self.state.charges, "charge", str(params["charge"]), "charge")
         else:
             raise _StripeError(400, "One of charge or payment_intent is required.")
         remaining = charge["amount"] - charge["amount_refunded"]
@@ -771,16 +702,10 @@ class _Handlers:
         return refund
 
     def get_refund(self, refund_id: str) -> dict[str, Any]:
-        refund = self.state.refunds.get(refund_id)
-        if refund is None:
-            raise _missing("refund", refund_id)
-        return refund
+        return _lookup(self.state.refunds, "refund", refund_id)
 
     def get_event(self, event_id: str) -> dict[str, Any]:
-        event = self.state.events.get(event_id)
-        if event is None:
-            raise _missing("event", event_id)
-        return event
+        return _lookup(self.state.events, "event", event_id)
 
     def list_events(self, params: Mapping[str, Any]) -> dict[str, Any]:
         events = list(reversed(self.state.events.values()))
@@ -835,6 +760,80 @@ def _parse_currency(value: object, amount: int) -> str:
     return value
 
 
+class FakeStripeState(FakeProvider):
+    """Everything one fake Stripe account holds, and its routes; ``app`` is the application."""
+
+    settable = ("secret_key", "leak_keys_in_errors")
+
+    def __init__(self, settings: StripeFakeSettings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.setup_intents: dict[str, dict[str, Any]] = {}
+        self.payment_methods: dict[str, dict[str, Any]] = {}
+        self.payment_intents: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.events: dict[str, dict[str, Any]] = {}
+        self.method_behaviour: dict[str, MethodBehaviour] = {}
+        self.app = self.build_app(_routes(self, _Handlers(self)))
+
+    def fault_body(self, status: int) -> Any:
+        return {"error": {"type": "api_error", "message": "An unknown error occurred"}}
+
+    def authenticate(self, request: Request) -> Response | None:
+        expected = self.settings.secret_key
+        given = bearer_token(request)
+        if expected is None or given == expected:
+            return None
+        shown = given if self.settings.leak_keys_in_errors else f"{given[:8]}****{given[-4:]}"
+        return _StripeError(401, f"Invalid API Key provided: {shown}").response()
+
+    def forget(self) -> None:
+        for table in (
+            self.customers,
+            self.setup_intents,
+            self.payment_methods,
+            self.payment_intents,
+            self.charges,
+            self.refunds,
+            self.events,
+            self.method_behaviour,
+        ):
+            table.clear()
+
+    def events_of_type(self, event_type: str) -> list[dict[str, Any]]:
+        """Events of one type, oldest first."""
+        return [event for event in self.events.values() if event["type"] == event_type]
+
+    def operation(self, run: Operation) -> Handler:
+        """An API handler: Stripe's form parameters, then ``run`` once per idempotency key."""
+
+        async def handle(request: Request, received: ReceivedRequest) -> Response:
+            params = received.params
+            return self.once(
+                received,
+                json.dumps(params, sort_keys=True),
+                lambda key: Answer(200, run(request, params, key)),
+                reused=_key_reused,
+                # Stripe keeps a result once execution began (a decline); a request that
+                # failed validation is not kept and may be retried with the same key.
+                keeps=lambda error: error.status == 402,
+            )
+
+        return handle
+
+
+def _key_reused(key: str) -> FakeError:
+    return _StripeError(
+        400,
+        "Keys for idempotent requests can only be used with the same parameters they were "
+        f"first used with. Try using a key other than '{key}' if you meant to execute a "
+        "different request.",
+        type_="idempotency_error",
+    )
+
+
 def stripe_state(app: Starlette) -> FakeStripeState:
     """The in-memory state behind an app made by :func:`create_stripe_app`."""
     state: FakeStripeState = app.state.fake
@@ -863,239 +862,88 @@ def create_stripe_app(
         leak_keys_in_errors: echo a wrong key in full in the 401 message (Stripe masks it) so
             tests can check that our errors redact what the provider echoes.
     """
-    state = FakeStripeState(secret_key=secret_key, leak_keys_in_errors=leak_keys_in_errors)
-    handlers = _Handlers(state)
+    settings = StripeFakeSettings(secret_key=secret_key, leak_keys_in_errors=leak_keys_in_errors)
+    return FakeStripeState(settings).app
 
-    def api(
-        operation: Callable[[Request, dict[str, Any], str | None], tuple[int, dict[str, Any]]],
-    ) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            raw = await request.body()
-            pairs = (
-                parse_qsl(raw.decode(), keep_blank_values=True)
-                if request.method == "POST"
-                else list(request.query_params.multi_items())
-            )
-            params = unflatten(pairs)
-            key = request.headers.get("idempotency-key")
-            with state.lock:
-                state.requests.append(
-                    RecordedRequest(
-                        method=request.method,
-                        path=request.url.path,
-                        headers=dict(request.headers),
-                        params=params,
-                        body=raw,
-                    )
-                )
-                denied = _check_auth(state, request)
-                if denied is not None:
-                    return denied
-                fingerprint = (request.method, request.url.path, tuple(sorted(pairs)))
-                if request.method == "POST" and key:
-                    stored = state.idempotency.get(key)
-                    if stored is not None:
-                        if stored.fingerprint != fingerprint:
-                            return _error_response(
-                                _StripeError(
-                                    400,
-                                    "Keys for idempotent requests can only be used with the "
-                                    "same parameters they were first used with. Try using a "
-                                    "key other than '" + key + "' if you meant to execute a "
-                                    "different request.",
-                                    type_="idempotency_error",
-                                )
-                            )
-                        return JSONResponse(
-                            stored.payload,
-                            stored.status,
-                            headers={"Idempotent-Replayed": "true"},
-                        )
-                try:
-                    status, payload = operation(request, params, key)
-                except _StripeError as exc:
-                    status, payload = exc.status, {"error": exc.payload}
-                    # Stripe stores a result once execution began (a decline); a request that
-                    # failed validation is not stored and may be retried with the same key.
-                    if request.method == "POST" and key and exc.status == 402:
-                        state.idempotency[key] = _Stored(fingerprint, status, payload)
-                    return JSONResponse(payload, status)
-                payload = copy.deepcopy(payload)
-                if request.method == "POST" and key:
-                    state.idempotency[key] = _Stored(fingerprint, status, payload)
-                return JSONResponse(payload, status)
 
-        return endpoint
-
-    def ok(value: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        return 200, value
-
-    def path(request: Request, name: str) -> str:
+def _routes(fake: FakeStripeState, ops: _Handlers) -> list[Route]:
+    def path(request: Request, name: str = "id") -> str:
         return str(request.path_params[name])
 
-    routes = [
-        Route(
-            "/v1/customers",
-            api(lambda r, p, k: ok(handlers.create_customer(p))),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/customers/{id}",
-            api(lambda r, p, k: ok(handlers.get_customer(path(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/setup_intents",
-            api(lambda r, p, k: ok(handlers.create_setup_intent(p))),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/setup_intents/{id}",
-            api(lambda r, p, k: ok(handlers.get_setup_intent(path(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/setup_intents/{id}/confirm",
-            api(
-                lambda r, p, k: ok(
-                    handlers.confirm_setup_intent(
-                        path(r, "id"), str(p.get("payment_method", "")), None
-                    )
-                )
-            ),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/payment_methods/{id}",
-            api(lambda r, p, k: ok(handlers.get_method(path(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/payment_methods/{id}/detach",
-            api(lambda r, p, k: ok(handlers.detach_method(path(r, "id")))),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/payment_intents",
-            api(lambda r, p, k: handlers.create_payment_intent(p, k)),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/payment_intents/{id}",
-            api(
-                lambda r, p, k: ok(
-                    handlers.get_payment_intent(path(r, "id"), list(p.get("expand") or []))
-                )
-            ),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/refunds",
-            api(lambda r, p, k: ok(handlers.create_refund(p, k))),
-            methods=["POST"],
-        ),
-        Route(
-            "/v1/refunds/{id}",
-            api(lambda r, p, k: ok(handlers.get_refund(path(r, "id")))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/events",
-            api(lambda r, p, k: ok(handlers.list_events(p))),
-            methods=["GET"],
-        ),
-        Route(
-            "/v1/events/{id}",
-            api(lambda r, p, k: ok(handlers.get_event(path(r, "id")))),
-            methods=["GET"],
-        ),
-    ]
-
-    async def control_confirm_setup(request: Request) -> Response:
-        body = await _json_body(request)
-        with state.lock:
-            try:
-                intent = handlers.confirm_setup_intent(
-                    str(request.path_params["id"]),
-                    str(body.get("payment_method", "pm_card_visa")),
-                    _opt_str(body.get("outcome")),
-                )
-            except _StripeError as exc:
-                return _error_response(exc)
-            return JSONResponse(copy.deepcopy(intent))
-
-    async def control_settle(request: Request) -> Response:
-        body = await _json_body(request)
-        with state.lock:
-            try:
-                intent = handlers.settle(
-                    str(request.path_params["id"]), str(body.get("outcome", "succeeded"))
-                )
-            except _StripeError as exc:
-                return _error_response(exc)
-            return JSONResponse(copy.deepcopy(intent))
-
-    async def control_deliver(request: Request) -> Response:
-        body = await _json_body(request)
+    async def deliver_webhooks(request: Request) -> Response:
+        body = await control_json(request)
         url = body.get("url")
         signing = body.get("secrets") or ([body["secret"]] if body.get("secret") else [])
         if not isinstance(url, str) or not isinstance(signing, list) or not signing:
             return JSONResponse({"error": "url and secrets are required"}, 400)
-        with state.lock:
+        with fake.lock:
             try:
-                events = [_pick_event(handlers, item) for item in body.get("events") or []]
+                events = [_pick_event(ops, item) for item in body.get("events") or []]
             except _StripeError as exc:
-                return _error_response(exc)
-        repeat = int(body.get("repeat", 1))
+                return exc.response()
         timestamp = body.get("timestamp")
-        results: list[dict[str, Any]] = []
-        async with httpx.AsyncClient(timeout=10.0) as client:
-            for _ in range(repeat):
-                for event in events:
-                    payload = json.dumps(event, indent=2).encode()
-                    signed_at = int(timestamp) if timestamp is not None else _now()
-                    header = sign_payload(payload, [str(s) for s in signing], signed_at)
-                    result: dict[str, Any] = {"event_id": event["id"], "type": event["type"]}
-                    try:
-                        answer = await client.post(
-                            url,
-                            content=payload,
-                            headers={
-                                "Content-Type": "application/json; charset=utf-8",
-                                "Stripe-Signature": header,
-                                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-                            },
-                        )
-                        result["status_code"] = answer.status_code
-                    except httpx.HTTPError as exc:
-                        result["error"] = type(exc).__name__
-                    results.append(result)
-        with state.lock:
-            state.deliveries.extend(results)
-        return JSONResponse({"deliveries": results})
+        outgoing: list[Outgoing] = []
+        for _ in range(int(body.get("repeat", 1))):
+            for event in events:
+                payload = json.dumps(event, indent=2).encode()
+                signed_at = int(timestamp) if timestamp is not None else _now()
+                header = sign_payload(payload, [str(s) for s in signing], signed_at)
+                outgoing.append(
+                    Outgoing(
+                        url,
+                        "webhook",
+                        content=payload,
+                        headers={
+                            "Content-Type": "application/json; charset=utf-8",
+                            "Stripe-Signature": header,
+                            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                        },
+                        note={"event_id": event["id"], "type": event["type"]},
+                    )
+                )
+        return JSONResponse({"deliveries": await fake.send(outgoing, timeout_s=10.0)})
 
-    async def control_reset(request: Request) -> Response:
-        state.reset()
-        return JSONResponse({"reset": True})
-
-    async def control_requests(request: Request) -> Response:
-        with state.lock:
-            data = [
-                {"method": item.method, "path": item.path, "params": item.params}
-                for item in state.requests
-            ]
-        return JSONResponse({"requests": data})
-
-    routes += [
-        Route("/__control/setup_intents/{id}/confirm", control_confirm_setup, methods=["POST"]),
-        Route("/__control/payment_intents/{id}/settle", control_settle, methods=["POST"]),
-        Route("/__control/webhooks/deliver", control_deliver, methods=["POST"]),
-        Route("/__control/requests", control_requests, methods=["GET"]),
-        Route("/__control/reset", control_reset, methods=["POST"]),
+    api: list[tuple[str, str, Operation]] = [
+        ("POST", "/v1/customers", lambda r, p, k: ops.create_customer(p)),
+        ("GET", "/v1/customers/{id}", lambda r, p, k: ops.get_customer(path(r))),
+        ("POST", "/v1/setup_intents", lambda r, p, k: ops.create_setup_intent(p)),
+        ("GET", "/v1/setup_intents/{id}", lambda r, p, k: ops.get_setup_intent(path(r))),
+        (
+            "POST",
+            "/v1/setup_intents/{id}/confirm",
+            lambda r, p, k: ops.confirm_setup_intent(
+                path(r), str(p.get("payment_method", "")), None
+            ),
+        ),
+        ("GET", "/v1/payment_methods/{id}", lambda r, p, k: ops.get_method(path(r))),
+        ("POST", "/v1/payment_methods/{id}/detach", lambda r, p, k: ops.detach_method(path(r))),
+        ("POST", "/v1/payment_intents", lambda r, p, k: ops.create_payment_intent(p, k)),
+        (
+            "GET",
+            "/v1/payment_intents/{id}",
+            lambda r, p, k: ops.get_payment_intent(path(r), list(p.get("expand") or [])),
+        ),
+        ("POST", "/v1/refunds", lambda r, p, k: ops.create_refund(p, k)),
+        ("GET", "/v1/refunds/{id}", lambda r, p, k: ops.get_refund(path(r))),
+        ("GET", "/v1/events", lambda r, p, k: ops.list_events(p)),
+        ("GET", "/v1/events/{id}", lambda r, p, k: ops.get_event(path(r))),
     ]
-    app = Starlette(routes=routes)
-    app.state.fake = state
-    return app
+    return [
+        *(fake.api(url, fake.operation(run), methods=[verb]) for verb, url, run in api),
+        fake.command(
+            "/setup_intents/{id}/confirm",
+            lambda r, body: ops.confirm_setup_intent(
+                path(r),
+                str(body.get("payment_method", "pm_card_visa")),
+                text_or_none(body.get("outcome")),
+            ),
+        ),
+        fake.command(
+            "/payment_intents/{id}/settle",
+            lambda r, body: ops.settle(path(r), str(body.get("outcome", "succeeded"))),
+        ),
+        Route("/__control/webhooks/deliver", deliver_webhooks, methods=["POST"]),
+    ]
 
 
 def _pick_event(handlers: _Handlers, item: object) -> dict[str, Any]:
@@ -1106,35 +954,3 @@ def _pick_event(handlers: _Handlers, item: object) -> dict[str, Any]:
         obj = handlers.find_object(str(item["object_id"]))
         return copy.deepcopy(handlers.emit(str(item["type"]), obj))
     raise _StripeError(400, "events are ids or {type, object_id} objects")
-
-
-def _check_auth(state: FakeStripeState, request: Request) -> Response | None:
-    if state.secret_key is None:
-        return None
-    header = request.headers.get("authorization", "")
-    if header == f"Bearer {state.secret_key}":
-        return None
-    given = header.removeprefix("Bearer ").strip()
-    shown = given if state.leak_keys_in_errors else f"{given[:8]}****{given[-4:]}"
-    return _error_response(
-        _StripeError(401, f"Invalid API Key provided: {shown}"),
-    )
-
-
-def _error_response(error: _StripeError) -> JSONResponse:
-    return JSONResponse({"error": error.payload}, error.status)
-
-
-async def _json_body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    if not raw:
-        return {}
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return dict(parse_qsl(raw.decode()))
-    return data if isinstance(data, dict) else {}
-
-
-def _opt_str(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None

@@ -11,9 +11,9 @@ default paper size names a real one.
   back to A4, so every default PDF renders again; a ``public_base_url`` that is no http(s)
   URL (also unchecked) is removed, so links fall back to ``BILLING_PUBLIC_BASE_URL``.
 
-Revision ID: c0ffee000009
-Revises: c0ffee000008
-Create Date: 2026-12-05 11:00:00+00:00
+Revision ID: 5a1e7b93c2d4
+Revises: ea08a21f55e7
+Create Date: 2026-12-13 09:00:00+00:00
 """
 
 from collections.abc import Sequence
@@ -25,8 +25,8 @@ from billing.core.schemas import BASE_URL_PATTERN
 from billing.renderers.errors import UnknownPaperSizeError
 from billing.renderers.paper import DEFAULT_PAPER_SIZE, paper_size
 
-revision: str = "c0ffee000009"
-down_revision: str | None = "c0ffee000008"
+revision: str = "5a1e7b93c2d4"
+down_revision: str | None = "ea08a21f55e7"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

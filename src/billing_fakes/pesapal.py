@@ -16,24 +16,20 @@ Control endpoints (all under ``/__control``):
 - ``POST /__control/orders/{id}/ipn``: send the IPN to the order's registered URL with its
   registered method, or ``method`` (GET/POST), ``deliveries`` times, as ``notification_type``
   (default IPNCHANGE); answers with the deliveries once sent.
-- ``GET /__control/orders``, ``/__control/ipns``, ``/__control/requests`` (``?path=`` prefix),
-  ``/__control/deliveries``, ``/__control/refunds``: what the fake holds, saw and sent.
-- ``POST /__control/faults``: fail upcoming API calls (``status``, ``body``, ``count``,
-  ``delay_ms``, ``path``).
-- ``POST /__control/expire-tokens``: every issued token now answers 401.
-- ``POST /__control/settings``: ``token_ttl_ms``, ``auto_ipn``, ``leak_credentials_in_errors``.
-- ``POST /__control/reset``: forget everything except settings.
+- ``GET /__control/orders``, ``/__control/ipns``, ``/__control/refunds``: what the fake holds.
 
-State is in memory per app instance; run it with :class:`billing.fakes.server.FakeServer`.
+Plus the control endpoints every fake answers (:mod:`billing_fakes.base`): ``requests``,
+``deliveries``, ``faults``, ``expire-tokens`` (every issued token then answers 401),
+``settings`` (``token_ttl_ms``, ``auto_ipn``, ``leak_credentials_in_errors``,
+``payment_method``) and ``reset`` (everything but the settings).
+
+State is in memory per app instance; run it with :class:`billing_fakes.server.FakeServer`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
-import json
 import secrets
-import time
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -41,13 +37,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from billing.fakes.server import Fault, FaultPlan, ReceivedRequest
+from billing_fakes.base import FakeError, FakeProvider, Outgoing, control_json
+from billing_fakes.server import ReceivedRequest
 
 __all__ = ["OUTCOMES", "PesapalFake", "PesapalFakeSettings", "PesapalOrder", "create_pesapal_app"]
 
@@ -121,6 +117,18 @@ def _error_body(status: str, code: str, message: str, **extra: Any) -> dict[str,
     }
 
 
+def _refusal(code: str, message: str, *, http_status: int = 200, **extra: Any) -> FakeError:
+    """A Pesapal error; most come in the body of an HTTP 200 answer with ``status: "500"``."""
+    status = "500" if http_status == 200 else str(http_status)
+    return FakeError(http_status, _error_body(status, code, message, **extra))
+
+
+def _object(received: ReceivedRequest) -> dict[str, Any]:
+    """The request's JSON object body, or ``{}`` (Pesapal then reports the missing fields)."""
+    data = received.json
+    return data if isinstance(data, dict) else {}
+
+
 def _iso(moment: datetime) -> str:
     # Pesapal prints seven fractional digits and a Z.
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f") + "0Z"
@@ -132,94 +140,67 @@ def _with_query(url: str, params: dict[str, str]) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-class PesapalFake:
+class PesapalFake(FakeProvider):
     """State and routes of one fake Pesapal instance; ``app`` is the Starlette application."""
 
+    issues_tokens = True
+    settable = ("token_ttl_ms", "auto_ipn", "leak_credentials_in_errors", "payment_method")
+
     def __init__(self, settings: PesapalFakeSettings | None = None) -> None:
+        super().__init__()
         self.settings = settings or PesapalFakeSettings()
-        self.tokens: dict[str, float] = {}
         self.ipns: dict[str, dict[str, Any]] = {}
         self.orders: dict[str, PesapalOrder] = {}
         self.refunds: list[dict[str, Any]] = []
-        self.requests: list[ReceivedRequest] = []
-        self.deliveries: list[dict[str, Any]] = []
-        self.faults = FaultPlan()
-        self.app = Starlette(
-            routes=[
-                Route("/api/Auth/RequestToken", self.request_token, methods=["POST"]),
-                Route("/api/URLSetup/RegisterIPN", self.register_ipn, methods=["POST"]),
-                Route("/api/URLSetup/GetIpnList", self.get_ipn_list, methods=["GET"]),
-                Route("/api/Transactions/SubmitOrderRequest", self.submit_order, methods=["POST"]),
-                Route(
-                    "/api/Transactions/GetTransactionStatus",
-                    self.transaction_status,
-                    methods=["GET"],
+        get, post = ["GET"], ["POST"]
+        self.app = self.build_app(
+            [
+                self.api(
+                    "/api/Auth/RequestToken", self.request_token, methods=post, authenticated=False
                 ),
-                Route("/api/Transactions/RefundRequest", self.refund_request, methods=["POST"]),
-                Route("/api/Transactions/CancelOrder", self.cancel_order, methods=["POST"]),
-                Route("/pesapaliframe/{tracking_id}", self.hosted_page, methods=["GET"]),
+                self.api("/api/URLSetup/RegisterIPN", self.register_ipn, methods=post),
+                self.api("/api/URLSetup/GetIpnList", self.get_ipn_list, methods=get),
+                self.api("/api/Transactions/SubmitOrderRequest", self.submit_order, methods=post),
+                self.api(
+                    "/api/Transactions/GetTransactionStatus", self.transaction_status, methods=get
+                ),
+                self.api("/api/Transactions/RefundRequest", self.refund_request, methods=post),
+                self.api("/api/Transactions/CancelOrder", self.cancel_order, methods=post),
+                Route("/pesapaliframe/{tracking_id}", self.hosted_page, methods=get),
                 Route("/pesapaliframe/{tracking_id}/pay", self.hosted_pay, methods=["GET", "POST"]),
                 Route(
-                    "/__control/orders/{tracking_id}/outcome",
-                    self.control_outcome,
-                    methods=["POST"],
+                    "/__control/orders/{tracking_id}/outcome", self.control_outcome, methods=post
                 ),
-                Route("/__control/orders/{tracking_id}/ipn", self.control_ipn, methods=["POST"]),
-                Route("/__control/orders", self.control_orders, methods=["GET"]),
-                Route("/__control/ipns", self.control_ipns, methods=["GET"]),
-                Route("/__control/requests", self.control_requests, methods=["GET"]),
-                Route("/__control/deliveries", self.control_deliveries, methods=["GET"]),
-                Route("/__control/refunds", self.control_refunds, methods=["GET"]),
-                Route("/__control/faults", self.control_faults, methods=["POST"]),
-                Route("/__control/expire-tokens", self.control_expire_tokens, methods=["POST"]),
-                Route("/__control/settings", self.control_settings, methods=["POST"]),
-                Route("/__control/reset", self.control_reset, methods=["POST"]),
+                Route("/__control/orders/{tracking_id}/ipn", self.control_ipn, methods=post),
+                self.view("/orders", lambda: [o.to_json() for o in self.orders.values()]),
+                self.view("/ipns", lambda: list(self.ipns.values())),
+                self.view("/refunds", lambda: list(self.refunds)),
             ]
         )
-        self.app.state.fake = self
 
     # -- plumbing -------------------------------------------------------------------------
 
-    async def _begin(self, request: Request) -> tuple[bytes, Response | None]:
-        """Record the request and apply an injected fault, if one is queued for its path."""
-        body = await request.body()
-        self.requests.append(
-            ReceivedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=dict(request.query_params),
-                headers={k.lower(): v for k, v in request.headers.items()},
-                body=body,
-            )
-        )
-        fault = self.faults.take(request.url.path)
-        if fault is None:
-            return body, None
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        payload = fault.body
-        if payload is None:
-            payload = _error_body(str(fault.status), "internal_error", "Internal server error")
-        return body, JSONResponse(payload, status_code=fault.status)
+    def fault_body(self, status: int) -> Any:
+        return _error_body(str(status), "internal_error", "Internal server error")
 
-    def _check_bearer(self, request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        token = header[7:] if header.startswith("Bearer ") else ""
-        expires_at = self.tokens.get(token)
-        if expires_at is None or time.monotonic() >= expires_at:
-            return JSONResponse(
-                _error_body("401", "unauthorized", "Unauthorized: invalid or expired token"),
-                status_code=401,
-            )
-        return None
-
-    @staticmethod
-    def _json(raw: bytes) -> dict[str, Any] | None:
-        try:
-            data = json.loads(raw)
-        except ValueError:
+    def authenticate(self, request: Request) -> Response | None:
+        if self.token_valid(request):
             return None
-        return data if isinstance(data, dict) else None
+        return _refusal(
+            "unauthorized", "Unauthorized: invalid or expired token", http_status=401
+        ).response()
+
+    def forget(self) -> None:
+        self.ipns.clear()
+        self.orders.clear()
+        self.refunds.clear()
+
+    def _order(self, tracking_id: str) -> PesapalOrder:
+        order = self.orders.get(tracking_id)
+        if order is None:
+            # Pesapal reports an unknown tracking id in the body of a 200 answer.
+            raise _refusal("invalid_order_tracking_id", "Invalid OrderTrackingId")
+        return order
 
     async def _deliver_ipn(
         self,
@@ -238,28 +219,15 @@ class PesapalFake:
             "OrderMerchantReference": order.merchant_reference,
             "OrderNotificationType": notification_type,
         }
-        results: list[dict[str, Any]] = []
-        async with httpx.AsyncClient(timeout=self.settings.ipn_timeout_s) as client:
-            for attempt in range(1, deliveries + 1):
-                record: dict[str, Any] = {
-                    "kind": "ipn",
-                    "method": verb,
-                    "url": ipn["url"],
-                    "attempt": attempt,
-                    "params": params,
-                }
-                try:
-                    if verb == "GET":
-                        response = await client.get(ipn["url"], params=params)
-                    else:
-                        response = await client.post(ipn["url"], json=params)
-                    record["status_code"] = response.status_code
-                    record["response"] = response.text[:500]
-                except httpx.HTTPError as exc:
-                    record["error"] = f"{type(exc).__name__}: {exc}"
-                self.deliveries.append(record)
-                results.append(record)
-        return results
+        sent = Outgoing(
+            ipn["url"],
+            "ipn",
+            method=verb,
+            params=params if verb == "GET" else None,
+            json=None if verb == "GET" else params,
+            note={"params": params},
+        )
+        return await self.send([sent] * deliveries, timeout_s=self.settings.ipn_timeout_s)
 
     def _apply_outcome(
         self,
@@ -283,12 +251,9 @@ class PesapalFake:
 
     # -- API ------------------------------------------------------------------------------
 
-    async def request_token(self, request: Request) -> Response:
+    async def request_token(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /api/Auth/RequestToken``; bad credentials are reported in a 200 body."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        data = self._json(raw) or {}
+        data = _object(received)
         key = str(data.get("consumer_key") or "")
         secret = str(data.get("consumer_secret") or "")
         settings = self.settings
@@ -296,37 +261,27 @@ class PesapalFake:
             message = "Invalid consumer_key or consumer_secret provided"
             if settings.leak_credentials_in_errors:
                 message += f" (received {key} / {secret})"
-            return JSONResponse(
-                _error_body("500", "invalid_api_credentials", message, token=None, expiryDate=None)
-            )
-        token = secrets.token_urlsafe(32)
-        ttl_s = settings.token_ttl_ms / 1000
-        self.tokens[token] = time.monotonic() + ttl_s
+            raise _refusal("invalid_api_credentials", message, token=None, expiryDate=None)
+        token = self.issue_token(settings.token_ttl_ms, 32)
+        expires = datetime.now(UTC) + timedelta(milliseconds=settings.token_ttl_ms)
         return JSONResponse(
             {
                 "token": token,
-                "expiryDate": _iso(datetime.now(UTC) + timedelta(seconds=ttl_s)),
+                "expiryDate": _iso(expires),
                 "error": None,
                 "status": "200",
                 "message": "Request processed successfully",
             }
         )
 
-    async def register_ipn(self, request: Request) -> Response:
+    async def register_ipn(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /api/URLSetup/RegisterIPN``."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json(raw) or {}
+        data = _object(received)
         url = str(data.get("url") or "")
         method = str(data.get("ipn_notification_type") or "").upper()
         if not url.startswith(("http://", "https://")) or method not in ("GET", "POST"):
-            return JSONResponse(
-                _error_body("400", "invalid_ipn_registration", "Provide url and GET or POST"),
-                status_code=400,
+            raise _refusal(
+                "invalid_ipn_registration", "Provide url and GET or POST", http_status=400
             )
         ipn_id = str(uuid.uuid4())
         ipn: dict[str, Any] = {
@@ -349,59 +304,47 @@ class PesapalFake:
             }
         )
 
-    async def get_ipn_list(self, request: Request) -> Response:
+    async def get_ipn_list(self, request: Request, received: ReceivedRequest) -> Response:
         """``GET /api/URLSetup/GetIpnList``."""
-        _, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
         return JSONResponse(list(self.ipns.values()))
 
-    async def submit_order(self, request: Request) -> Response:
+    async def submit_order(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /api/Transactions/SubmitOrderRequest``."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json(raw)
+        data = received.json
 
-        def refuse(code: str, message: str) -> Response:
-            return JSONResponse(_error_body("400", code, message), status_code=400)
+        def refuse(code: str, message: str) -> FakeError:
+            return _refusal(code, message, http_status=400)
 
-        if data is None:
-            return refuse("invalid_request", "Body must be a JSON object")
+        if not isinstance(data, dict):
+            raise refuse("invalid_request", "Body must be a JSON object")
         merchant_reference = str(data.get("id") or "")
         if not merchant_reference or len(merchant_reference) > 50:
-            return refuse("invalid_merchant_reference", "id is required (max 50 characters)")
+            raise refuse("invalid_merchant_reference", "id is required (max 50 characters)")
         if any(o.merchant_reference == merchant_reference for o in self.orders.values()):
-            return refuse("duplicate_merchant_reference", "Merchant reference already used")
+            raise refuse("duplicate_merchant_reference", "Merchant reference already used")
         currency = str(data.get("currency") or "").upper()
         if currency not in self.settings.currencies:
-            return refuse("invalid_currency", f"Currency {currency or '?'} is not supported")
+            raise refuse("invalid_currency", f"Currency {currency or '?'} is not supported")
         try:
             amount = Decimal(str(data.get("amount")))
         except InvalidOperation:
             amount = Decimal(0)
         if not amount.is_finite() or amount <= 0:
-            return refuse("invalid_amount", "Amount must be greater than zero")
+            raise refuse("invalid_amount", "Amount must be greater than zero")
         description = str(data.get("description") or "")
         if not description or len(description) > 100:
-            return refuse("invalid_description", "description is required (max 100 characters)")
+            raise refuse("invalid_description", "description is required (max 100 characters)")
         callback_url = str(data.get("callback_url") or "")
         if not callback_url.startswith(("http://", "https://")):
-            return refuse("invalid_callback_url", "callback_url is required")
+            raise refuse("invalid_callback_url", "callback_url is required")
         notification_id = str(data.get("notification_id") or "")
         if notification_id not in self.ipns:
-            return refuse("invalid_notification_id", "notification_id is not a registered IPN")
+            raise refuse("invalid_notification_id", "notification_id is not a registered IPN")
         address = data.get("billing_address")
         if not isinstance(address, dict) or not (
             address.get("email_address") or address.get("phone_number")
         ):
-            return refuse("invalid_billing_address", "Provide an email address or phone number")
+            raise refuse("invalid_billing_address", "Provide an email address or phone number")
         order = PesapalOrder(
             order_tracking_id=str(uuid.uuid4()),
             merchant_reference=merchant_reference,
@@ -456,53 +399,33 @@ class PesapalFake:
             "status": "200",
         }
 
-    async def transaction_status(self, request: Request) -> Response:
+    async def transaction_status(self, request: Request, received: ReceivedRequest) -> Response:
         """``GET /api/Transactions/GetTransactionStatus?orderTrackingId=...``."""
-        _, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        order = self.orders.get(request.query_params.get("orderTrackingId", ""))
-        if order is None:
-            # Pesapal reports an unknown tracking id in the body of a 200 answer.
-            return JSONResponse(
-                _error_body("500", "invalid_order_tracking_id", "Invalid OrderTrackingId")
-            )
-        return JSONResponse(self.status_body(order))
+        return JSONResponse(
+            self.status_body(self._order(received.query.get("orderTrackingId", "")))
+        )
 
-    async def refund_request(self, request: Request) -> Response:
+    async def refund_request(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /api/Transactions/RefundRequest``; an accepted refund reverses the order."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json(raw) or {}
+        data = _object(received)
         code = str(data.get("confirmation_code") or "")
         order = next(
             (o for o in self.orders.values() if code and o.confirmation_code == code), None
         )
-
-        def refuse(error_code: str, message: str) -> Response:
-            return JSONResponse(_error_body("500", error_code, message))
-
         if order is None:
-            return refuse("invalid_confirmation_code", "Invalid confirmation code")
+            raise _refusal("invalid_confirmation_code", "Invalid confirmation code")
         if order.outcome != "completed" or order.refunded:
-            return refuse("refund_not_allowed", "Only completed payments refund, once")
+            raise _refusal("refund_not_allowed", "Only completed payments refund, once")
         try:
             amount = Decimal(str(data.get("amount")))
         except InvalidOperation:
-            return refuse("invalid_amount", "Invalid amount")
+            raise _refusal("invalid_amount", "Invalid amount") from None
         if not amount.is_finite() or amount <= 0 or amount > order.amount:
-            return refuse("invalid_amount", "Invalid amount")
+            raise _refusal("invalid_amount", "Invalid amount")
         if order.payment_method.upper() != "CARD" and amount != order.amount:
-            return refuse("partial_refund_not_allowed", "Mobile money refunds are full only")
+            raise _refusal("partial_refund_not_allowed", "Mobile money refunds are full only")
         if not data.get("username") or not data.get("remarks"):
-            return refuse("invalid_request", "username and remarks are required")
+            raise _refusal("invalid_request", "username and remarks are required")
         order.refunded = True
         order.outcome = "reversed"
         self.refunds.append(
@@ -516,24 +439,11 @@ class PesapalFake:
         )
         return JSONResponse({"status": "200", "message": "Refund request successfully"})
 
-    async def cancel_order(self, request: Request) -> Response:
+    async def cancel_order(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /api/Transactions/CancelOrder`` for an order not completed yet."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json(raw) or {}
-        order = self.orders.get(str(data.get("order_tracking_id") or ""))
-        if order is None:
-            return JSONResponse(
-                _error_body("500", "invalid_order_tracking_id", "Invalid OrderTrackingId")
-            )
+        order = self._order(str(_object(received).get("order_tracking_id") or ""))
         if order.outcome != "pending":
-            return JSONResponse(
-                _error_body("500", "order_not_cancellable", "Only unpaid orders can be cancelled")
-            )
+            raise _refusal("order_not_cancellable", "Only unpaid orders can be cancelled")
         order.outcome = "cancelled"
         return JSONResponse({"status": "200", "message": "Order successfully cancelled"})
 
@@ -579,22 +489,12 @@ class PesapalFake:
 
     # -- control --------------------------------------------------------------------------
 
-    @staticmethod
-    async def _control_json(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if not raw:
-            return {}
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("control body must be a JSON object")
-        return data
-
     async def control_outcome(self, request: Request) -> Response:
         """Set an order's outcome (no IPN is sent; use the ``ipn`` control for that)."""
         order = self.orders.get(request.path_params["tracking_id"])
         if order is None:
             return JSONResponse({"error": "unknown order"}, status_code=404)
-        data = await self._control_json(request)
+        data = await control_json(request)
         try:
             self._apply_outcome(
                 order,
@@ -611,7 +511,7 @@ class PesapalFake:
         order = self.orders.get(request.path_params["tracking_id"])
         if order is None:
             return JSONResponse({"error": "unknown order"}, status_code=404)
-        data = await self._control_json(request)
+        data = await control_json(request)
         results = await self._deliver_ipn(
             order,
             method=data.get("method"),
@@ -619,72 +519,6 @@ class PesapalFake:
             notification_type=str(data.get("notification_type", "IPNCHANGE")),
         )
         return JSONResponse({"deliveries": results})
-
-    async def control_orders(self, request: Request) -> Response:
-        """Orders submitted so far."""
-        return JSONResponse([o.to_json() for o in self.orders.values()])
-
-    async def control_ipns(self, request: Request) -> Response:
-        """IPN URLs registered so far."""
-        return JSONResponse(list(self.ipns.values()))
-
-    async def control_requests(self, request: Request) -> Response:
-        """Requests received by the API routes, oldest first (``?path=`` filters by prefix)."""
-        prefix = request.query_params.get("path", "")
-        return JSONResponse([r.to_dict() for r in self.requests if r.path.startswith(prefix)])
-
-    async def control_deliveries(self, request: Request) -> Response:
-        """IPNs sent so far."""
-        return JSONResponse(self.deliveries)
-
-    async def control_refunds(self, request: Request) -> Response:
-        """Refund requests accepted so far."""
-        return JSONResponse(self.refunds)
-
-    async def control_faults(self, request: Request) -> Response:
-        """Fail upcoming API calls (``status``, ``body``, ``count``, ``delay_ms``, ``path``)."""
-        data = await self._control_json(request)
-        self.faults.add(
-            Fault(
-                status=int(data.get("status", 503)),
-                body=data.get("body"),
-                count=int(data.get("count", 1)),
-                delay_ms=int(data.get("delay_ms", 0)),
-                path=data.get("path"),
-            )
-        )
-        return JSONResponse({"queued": len(self.faults.faults)})
-
-    async def control_expire_tokens(self, request: Request) -> Response:
-        """Every token issued so far answers 401 from now on."""
-        self.tokens.clear()
-        return JSONResponse({"expired": True})
-
-    async def control_settings(self, request: Request) -> Response:
-        """Change tunables at run time."""
-        data = await self._control_json(request)
-        for name in ("token_ttl_ms", "auto_ipn", "leak_credentials_in_errors", "payment_method"):
-            if name in data:
-                setattr(self.settings, name, data[name])
-        return JSONResponse(
-            {
-                "token_ttl_ms": self.settings.token_ttl_ms,
-                "auto_ipn": self.settings.auto_ipn,
-                "leak_credentials_in_errors": self.settings.leak_credentials_in_errors,
-                "payment_method": self.settings.payment_method,
-            }
-        )
-
-    async def control_reset(self, request: Request) -> Response:
-        """Forget tokens, IPNs, orders, refunds, requests, deliveries and faults."""
-        self.tokens.clear()
-        self.ipns.clear()
-        self.orders.clear()
-        self.refunds.clear()
-        self.requests.clear()
-        self.deliveries.clear()
-        self.faults.clear()
-        return JSONResponse({"reset": True})
 
 
 def create_pesapal_app(settings: PesapalFakeSettings | None = None) -> Starlette:

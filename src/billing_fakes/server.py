@@ -22,11 +22,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qsl
@@ -37,11 +38,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 __all__ = [
     "CallbackRecorder",
     "FakeServer",
-    "Fault",
-    "FaultPlan",
     "ReceivedRequest",
     "read_request",
     "run_forever",
+    "unflatten",
 ]
 
 _START_TIMEOUT_S = 10.0
@@ -199,18 +199,30 @@ class ReceivedRequest:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
+    query_string: str = ""
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """Form parameters nested by their brackets (``a[b]=1``, ``c[]=x``, as Stripe sends
+        them): the body's when it is form-encoded, else the query string's."""
+        form = "x-www-form-urlencoded" in self.headers.get("content-type", "")
+        text = self.body.decode("utf-8", "replace") if form else self.query_string
+        return unflatten(parse_qsl(text, keep_blank_values=True))
+
+    @property
     def json(self) -> Any:
-        """The body parsed as JSON (raises ``ValueError`` when it is not JSON)."""
-        return json.loads(self.body)
+        """The body parsed as JSON; ``None`` when it is empty or not JSON."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except ValueError:
+            return None
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable view (body as parsed JSON when possible, else as text)."""
-        body: Any
-        try:
-            body = self.json() if self.body else None
-        except ValueError:
-            body = self.body.decode("utf-8", "replace")
+        """A JSON-serialisable view; the body parsed as JSON, as form fields or as text."""
+        body: Any = self.json
+        if body is None and self.body:
+            form = "x-www-form-urlencoded" in self.headers.get("content-type", "")
+            body = self.params if form else self.body.decode("utf-8", "replace")
         return {
             "method": self.method,
             "path": self.path,
@@ -230,13 +242,43 @@ async def read_request(scope: Scope, receive: Receive) -> ReceivedRequest:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             break
+    query_string = scope.get("query_string", b"").decode("latin-1")
     return ReceivedRequest(
         method=scope["method"],
         path=scope["path"],
-        query=dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))),
+        query=dict(parse_qsl(query_string)),
         headers={k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]},
         body=b"".join(chunks),
+        query_string=query_string,
     )
+
+
+def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Rebuild nested parameters from Stripe's bracket notation (``a[b]=1``, ``c[]=x``)."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        match = re.fullmatch(r"([^\[\]]+)((?:\[[^\[\]]*\])*)", key)
+        if match is None:
+            result[key] = value
+            continue
+        parts = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
+        node: Any = result
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            following = None if last else parts[index + 1]
+            if isinstance(node, list):
+                if last:
+                    node.append(value)
+                    break
+                child: Any = [] if following == "" else {}
+                node.append(child)
+                node = child
+                continue
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, [] if following == "" else {})
+    return result
 
 
 Responder = Callable[[ReceivedRequest], tuple[int, Any]]
@@ -309,39 +351,3 @@ class CallbackRecorder:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"expected {count} request(s), got {len(received)}")
             await asyncio.sleep(0.005)
-
-
-@dataclass(slots=True)
-class Fault:
-    """An injected failure: answer ``status`` with ``body`` after ``delay_ms``, ``count`` times."""
-
-    status: int = 503
-    body: Any = None
-    count: int = 1
-    delay_ms: int = 0
-    path: str | None = None  # only requests whose path starts with this; None = any
-
-
-@dataclass(slots=True)
-class FaultPlan:
-    """Failures queued by a fake's control endpoint and consumed by its provider routes."""
-
-    faults: list[Fault] = field(default_factory=list)
-
-    def add(self, fault: Fault) -> None:
-        """Queue ``fault``."""
-        self.faults.append(fault)
-
-    def take(self, path: str) -> Fault | None:
-        """The first queued fault matching ``path``, consuming one of its ``count``."""
-        for fault in self.faults:
-            if fault.path is None or path.startswith(fault.path):
-                fault.count -= 1
-                if fault.count <= 0:
-                    self.faults.remove(fault)
-                return fault
-        return None
-
-    def clear(self) -> None:
-        """Drop every queued fault."""
-        self.faults.clear()

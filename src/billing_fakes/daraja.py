@@ -16,16 +16,15 @@ next push or for a phone number through the control endpoints (all under ``/__co
 - ``POST /__control/forge``: send a forged STK callback, ``{"url", "body"}`` or ``{"url",
   "checkout_request_id", "result_code", "amount", "receipt", "phone"}``.
 - ``POST /__control/c2b``: send a C2B confirmation/validation body to ``url``.
-- ``GET /__control/requests`` (``?path=`` prefix), ``/__control/deliveries``,
-  ``/__control/transactions``, ``/__control/reversals``: what the fake saw and sent.
-- ``POST /__control/faults``: fail upcoming API calls (``status``, ``body``, ``count``,
-  ``delay_ms``, ``path``).
-- ``POST /__control/expire-tokens``: invalidate every issued token.
-- ``POST /__control/settings``: ``token_ttl_ms``, ``timestamp_tolerance_s``,
-  ``leak_credentials_in_errors``.
-- ``POST /__control/reset``: forget everything except settings.
+- ``GET /__control/transactions``, ``/__control/reversals``, ``/__control/status-queries``:
+  the pushes, reversals and Transaction Status queries received.
 
-State is in memory per app instance; run it with :class:`billing.fakes.server.FakeServer`.
+Plus the control endpoints every fake answers (:mod:`billing_fakes.base`): ``requests``,
+``deliveries``, ``faults``, ``expire-tokens``, ``settings`` (``token_ttl_ms``,
+``timestamp_tolerance_s``, ``leak_credentials_in_errors``) and ``reset`` (everything but the
+settings).
+
+State is in memory per app instance; run it with :class:`billing_fakes.server.FakeServer`.
 """
 
 from __future__ import annotations
@@ -33,23 +32,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import json
 import re
 import secrets
-import time
 from collections import deque
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from billing.fakes.server import Fault, FaultPlan, ReceivedRequest
+from billing_fakes.base import FakeError, FakeProvider, Outgoing, control_json
+from billing_fakes.server import ReceivedRequest
 
 __all__ = [
     "SANDBOX_PASSKEY",
@@ -151,15 +148,42 @@ class StkTransaction:
         return data
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse(
-        {"requestId": secrets.token_hex(8), "errorCode": code, "errorMessage": message},
-        status_code=status,
+def _error_body(code: str, message: str) -> dict[str, str]:
+    return {"requestId": secrets.token_hex(8), "errorCode": code, "errorMessage": message}
+
+
+def _refusal(status: int, code: str, message: str) -> FakeError:
+    return FakeError(status, _error_body(code, message))
+
+
+def _bad_request(what: str) -> FakeError:
+    return _refusal(400, "400.002.02", f"Bad Request - Invalid {what}")
+
+
+def _json_object(received: ReceivedRequest) -> dict[str, Any]:
+    data = received.json if "json" in received.headers.get("content-type", "") else None
+    if not isinstance(data, dict):
+        raise _bad_request("JSON body")
+    return data
+
+
+def _conversation_ids() -> tuple[str, str]:
+    """A new ``(ConversationID, OriginatorConversationID)``."""
+    return (
+        f"AG_{_now_eat():%Y%m%d}_{secrets.token_hex(10)}",
+        f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1",
     )
 
 
-def _bad_request(what: str) -> JSONResponse:
-    return _error(400, "400.002.02", f"Bad Request - Invalid {what}")
+def _accepted(conversation_id: str, originator_id: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "OriginatorConversationID": originator_id,
+            "ConversationID": conversation_id,
+            "ResponseCode": "0",
+            "ResponseDescription": "Accept the service request successfully.",
+        }
+    )
 
 
 def _now_eat() -> datetime:
@@ -183,14 +207,15 @@ def _whole_amount(value: Any) -> int | None:
     return int(amount)
 
 
-class DarajaFake:
+class DarajaFake(FakeProvider):
     """State and routes of one fake Daraja instance; ``app`` is the Starlette application."""
 
+    issues_tokens = True
+    settable = ("token_ttl_ms", "timestamp_tolerance_s", "leak_credentials_in_errors")
+
     def __init__(self, settings: DarajaFakeSettings | None = None) -> None:
+        super().__init__()
         self.settings = settings or DarajaFakeSettings()
-        self.tokens: dict[str, float] = {}
-        self.requests: list[ReceivedRequest] = []
-        self.deliveries: list[dict[str, Any]] = []
         self.transactions: dict[str, StkTransaction] = {}
         self.reversals: list[dict[str, Any]] = []
         self.c2b_payments: dict[str, dict[str, Any]] = {}
@@ -198,140 +223,87 @@ class DarajaFake:
         self.next_scenarios: deque[StkScenario] = deque()
         self.phone_scenarios: dict[str, StkScenario] = {}
         self.default_scenario = StkScenario()
-        self.faults = FaultPlan()
-        self._tasks: set[asyncio.Task[None]] = set()
-        self.app = Starlette(
-            routes=[
-                Route("/oauth/v1/generate", self.generate_token, methods=["GET"]),
-                Route("/mpesa/stkpush/v1/processrequest", self.stk_push, methods=["POST"]),
-                Route("/mpesa/stkpushquery/v1/query", self.stk_query, methods=["POST"]),
-                Route("/mpesa/reversal/v1/request", self.reversal, methods=["POST"]),
-                Route(
-                    "/mpesa/transactionstatus/v1/query",
-                    self.transaction_status,
-                    methods=["POST"],
+        post = ["POST"]
+        self.app = self.build_app(
+            [
+                self.api(
+                    "/oauth/v1/generate",
+                    self.generate_token,
+                    methods=["GET"],
+                    authenticated=False,
                 ),
-                Route("/__control/scenario", self.control_scenario, methods=["POST"]),
-                Route(
-                    "/__control/stk/{checkout_id}/trigger", self.control_trigger, methods=["POST"]
+                self.api("/mpesa/stkpush/v1/processrequest", self.stk_push, methods=post),
+                self.api("/mpesa/stkpushquery/v1/query", self.stk_query, methods=post),
+                self.api("/mpesa/reversal/v1/request", self.reversal, methods=post),
+                self.api(
+                    "/mpesa/transactionstatus/v1/query", self.transaction_status, methods=post
                 ),
-                Route("/__control/forge", self.control_forge, methods=["POST"]),
-                Route("/__control/c2b", self.control_c2b, methods=["POST"]),
-                Route("/__control/requests", self.control_requests, methods=["GET"]),
-                Route("/__control/deliveries", self.control_deliveries, methods=["GET"]),
-                Route("/__control/transactions", self.control_transactions, methods=["GET"]),
-                Route("/__control/reversals", self.control_reversals, methods=["GET"]),
-                Route("/__control/status-queries", self.control_status_queries, methods=["GET"]),
-                Route("/__control/faults", self.control_faults, methods=["POST"]),
-                Route("/__control/expire-tokens", self.control_expire_tokens, methods=["POST"]),
-                Route("/__control/settings", self.control_settings, methods=["POST"]),
-                Route("/__control/reset", self.control_reset, methods=["POST"]),
+                Route("/__control/scenario", self.control_scenario, methods=post),
+                Route("/__control/stk/{checkout_id}/trigger", self.control_trigger, methods=post),
+                Route("/__control/forge", self.control_forge, methods=post),
+                Route("/__control/c2b", self.control_c2b, methods=post),
+                self.view(
+                    "/transactions", lambda: [t.to_json() for t in self.transactions.values()]
+                ),
+                self.view("/reversals", lambda: list(self.reversals)),
+                self.view("/status-queries", lambda: list(self.status_queries)),
             ]
         )
-        self.app.state.fake = self
 
     # -- plumbing -------------------------------------------------------------------------
 
-    async def _begin(self, request: Request) -> tuple[bytes, Response | None]:
-        """Record the request and apply an injected fault, if one is queued for its path."""
-        body = await request.body()
-        self.requests.append(
-            ReceivedRequest(
-                method=request.method,
-                path=request.url.path,
-                query=dict(request.query_params),
-                headers={k.lower(): v for k, v in request.headers.items()},
-                body=body,
-            )
-        )
-        fault = self.faults.take(request.url.path)
-        if fault is None:
-            return body, None
-        if fault.delay_ms:
-            await asyncio.sleep(fault.delay_ms / 1000)
-        payload = fault.body
-        if payload is None:
-            payload = {
-                "requestId": secrets.token_hex(8),
-                "errorCode": "500.003.1001",
-                "errorMessage": "Internal Server Error",
-            }
-        return body, JSONResponse(payload, status_code=fault.status)
+    def fault_body(self, status: int) -> Any:
+        return _error_body("500.003.1001", "Internal Server Error")
 
-    def _check_bearer(self, request: Request) -> Response | None:
-        header = request.headers.get("authorization", "")
-        token = header[7:] if header.startswith("Bearer ") else ""
-        expires_at = self.tokens.get(token)
-        if expires_at is None or time.monotonic() >= expires_at:
-            return _error(404, "404.001.03", "Invalid Access Token")
-        return None
-
-    @staticmethod
-    def _json_body(body: bytes, request: Request) -> dict[str, Any] | None:
-        if "json" not in request.headers.get("content-type", ""):
+    def authenticate(self, request: Request) -> Response | None:
+        if self.token_valid(request):
             return None
-        try:
-            data = json.loads(body)
-        except ValueError:
-            return None
-        return data if isinstance(data, dict) else None
+        return JSONResponse(_error_body("404.001.03", "Invalid Access Token"), status_code=404)
 
-    def _check_password(self, data: dict[str, Any]) -> Response | None:
+    def forget(self) -> None:
+        self.transactions.clear()
+        self.reversals.clear()
+        self.c2b_payments.clear()
+        self.status_queries.clear()
+        self.next_scenarios.clear()
+        self.phone_scenarios.clear()
+        self.default_scenario = StkScenario()
+
+    def _check_password(self, data: dict[str, Any]) -> None:
         shortcode = str(data.get("BusinessShortCode", ""))
         passkey = self.settings.credentials.get(shortcode)
         if passkey is None:
-            return _bad_request("BusinessShortCode")
+            raise _bad_request("BusinessShortCode")
         timestamp = str(data.get("Timestamp", ""))
         if not _TIMESTAMP.fullmatch(timestamp):
-            return _bad_request("Timestamp")
+            raise _bad_request("Timestamp")
         tolerance = self.settings.timestamp_tolerance_s
         if tolerance is not None:
             try:
                 sent = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=_EAT)
             except ValueError:
-                return _bad_request("Timestamp")
+                raise _bad_request("Timestamp") from None
             if abs((sent - _now_eat()).total_seconds()) > tolerance:
-                return _bad_request("Timestamp")
+                raise _bad_request("Timestamp")
         try:
             decoded = base64.b64decode(str(data.get("Password", "")), validate=True)
         except (binascii.Error, ValueError):
             decoded = b""
         if decoded != f"{shortcode}{passkey}{timestamp}".encode():
-            return _error(500, "500.001.1001", "Wrong credentials")
-        return None
-
-    def _spawn(self, coroutine: Any) -> None:
-        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+            raise _refusal(500, "500.001.1001", "Wrong credentials")
 
     async def _post(self, url: str, payload: Any, count: int, kind: str) -> list[dict[str, Any]]:
         """POST ``payload`` to ``url`` ``count`` times, recording each outcome."""
-        results: list[dict[str, Any]] = []
-        async with httpx.AsyncClient(timeout=self.settings.callback_timeout_s) as client:
-            for attempt in range(1, count + 1):
-                record: dict[str, Any] = {"kind": kind, "url": url, "attempt": attempt}
-                try:
-                    response = await client.post(url, json=payload)
-                    record["status_code"] = response.status_code
-                    record["response"] = response.text[:500]
-                except httpx.HTTPError as exc:
-                    record["error"] = f"{type(exc).__name__}: {exc}"
-                record["body"] = payload
-                self.deliveries.append(record)
-                results.append(record)
-        return results
+        sent = Outgoing(url, kind, json=payload, note={"body": payload})
+        return await self.send([sent] * count, timeout_s=self.settings.callback_timeout_s)
 
     # -- OAuth ----------------------------------------------------------------------------
 
-    async def generate_token(self, request: Request) -> Response:
+    async def generate_token(self, request: Request, received: ReceivedRequest) -> Response:
         """``GET /oauth/v1/generate?grant_type=client_credentials`` with HTTP Basic."""
-        _, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        if request.query_params.get("grant_type") != "client_credentials":
-            return _error(400, "400.008.02", "Invalid grant type passed")
-        header = request.headers.get("authorization", "")
+        if received.query.get("grant_type") != "client_credentials":
+            raise _refusal(400, "400.008.02", "Invalid grant type passed")
+        header = received.headers.get("authorization", "")
         key = secret = ""
         if header.startswith("Basic "):
             try:
@@ -343,9 +315,8 @@ class DarajaFake:
             message = "Invalid Authentication passed"
             if settings.leak_credentials_in_errors:
                 message += f" (received {key}:{secret}, header {header})"
-            return _error(400, "400.008.01", message)
-        token = secrets.token_urlsafe(21)
-        self.tokens[token] = time.monotonic() + settings.token_ttl_ms / 1000
+            raise _refusal(400, "400.008.01", message)
+        token = self.issue_token(settings.token_ttl_ms, 21)
         return JSONResponse(
             {"access_token": token, "expires_in": str(settings.token_ttl_ms // 1000)}
         )
@@ -359,38 +330,28 @@ class DarajaFake:
             return self.next_scenarios.popleft()
         return self.default_scenario
 
-    async def stk_push(self, request: Request) -> Response:
+    async def stk_push(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /mpesa/stkpush/v1/processrequest``."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json_body(raw, request)
-        if data is None:
-            return _bad_request("JSON body")
-        wrong = self._check_password(data)
-        if wrong is not None:
-            return wrong
+        data = _json_object(received)
+        self._check_password(data)
         if data.get("TransactionType") not in _TRANSACTION_TYPES:
-            return _bad_request("TransactionType")
+            raise _bad_request("TransactionType")
         amount = _whole_amount(data.get("Amount"))
         if amount is None:
-            return _bad_request("Amount")
+            raise _bad_request("Amount")
         phone = str(data.get("PhoneNumber", ""))
         if not _MSISDN.fullmatch(phone) or not _MSISDN.fullmatch(str(data.get("PartyA", ""))):
-            return _bad_request("PhoneNumber")
+            raise _bad_request("PhoneNumber")
         if not str(data.get("PartyB", "")).strip():
-            return _bad_request("PartyB")
+            raise _bad_request("PartyB")
         callback_url = str(data.get("CallBackURL", ""))
         if not callback_url.startswith(("http://", "https://")):
-            return _bad_request("CallBackURL")
+            raise _bad_request("CallBackURL")
         reference = str(data.get("AccountReference", ""))
         if not reference or len(reference) > 12:
-            return _bad_request("AccountReference")
+            raise _bad_request("AccountReference")
         if len(str(data.get("TransactionDesc", ""))) > 13:
-            return _bad_request("TransactionDesc")
+            raise _bad_request("TransactionDesc")
         now = _now_eat()
         transaction = StkTransaction(
             checkout_request_id=f"ws_CO_{now:%d%m%Y%H%M%S}{secrets.randbelow(10**9):09d}",
@@ -404,7 +365,7 @@ class DarajaFake:
         )
         self.transactions[transaction.checkout_request_id] = transaction
         if not transaction.scenario.manual:
-            self._spawn(self._run_scenario(transaction))
+            self.spawn(self._run_scenario(transaction))
         return JSONResponse(
             {
                 "MerchantRequestID": transaction.merchant_request_id,
@@ -465,25 +426,15 @@ class DarajaFake:
                 "stk_callback",
             )
 
-    async def stk_query(self, request: Request) -> Response:
+    async def stk_query(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /mpesa/stkpushquery/v1/query``: "being processed" until decided."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json_body(raw, request)
-        if data is None:
-            return _bad_request("JSON body")
-        wrong = self._check_password(data)
-        if wrong is not None:
-            return wrong
+        data = _json_object(received)
+        self._check_password(data)
         transaction = self.transactions.get(str(data.get("CheckoutRequestID", "")))
         if transaction is None:
-            return _bad_request("CheckoutRequestID")
+            raise _bad_request("CheckoutRequestID")
         if not transaction.decided:
-            return _error(500, "500.001.1001", "The transaction is being processed")
+            raise _refusal(500, "500.001.1001", "The transaction is being processed")
         return JSONResponse(
             {
                 "ResponseCode": "0",
@@ -497,57 +448,31 @@ class DarajaFake:
 
     # -- Reversal -------------------------------------------------------------------------
 
-    async def reversal(self, request: Request) -> Response:
+    async def reversal(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /mpesa/reversal/v1/request``; the result is posted to ``ResultURL``."""
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json_body(raw, request)
-        if data is None:
-            return _bad_request("JSON body")
-        wrong = self._check_initiator(data)
-        if wrong is not None:
-            return wrong
-        if data.get("CommandID") != "TransactionReversal":
-            return _bad_request("CommandID")
+        data, result_url = self._initiator_request(received, "TransactionReversal")
         if str(data.get("RecieverIdentifierType")) != "11":
-            return _bad_request("RecieverIdentifierType")
-        for url_field in ("ResultURL", "QueueTimeOutURL"):
-            if not str(data.get(url_field, "")).startswith(("http://", "https://")):
-                return _bad_request(url_field)
+            raise _bad_request("RecieverIdentifierType")
         remarks = str(data.get("Remarks") or "")
         if not 2 <= len(remarks) <= 100:
-            return _bad_request("Remarks")
+            raise _bad_request("Remarks")
         amount = _whole_amount(data.get("Amount"))
         if amount is None:
-            return _bad_request("Amount")
+            raise _bad_request("Amount")
         receipt = str(data.get("TransactionID") or "")
-        conversation_id = f"AG_{_now_eat():%Y%m%d}_{secrets.token_hex(10)}"
-        originator_id = f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1"
+        conversation_id, originator_id = _conversation_ids()
         self.reversals.append(
             {
                 "conversation_id": conversation_id,
                 "originator_conversation_id": originator_id,
                 "transaction_id": receipt,
                 "amount": amount,
-                "result_url": data["ResultURL"],
+                "result_url": result_url,
                 "remarks": remarks,
             }
         )
-        self._spawn(
-            self._reverse(receipt, amount, str(data["ResultURL"]), conversation_id, originator_id)
-        )
-        return JSONResponse(
-            {
-                "OriginatorConversationID": originator_id,
-                "ConversationID": conversation_id,
-                "ResponseCode": "0",
-                "ResponseDescription": "Accept the service request successfully.",
-            }
-        )
+        self.spawn(self._reverse(receipt, amount, result_url, conversation_id, originator_id))
+        return _accepted(conversation_id, originator_id)
 
     async def _reverse(
         self, receipt: str, amount: int, result_url: str, conversation_id: str, originator_id: str
@@ -592,64 +517,46 @@ class DarajaFake:
 
     # -- Transaction Status ---------------------------------------------------------------
 
-    def _check_initiator(self, data: dict[str, Any]) -> Response | None:
+    def _initiator_request(
+        self, received: ReceivedRequest, command_id: str
+    ) -> tuple[dict[str, Any], str]:
+        """The body of a request an initiator makes (reversal, status query) and its
+        ``ResultURL``, once the initiator, its credential, the command and the URLs check."""
+        data = _json_object(received)
         settings = self.settings
         initiator = str(data.get("Initiator") or "")
         credential = str(data.get("SecurityCredential") or "")
         if not initiator or (settings.initiator_name and initiator != settings.initiator_name):
-            return _bad_request("Initiator")
+            raise _bad_request("Initiator")
         if not credential or (
             settings.security_credential and credential != settings.security_credential
         ):
-            return _bad_request("SecurityCredential")
-        return None
+            raise _bad_request("SecurityCredential")
+        if data.get("CommandID") != command_id:
+            raise _bad_request("CommandID")
+        for url_field in ("ResultURL", "QueueTimeOutURL"):
+            if not str(data.get(url_field, "")).startswith(("http://", "https://")):
+                raise _bad_request(url_field)
+        return data, str(data["ResultURL"])
 
-    async def transaction_status(self, request: Request) -> Response:
+    async def transaction_status(self, request: Request, received: ReceivedRequest) -> Response:
         """``POST /mpesa/transactionstatus/v1/query``; the result is posted to ``ResultURL``.
 
         Knows the receipts of STK pushes that succeeded and of genuine C2B payments (sent with
         ``/__control/c2b``); any other id gets the "no such transaction" result.
         """
-        raw, failure = await self._begin(request)
-        if failure is not None:
-            return failure
-        denied = self._check_bearer(request)
-        if denied is not None:
-            return denied
-        data = self._json_body(raw, request)
-        if data is None:
-            return _bad_request("JSON body")
-        wrong = self._check_initiator(data)
-        if wrong is not None:
-            return wrong
-        if data.get("CommandID") != "TransactionStatusQuery":
-            return _bad_request("CommandID")
-        for url_field in ("ResultURL", "QueueTimeOutURL"):
-            if not str(data.get(url_field, "")).startswith(("http://", "https://")):
-                return _bad_request(url_field)
+        data, result_url = self._initiator_request(received, "TransactionStatusQuery")
         transaction_id = str(data.get("TransactionID") or "")
-        conversation_id = f"AG_{_now_eat():%Y%m%d}_{secrets.token_hex(10)}"
-        originator_id = f"{secrets.token_hex(2)}-{secrets.token_hex(4)}-1"
+        conversation_id, originator_id = _conversation_ids()
         self.status_queries.append(
             {
                 "transaction_id": transaction_id,
                 "conversation_id": conversation_id,
-                "result_url": data["ResultURL"],
+                "result_url": result_url,
             }
         )
-        self._spawn(
-            self._status_result(
-                transaction_id, str(data["ResultURL"]), conversation_id, originator_id
-            )
-        )
-        return JSONResponse(
-            {
-                "OriginatorConversationID": originator_id,
-                "ConversationID": conversation_id,
-                "ResponseCode": "0",
-                "ResponseDescription": "Accept the service request successfully.",
-            }
-        )
+        self.spawn(self._status_result(transaction_id, result_url, conversation_id, originator_id))
+        return _accepted(conversation_id, originator_id)
 
     def _known_transaction(self, receipt: str) -> dict[str, Any] | None:
         if receipt in self.c2b_payments:
@@ -701,19 +608,9 @@ class DarajaFake:
 
     # -- control --------------------------------------------------------------------------
 
-    @staticmethod
-    async def _control_json(request: Request) -> dict[str, Any]:
-        raw = await request.body()
-        if not raw:
-            return {}
-        data = json.loads(raw)
-        if not isinstance(data, dict):
-            raise ValueError("control body must be a JSON object")
-        return data
-
     async def control_scenario(self, request: Request) -> Response:
         """Set the scenario for the next push, for one phone, or as the default."""
-        data = await self._control_json(request)
+        data = await control_json(request)
         scenario = StkScenario.from_json(data)
         if data.get("phone"):
             self.phone_scenarios[str(data["phone"])] = scenario
@@ -728,7 +625,7 @@ class DarajaFake:
         transaction = self.transactions.get(request.path_params["checkout_id"])
         if transaction is None:
             return JSONResponse({"error": "unknown CheckoutRequestID"}, status_code=404)
-        data = await self._control_json(request)
+        data = await control_json(request)
         code = data.get("result_code")
         self._decide(transaction, int(code) if code is not None else None)
         count = int(data.get("deliveries", transaction.scenario.deliveries or 1))
@@ -739,7 +636,7 @@ class DarajaFake:
 
     async def control_forge(self, request: Request) -> Response:
         """Send a callback Daraja never issued (to test that callbacks are only hints)."""
-        data = await self._control_json(request)
+        data = await control_json(request)
         url = str(data["url"])
         body = data.get("body")
         if body is None:
@@ -768,7 +665,7 @@ class DarajaFake:
         ``genuine`` (default true) records the payment, so a Transaction Status query finds
         it; ``genuine: false`` sends a body Daraja never issued (a forgery).
         """
-        data = await self._control_json(request)
+        data = await control_json(request)
         now = _now_eat()
         trans_id = str(data.get("trans_id") or _receipt())
         shortcode = str(data.get("shortcode", SANDBOX_SHORTCODE))
@@ -796,76 +693,6 @@ class DarajaFake:
         }
         results = await self._post(str(data["url"]), body, int(data.get("deliveries", 1)), "c2b")
         return JSONResponse({"deliveries": results})
-
-    async def control_requests(self, request: Request) -> Response:
-        """Requests received by the API routes, oldest first (``?path=`` filters by prefix)."""
-        prefix = request.query_params.get("path", "")
-        return JSONResponse([r.to_dict() for r in self.requests if r.path.startswith(prefix)])
-
-    async def control_deliveries(self, request: Request) -> Response:
-        """Callbacks and results sent so far."""
-        return JSONResponse(self.deliveries)
-
-    async def control_transactions(self, request: Request) -> Response:
-        """STK pushes received and their state."""
-        return JSONResponse([t.to_json() for t in self.transactions.values()])
-
-    async def control_reversals(self, request: Request) -> Response:
-        """Reversal requests received."""
-        return JSONResponse(self.reversals)
-
-    async def control_status_queries(self, request: Request) -> Response:
-        """Transaction Status queries received."""
-        return JSONResponse(self.status_queries)
-
-    async def control_faults(self, request: Request) -> Response:
-        """Fail upcoming calls (``status``, ``body``, ``count``, ``delay_ms``, ``path``)."""
-        data = await self._control_json(request)
-        self.faults.add(
-            Fault(
-                status=int(data.get("status", 503)),
-                body=data.get("body"),
-                count=int(data.get("count", 1)),
-                delay_ms=int(data.get("delay_ms", 0)),
-                path=data.get("path"),
-            )
-        )
-        return JSONResponse({"queued": len(self.faults.faults)})
-
-    async def control_expire_tokens(self, request: Request) -> Response:
-        """Invalidate every token issued so far (clients must fetch a new one)."""
-        self.tokens.clear()
-        return JSONResponse({"expired": True})
-
-    async def control_settings(self, request: Request) -> Response:
-        """Change tunables at run time."""
-        data = await self._control_json(request)
-        for name in ("token_ttl_ms", "timestamp_tolerance_s", "leak_credentials_in_errors"):
-            if name in data:
-                setattr(self.settings, name, data[name])
-        return JSONResponse(
-            asdict(self.settings) | {"credentials": sorted(self.settings.credentials)}
-        )
-
-    async def control_reset(self, request: Request) -> Response:
-        """Cancel pending callbacks; forget tokens, requests, transactions, scenarios, faults."""
-        # A callback still scheduled from an earlier test must not reach the next test.
-        pending = list(self._tasks)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        self.tokens.clear()
-        self.requests.clear()
-        self.deliveries.clear()
-        self.transactions.clear()
-        self.reversals.clear()
-        self.c2b_payments.clear()
-        self.status_queries.clear()
-        self.next_scenarios.clear()
-        self.phone_scenarios.clear()
-        self.default_scenario = StkScenario()
-        self.faults.clear()
-        return JSONResponse({"reset": True})
 
 
 def create_daraja_app(settings: DarajaFakeSettings | None = None) -> Starlette:

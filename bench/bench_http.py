@@ -1,0 +1,299 @@
+"""The hot path over real HTTP: ``billing serve`` (one worker) driven by wrk, beside two bare
+Starlette + asyncpg apps measured in the same run (``bench/baseline_app.py``):
+
+(a) the same SELECTs with raw asyncpg as the owner; (b) the same inside BEGIN + set_config +
+COMMIT as the application role (the least row-level security costs).
+
+Run: ``python -m bench.bench_http`` (``make bench`` runs it too). Needs ``wrk``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from bench.harness import scratch_database
+from bench.load import LoadResult, free_port, print_load_table, require_wrk, serve, wrk
+from billing.auth.principal import Role
+from billing.auth.tokens import mint_token
+from billing.config import Settings
+from billing.core.db import Database, libpq_database_url
+from billing.core.logging import configure_logging
+from billing.main import create_app
+
+SELLER = {
+    "legal_name": "Nordlicht Cloud GmbH",
+    "address_line1": "Hauptstraße 1",
+    "postal_code": "10115",
+    "city": "Berlin",
+    "country_code": "DE",
+    "vat_id": "DE123456789",
+    "email": "billing@nordlicht.example",
+    "iban": "DE89370400440532013000",
+}
+ITEMS = [
+    {"name": f"Item {index}", "quantity": str(index), "unit_price": "9.99", "tax_rate": "19"}
+    for index in range(1, 6)
+]
+
+# Invoices of one tenant for the list scenarios, inserted with SQL (the API would take hours).
+MANY = """
+INSERT INTO invoices (tenant_id, id, invoice_number, public_id, status, currency, issue_date,
+                      due_date, subtotal, discount_amount, tax_amount, total_amount, amount_paid,
+                      amount_refunded, customer, buyer, created_at, updated_at)
+SELECT $1::uuid, gen_random_uuid(), $2 || '-' || n, $2 || n, 'issued', 'EUR',
+       date '2026-01-01' + (n % 300), date '2026-01-15' + (n % 300),
+       30.00, 0, 4.80, 34.80, 0, 0, '{}'::jsonb, '{"name": "Bench buyer"}'::jsonb, now(), now()
+FROM generate_series(1, $3::int) AS n
+"""
+MANY_LINES = """
+INSERT INTO invoice_lines (tenant_id, id, invoice_id, position, name, quantity, unit_code,
+                           unit_price, tax_rate, tax_category, line_total, created_at, updated_at)
+SELECT i.tenant_id, gen_random_uuid(), i.id, p, 'Line ' || p, 1, 'C62', 15.00, 16, 'S', 15.00,
+       now(), now()
+FROM invoices i CROSS JOIN generate_series(1, 2) AS p WHERE i.tenant_id = $1::uuid
+"""
+
+PAYMENT_SCRIPT = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local headers = {}
+  headers["Authorization"] = "Bearer {token}"
+  headers["Content-Type"] = "application/json"
+  headers["Idempotency-Key"] = "bench-" .. counter .. "-" .. math.random(1000000000)
+  return wrk.format("POST", "{path}", headers, '{"amount": "0.01", "method": "bank"}')
+end
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    """What the scenarios read: ids, tokens and paths."""
+
+    tenant_id: str
+    invoice_id: str
+    payable_id: str
+    small_tenant: str
+    large_tenant: str
+    admin: str
+    owner: str
+    small_owner: str
+    large_owner: str
+
+
+async def prepare(url: str, *, small: int, large: int) -> Fixture:
+    """Seed through the API (what must be real) and SQL (the bulk of the list scenarios)."""
+    settings = Settings(database_url=url, environment="test", log_json=False)
+    database = Database.connect(url, role=settings.app_role, pool_size=2, max_overflow=0)
+    app = create_app(settings, database)
+    admin = mint_token(settings, role=Role.ADMIN, subject="bench")
+    headers = {"Authorization": f"Bearer {admin}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as client:
+        saved = await client.put(
+            "/api/v1/admin/settings",
+            headers=headers,
+            json={"seller": SELLER, "enable_bank_payments": True},
+        )
+        assert saved.status_code == 200, saved.text
+
+        async def tenant(name: str) -> str:
+            created = await client.post(
+                "/api/v1/admin/tenants", headers=headers, json={"name": name, "country_code": "DE"}
+            )
+            assert created.status_code == 201, created.text
+            return str(created.json()["data"]["id"])
+
+        async def invoice(tenant_id: str, items: list[dict[str, str]]) -> str:
+            created = await client.post(
+                "/api/v1/admin/invoices",
+                headers=headers,
+                json={"tenant_id": tenant_id, "items": items, "status": "issued"},
+            )
+            assert created.status_code == 201, created.text
+            return str(created.json()["data"]["id"])
+
+        tenant_id = await tenant("Bench")
+        invoice_id = await invoice(tenant_id, ITEMS)
+        payable_id = await invoice(
+            tenant_id, [{"name": "Capacity", "unit_price": "100000000", "tax_rate": "0"}]
+        )
+        stored = await client.get(f"/api/v1/admin/invoices/{invoice_id}/pdf", headers=headers)
+        assert stored.status_code == 200, stored.text
+        small_tenant, large_tenant = await tenant("Small"), await tenant("Large")
+    await database.dispose()
+    connection = await asyncpg.connect(libpq_database_url(url))
+    try:
+        for tenant_id_, count, prefix in ((small_tenant, small, "S"), (large_tenant, large, "L")):
+            await connection.execute(MANY, tenant_id_, f"BENCH{prefix}", count)
+            await connection.execute(MANY_LINES, tenant_id_)
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+
+    def owner_of(tenant: str) -> str:
+        return mint_token(
+            settings, role=Role.TENANT_OWNER, subject="bench", tenant_id=uuid.UUID(tenant)
+        )
+
+    return Fixture(
+        tenant_id=tenant_id,
+        invoice_id=invoice_id,
+        payable_id=payable_id,
+        small_tenant=small_tenant,
+        large_tenant=large_tenant,
+        admin=admin,
+        owner=owner_of(tenant_id),
+        small_owner=owner_of(small_tenant),
+        large_owner=owner_of(large_tenant),
+    )
+
+
+def run(url: str, *, seconds: float, large: int) -> list[LoadResult]:
+    """Every scenario; prints one table with the ratios to the baselines."""
+    require_wrk()
+    fixture = asyncio.run(prepare(url, small=1_000, large=large))
+    settings = Settings(database_url=url)
+    dsn = libpq_database_url(url)
+    service_port, bare_port, rls_port = free_port(), free_port(), free_port()
+    service_env = {
+        "DATABASE_URL": url,
+        "BILLING_LOG_LEVEL": "WARNING",
+        "BILLING_EMBEDDED_WORKER": "false",
+        "BILLING_ENVIRONMENT": "test",
+    }
+    python = str(Path(__import__("sys").executable))
+    rows: list[tuple[LoadResult, LoadResult | None]] = []
+    results: list[LoadResult] = []
+    with (
+        serve(
+            [python, "-m", "billing.cli", "serve", "--port", str(service_port), "--workers", "1"],
+            port=service_port,
+            env=service_env,
+            ready_path="/healthz",
+        ),
+        serve(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "bench.baseline_app:app",
+                "--port",
+                str(bare_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            port=bare_port,
+            env={"BASELINE_MODE": "bare", "BASELINE_DSN": dsn},
+            ready_path=f"/invoices/{fixture.invoice_id}",
+        ),
+        serve(
+            [
+                python,
+                "-m",
+                "uvicorn",
+                "bench.baseline_app:app",
+                "--port",
+                str(rls_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            port=rls_port,
+            env={"BASELINE_MODE": "rls", "BASELINE_DSN": dsn, "BASELINE_ROLE": settings.app_role},
+            ready_path=f"/invoices/{fixture.invoice_id}?tenant={fixture.tenant_id}",
+        ),
+    ):
+        service = f"http://127.0.0.1:{service_port}/api/v1"
+        owner = {"Authorization": f"Bearer {fixture.owner}"}
+        # The served app's links follow its own port, so its PDF is stored on its first GET.
+        warmed = httpx.get(
+            f"{service}/billing/invoices/{fixture.invoice_id}/pdf", headers=owner, timeout=60
+        )
+        assert warmed.status_code == 200, warmed.text
+        for connections in (1, 16, 64):
+            bare = wrk(
+                "(a) bare asyncpg SELECT invoice + lines",
+                f"http://127.0.0.1:{bare_port}/invoices/{fixture.invoice_id}",
+                connections=connections,
+                seconds=seconds,
+            )
+            rls = wrk(
+                "(b) + BEGIN, set_config, COMMIT as the app role",
+                f"http://127.0.0.1:{rls_port}/invoices/{fixture.invoice_id}"
+                f"?tenant={fixture.tenant_id}",
+                connections=connections,
+                seconds=seconds,
+            )
+            full = wrk(
+                "GET /billing/invoices/{id}",
+                f"{service}/billing/invoices/{fixture.invoice_id}",
+                connections=connections,
+                seconds=seconds,
+                headers=owner,
+            )
+            rows += [(bare, None), (rls, bare), (full, bare)]
+            results += [bare, rls, full]
+        bare16 = next(r for r in results if r.name.startswith("(a)") and r.connections == 16)
+        for label, token in (("1,000", fixture.small_owner), (f"{large:,}", fixture.large_owner)):
+            listed = wrk(
+                f"GET /billing/invoices?per_page=20, {label} in the tenant",
+                f"{service}/billing/invoices?per_page=20",
+                connections=1,
+                seconds=seconds,
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            rows.append((listed, None))
+            results.append(listed)
+        pdf = wrk(
+            "GET /billing/invoices/{id}/pdf (stored)",
+            f"{service}/billing/invoices/{fixture.invoice_id}/pdf",
+            connections=16,
+            seconds=seconds,
+            headers=owner,
+        )
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(
+                PAYMENT_SCRIPT.replace("{token}", fixture.admin).replace(
+                    "{path}", f"/api/v1/admin/invoices/{fixture.payable_id}/payments"
+                )
+            )
+        payment = wrk(
+            "POST /admin/invoices/{id}/payments (Idempotency-Key)",
+            f"http://127.0.0.1:{service_port}",
+            connections=16,
+            seconds=seconds,
+            script=script.name,
+        )
+        Path(script.name).unlink()
+        rows += [(pdf, bare16), (payment, bare16)]
+        results += [pdf, payment]
+    print_load_table("Hot path over HTTP: one worker, wrk (percent of (a) at the same c)", rows)
+    small_list, large_list = (r for r in results if r.name.startswith("GET /billing/invoices?"))
+    print(f"list p50 at {large:,} vs 1,000 invoices: {large_list.p50_ms / small_list.p50_ms:.2f}x")
+    return results
+
+
+def main() -> None:
+    """Run the HTTP benchmark in a scratch database."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--large", type=int, default=100_000)
+    args = parser.parse_args()
+    configure_logging(level="WARNING")
+    with scratch_database() as url:
+        run(url, seconds=args.seconds, large=args.large)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Credit notes that move money: issuing one on an invoice, and the credit notes of refunds."""

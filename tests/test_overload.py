@@ -1,0 +1,160 @@
+"""Overload is shed, not queued: 503 service_busy at once, never 500; rendering runs off the
+event loop; the server refuses a pool budget the database cannot hold; every worker process
+configures its logging."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+import structlog
+import typer
+
+from billing.cli import check_connection_budget
+from billing.config import Settings
+from billing.core.db import Database, libpq_database_url
+from billing.documents.render_pool import RenderPool, render_document
+from billing.main import create_app, create_served_app
+from billing.renderers import DocumentFormat, EInvoiceIncompleteError
+from billing.renderers.base import RenderOptions
+from tests.fixtures.auth import Tokens
+from tests.fixtures.factories import Factory
+from tests.renderers.factories import single_rate
+
+
+@pytest.fixture
+async def tenant(factory: Factory) -> Any:
+    await factory.put_settings(enable_bank_payments=True, enabled_currencies=["EUR", "KES"])
+    return await factory.create_tenant(default_currency="KES", country_code="KE")
+
+
+async def _client_for(settings: Settings, **changes: Any) -> tuple[httpx.AsyncClient, Database]:
+    tuned = settings.model_copy(update=changes)
+    assert tuned.database_url is not None
+    database = Database.connect(
+        tuned.database_url,
+        role=tuned.app_role,
+        pool_size=tuned.db_pool_size,
+        max_overflow=tuned.db_max_overflow,
+        pool_timeout=tuned.db_pool_timeout,
+    )
+    client = httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=create_app(tuned, database)), base_url="http://busy"
+    )
+    return client, database
+
+
+@pytest.fixture
+async def locked_invoice(
+    factory: Factory, tenant: Any, database_url: str
+) -> AsyncIterator[dict[str, Any]]:
+    """An issued invoice whose row a concurrent transaction holds locked."""
+    invoice = await factory.create_invoice(tenant["id"], status="issued")
+    connection = await asyncpg.connect(libpq_database_url(database_url))
+    transaction = connection.transaction()
+    await transaction.start()
+    await connection.execute(
+        "SELECT 1 FROM invoices WHERE id = $1 FOR UPDATE", uuid.UUID(invoice["id"])
+    )
+    try:
+        yield invoice
+    finally:
+        await transaction.rollback()
+        await connection.close()
+
+
+async def test_requests_beyond_the_in_flight_limit_are_shed_at_once(
+    settings: Settings, tokens: Tokens, locked_invoice: dict[str, Any]
+) -> None:
+    client, database = await _client_for(settings, max_in_flight=1)
+    try:
+        pay = f"/api/v1/admin/invoices/{locked_invoice['id']}/payments"
+        stuck = asyncio.create_task(
+            client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
+        )
+        await asyncio.sleep(0.3)  # the first request now waits for the row lock
+        shed = await client.get("/api/v1/admin/tenants", headers=tokens.admin())
+        assert shed.status_code == 503
+        assert shed.json()["error"]["code"] == "service_busy"
+        assert shed.headers["retry-after"] == "1"
+        assert (await client.get("/healthz")).status_code == 200  # probes are never shed
+        assert not stuck.done()
+        stuck.cancel()
+    finally:
+        await client.aclose()
+        await database.dispose()
+
+
+async def test_no_free_connection_is_503_not_500(
+    settings: Settings, tokens: Tokens, locked_invoice: dict[str, Any]
+) -> None:
+    client, database = await _client_for(
+        settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.3
+    )
+    try:
+        pay = f"/api/v1/admin/invoices/{locked_invoice['id']}/payments"
+        stuck = asyncio.create_task(
+            client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
+        )
+        await asyncio.sleep(0.3)  # it holds the pool's only connection
+        busy = await client.get("/api/v1/admin/tenants", headers=tokens.admin())
+        assert busy.status_code == 503
+        assert busy.json()["error"]["code"] == "service_busy"
+        stuck.cancel()
+    finally:
+        await client.aclose()
+        await database.dispose()
+
+
+def test_a_pool_budget_the_server_cannot_hold_is_refused(settings: Settings) -> None:
+    assert settings.database_url is not None
+    check_connection_budget(settings.database_url, settings, workers=1)
+    with pytest.raises(typer.Exit) as refused:
+        check_connection_budget(settings.database_url, settings, workers=10_000)
+    assert refused.value.exit_code == 2
+
+
+async def test_documents_render_in_other_processes_with_the_same_result() -> None:
+    document = single_rate()
+    pool = RenderPool(1)
+    try:
+        options = RenderOptions()
+        remote = await pool.render(document, DocumentFormat.UBL, options)
+        local = render_document(document, DocumentFormat.UBL, options)
+        assert remote.content == local.content
+        incomplete = document.model_copy(update={"buyer_reference": None})
+        with pytest.raises(EInvoiceIncompleteError) as raised:
+            await pool.render(incomplete, DocumentFormat.XRECHNUNG, options)
+        # The error crossed the process boundary with the fields it names.
+        assert any(item.term == "BT-10" for item in raised.value.missing)
+    finally:
+        pool.shutdown()
+
+
+def test_every_served_worker_process_configures_its_logging(
+    monkeypatch: pytest.MonkeyPatch, settings: Settings
+) -> None:
+    assert settings.database_url is not None
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("BILLING_LOG_JSON", "true")
+    monkeypatch.setenv("BILLING_LOG_LEVEL", "ERROR")
+    from billing.config import get_settings
+
+    get_settings.cache_clear()
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        create_served_app()
+        (handler,) = root.handlers
+        assert isinstance(handler.formatter, structlog.stdlib.ProcessorFormatter)
+        assert root.level == logging.ERROR
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        get_settings.cache_clear()

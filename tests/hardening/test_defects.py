@@ -513,3 +513,19 @@ class TestFuzzFindings:
             f"{ADMIN}/settings", headers=tokens.admin(), json={"public_base_url": None}
         )
         assert cleared.json()["data"]["public_base_url"] is None
+
+    async def test_transaction_filters_name_real_states(
+        self, client: httpx.AsyncClient, tokens: Tokens
+    ) -> None:
+        # 'issued' is an invoice state, not an attempt's: the typed column could not bind it.
+        for params in ({"status": "issued"}, {"method": "barter"}):
+            response = await client.get(
+                f"{ADMIN}/transactions", params=params, headers=tokens.admin()
+            )
+            assert_envelope(response, 422, "validation_error")
+        ok = await client.get(
+            f"{ADMIN}/transactions",
+            params={"status": "succeeded", "method": "cash"},
+            headers=tokens.admin(),
+        )
+        assert ok.status_code == 200

@@ -24,7 +24,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
-from billing.models.states import WalletEntryKind
+from billing.models.states import Method, TransactionStatus, WalletEntryKind
 from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = ("issued", "sent")
@@ -202,8 +202,8 @@ class WalletRepository(ScopedRepository[WalletEntry]):
 class TransactionFilters:
     """Transaction monitoring filters."""
 
-    status: str | None = None
-    method: str | None = None
+    status: TransactionStatus | None = None
+    method: Method | None = None
     tenant_id: uuid.UUID | None = None
     date_from: date | None = None
     date_to: date | None = None

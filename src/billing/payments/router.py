@@ -6,9 +6,9 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from billing.auth import capabilities
@@ -39,7 +39,7 @@ from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
-from billing.models.states import CodStatus
+from billing.models.states import CodStatus, Method, TransactionStatus
 from billing.payments import refunds
 from billing.payments.checkout.schemas import InvoiceCapability
 from billing.payments.checkout.service import checkout as checkout_service
@@ -393,8 +393,8 @@ async def list_transactions(
     scope: StaffScope,
     session: Session,
     page: Page,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    method: Annotated[str | None, Query(max_length=30)] = None,
+    status: TransactionStatus | None = None,
+    method: Method | None = None,
     tenant_id: uuid.UUID | None = None,
     date_from: IsoDate | None = None,
     date_to: IsoDate | None = None,

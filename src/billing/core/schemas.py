@@ -23,7 +23,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from billing.core.countries import COUNTRIES
-from billing.core.money import CURRENCIES, UnknownCurrencyError, normalize_currency, round_money
+from billing.core.money import UnknownCurrencyError, normalize_currency, round_money
 from billing.core.text import SAFE_TEXT_PATTERN, text_problem
 
 
@@ -403,7 +403,16 @@ def _currency(value: str) -> str:
 CurrencyCode = Annotated[
     str,
     AfterValidator(_currency),
-    WithJsonSchema({"type": "string", "enum": sorted(CURRENCIES), "examples": ["EUR"]}),
+    # A pattern, not an enum of the 180 codes: generated clients keep a plain string type
+    # (an enum makes every client wrap "EUR"); the list itself is checked by the server.
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z]{3}$",
+            "description": "An active ISO 4217 code (the server checks the list).",
+            "examples": ["EUR"],
+        }
+    ),
 ]
 """An ISO 4217 currency code (case-insensitive on input, upper case on output)."""
 
@@ -420,7 +429,14 @@ def _country(value: str) -> str:
 CountryCode = Annotated[
     str,
     AfterValidator(_country),
-    WithJsonSchema({"type": "string", "enum": sorted(COUNTRIES), "examples": ["KE"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[A-Za-z]{2}$",
+            "description": "An assigned ISO 3166-1 alpha-2 code (the server checks the list).",
+            "examples": ["KE"],
+        }
+    ),
 ]
 """An ISO 3166-1 alpha-2 country code (an assigned one; case-insensitive on input)."""
 

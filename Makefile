@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 WORKERS ?= 2
 
-.PHONY: run test lint format openapi bench migrate golden clients newcomer walkthrough clean
+.PHONY: run test fuzz lint format openapi bench migrate golden clients newcomer walkthrough clean
 
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found"; exit 1; }
@@ -18,8 +18,16 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 	$(BIN)/billing seed-demo
 	$(BIN)/billing serve
 
-test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded)
-	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q
+# The Schemathesis run (tests/test_fuzz.py) goes last, alone: it loads the machine enough to
+# slow the timed waits of other tests.
+test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded), then the fuzzer
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q -m "not fuzz"
+	$(BIN)/pytest -q -m fuzz
+
+FUZZ_EXAMPLES ?= 25
+fuzz: $(STAMP) ## A longer Schemathesis run (part of `make test` with 3 examples per operation)
+	BILLING_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) BILLING_FUZZ_SEED=$${BILLING_FUZZ_SEED:-random} \
+		$(BIN)/pytest -q -m fuzz
 
 lint: $(STAMP) ## ruff (lint + format check), mypy, import contracts (no cycles, layering), dead code
 	$(BIN)/ruff check src tests bench alembic

@@ -19,6 +19,9 @@ from tests.fixtures.factories import Factory
 __all__ = ["database_url", "server_url"]
 
 
+GENEROUS_RATE_LIMIT = "100000/minute"
+
+
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     """The xdist worker id (``master`` without xdist)."""
@@ -39,6 +42,14 @@ def settings(database_url: str) -> Settings:
         # Documents render in a thread of the test process (the process pool has its own test).
         render_processes=0,
         db_pool_timeout=30.0,
+        # Limits stay on, so every request goes through the limiter, but high enough that
+        # one test client making many calls is never refused; tests/test_rate_limits.py
+        # checks the real defaults on an app of its own.
+        rate_limit_public=GENEROUS_RATE_LIMIT,
+        rate_limit_authenticated=GENEROUS_RATE_LIMIT,
+        rate_limit_stk_phone=GENEROUS_RATE_LIMIT,
+        rate_limit_stk_invoice=GENEROUS_RATE_LIMIT,
+        rate_limit_cod_verify=GENEROUS_RATE_LIMIT,
     )
 
 

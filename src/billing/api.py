@@ -35,10 +35,13 @@ from billing.payments.webhooks.router import callbacks_router, webhooks_router
 from billing.resellers.router import router as resellers_router
 from billing.settings.router import router as settings_router
 from billing.tenants.router import router as tenants_router
+from billing.throttling import PublicRateLimit
 
 API_PREFIX = "/api/v1"
 
-_AUTHENTICATED_ERRORS = error_responses(401, 403, 422, 500)
+_AUTHENTICATED_ERRORS = error_responses(401, 403, 422, 429, 500)
+_LIMITED_DEPENDENCIES = [PublicRateLimit]
+_LIMITED_ERRORS = error_responses(429)
 
 admin_router = APIRouter(prefix="/admin", responses=_AUTHENTICATED_ERRORS)
 admin_router.include_router(tenants_router)
@@ -66,17 +69,27 @@ billing_router.include_router(tenant_credit_note_files_router)
 billing_router.include_router(tenant_wallet_router)
 # The provider catalogue needs no principal (a frontend reads it before sign-in); this router
 # carries no scope dependency, each tenant route declares its own.
-billing_router.include_router(payment_providers_router)
+billing_router.include_router(
+    payment_providers_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
+)
 billing_router.include_router(tenant_payment_methods_router)
 billing_router.include_router(tenant_charges_router)
 
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))
-public_router.include_router(public_payments_router)
-public_router.include_router(checkout_router)
+# Pages and checkout count per client address; provider deliveries do not (a provider's
+# burst of callbacks must never be refused), nor do the development routes.
+public_router.include_router(
+    public_payments_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
+)
+public_router.include_router(
+    checkout_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
+)
 public_router.include_router(callbacks_router)
 public_router.include_router(test_routes_router)
-public_router.include_router(public_documents_router)
+public_router.include_router(
+    public_documents_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
+)
 public_router.include_router(webhooks_router)
 
 api_router = APIRouter(prefix=API_PREFIX)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
@@ -13,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from billing.core.crypto import derive_token, parse_keys
 from billing.core.network import parse_networks
+from billing.core.ratelimit import RatePolicy
 
 DEVELOPMENT_JWT_SECRET = "development-only-secret-change-me-0123456789"
 DEVELOPMENT_CALLBACK_SECRET = "development-only-callback-secret-change-me"
@@ -29,6 +31,17 @@ def local_base_url(host: str, port: int) -> str:
     if ":" in reachable and not reachable.startswith("["):
         reachable = f"[{reachable}]"  # an IPv6 literal in a URL (RFC 3986 section 3.2.2)
     return f"http://{reachable}:{port}"
+
+
+@dataclass(frozen=True, slots=True)
+class RatePolicies:
+    """Every rate limit of the service (``Settings.rate_policies``)."""
+
+    public: RatePolicy
+    authenticated: RatePolicy
+    stk_phone: RatePolicy
+    stk_invoice: RatePolicy
+    cod_verify: RatePolicy
 
 
 class Settings(BaseSettings):
@@ -115,6 +128,32 @@ class Settings(BaseSettings):
         description="Base of public links (QR codes, provider callbacks). "
         "Unset: derived from host and port, e.g. http://127.0.0.1:8000.",
     )
+    rate_limit_enabled: bool = Field(default=True, description="Turn every rate limit off.")
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where counters live: memory:// (per process) or redis://host:port/db "
+        "(shared by every process naming it).",
+    )
+    rate_limit_key_prefix: str = Field(
+        default="billing", max_length=100, description="Prefix of the counters' Redis keys."
+    )
+    rate_limit_public: str = Field(
+        default="30/minute",
+        description="Per client address on public pages and checkout (seed 003: 30/min/IP).",
+    )
+    rate_limit_authenticated: str = Field(
+        default="300/minute",
+        description="Per principal on /api/v1/admin and /api/v1/billing (seed 003: 300/min).",
+    )
+    rate_limit_stk_phone: str = Field(
+        default="3/minute;10/hour", description="STK pushes per phone number."
+    )
+    rate_limit_stk_invoice: str = Field(
+        default="5/minute;20/hour", description="STK pushes per invoice."
+    )
+    rate_limit_cod_verify: str = Field(
+        default="5/minute", description="Verification codes tried per cash-on-delivery payment."
+    )
     log_level: str = "INFO"
     log_json: bool = True
     enable_test_routes: bool = False
@@ -130,6 +169,25 @@ class Settings(BaseSettings):
         else:
             self.public_base_url = self.public_base_url.rstrip("/")
         return self
+
+    @model_validator(mode="after")
+    def _valid_rate_limits(self) -> Self:
+        self.rate_policies()
+        if self.rate_limit_storage != "memory://" and not self.rate_limit_storage.startswith(
+            ("redis://", "rediss://", "redis+unix://")
+        ):
+            raise ValueError("BILLING_RATE_LIMIT_STORAGE must be memory:// or redis://...")
+        return self
+
+    def rate_policies(self) -> RatePolicies:
+        """The configured rate limits, parsed (a malformed one fails at startup)."""
+        return RatePolicies(
+            public=RatePolicy.parse("public", self.rate_limit_public),
+            authenticated=RatePolicy.parse("principal", self.rate_limit_authenticated),
+            stk_phone=RatePolicy.parse("stk-phone", self.rate_limit_stk_phone),
+            stk_invoice=RatePolicy.parse("stk-invoice", self.rate_limit_stk_invoice),
+            cod_verify=RatePolicy.parse("cod-verify", self.rate_limit_cod_verify),
+        )
 
     @property
     def runs_embedded_worker(self) -> bool:

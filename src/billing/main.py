@@ -14,6 +14,7 @@ from billing.config import Settings, get_settings
 from billing.core.db import Database
 from billing.core.errors import install_error_handlers
 from billing.core.logging import RequestContextMiddleware, configure_logging
+from billing.core.methods import MethodGuard
 from billing.core.metrics import MetricsMiddleware
 from billing.core.overload import InFlightLimitMiddleware, install_overload_handlers
 from billing.docs import install_docs
@@ -23,6 +24,7 @@ from billing.openapi import install_openapi, operation_id
 from billing.payments.recorder import recorder as payment_recorder
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
+from billing.throttling import install_rate_limits
 from billing.worker.embedded import embedded_worker
 
 DESCRIPTION = """
@@ -87,6 +89,8 @@ def create_app(
     app.state.render_pool = render_pool
     install_error_handlers(app)
     install_overload_handlers(app)
+    app.add_middleware(MethodGuard, routes=lambda: app.routes)
+    install_rate_limits(app, settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(InFlightLimitMiddleware, limit=settings.max_in_flight)
     app.add_middleware(RequestContextMiddleware)

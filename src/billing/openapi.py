@@ -13,6 +13,8 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
+from billing.core.schemas import mark_text
+
 
 def operation_id(route: APIRoute) -> str:
     """The route's name (``tenants_list``) is its operation id: short, stable, readable."""
@@ -91,8 +93,29 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
             operation = operations.get(method.lower())
             if operation is not None:
                 operation["security"] = security
+    # Query and path values are checked for control characters like body text
+    # (``billing.routing.request_problems``); the spec says so on every free-text parameter.
+    for operations in schema["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", ()):
+                if parameter.get("in") in ("query", "path") and "schema" in parameter:
+                    mark_text(parameter["schema"])
+            _errors_are_json(operation)
     app.openapi_schema = schema
     return schema
+
+
+_ERROR_SCHEMA = {"$ref": "#/components/schemas/ErrorResponse"}
+
+
+def _errors_are_json(operation: dict[str, Any]) -> None:
+    """Error envelopes are JSON on every route, HTML pages included; FastAPI files a route's
+    error models under the route's own media type (``text/html``)."""
+    for response in operation.get("responses", {}).values():
+        content = response.get("content", {})
+        for media_type in [media for media in content if media != "application/json"]:
+            if content[media_type].get("schema") == _ERROR_SCHEMA:
+                content.setdefault("application/json", content.pop(media_type))
 
 
 _GENERIC = re.compile(r"^(ApiResponse|ListResponse)_")

@@ -18,11 +18,14 @@ from contextvars import ContextVar
 from typing import Any, ClassVar, Protocol
 
 from fastapi import Request, Response
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from billing.config import Settings
 from billing.core.crypto import encryptor_for
+from billing.core.errors import Unprocessable
 from billing.core.network import client_address
+from billing.core.text import text_problem
 from billing.idempotency import IdempotentReplay, claim, store_response
 
 _current_request: ContextVar[Request | None] = ContextVar("current_request", default=None)
@@ -63,28 +66,97 @@ def _claiming(endpoint: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitabl
     return claim_then_run
 
 
+_LENIENT_QUERY = "__billing_lenient_query__"
+
+
+def accepts_any_query(endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a route whose callers add query parameters of their own (a provider redirecting
+    a payer's browser back): parameters it does not declare are ignored, not refused."""
+    setattr(endpoint, _LENIENT_QUERY, True)
+    return endpoint
+
+
+def declared_query_names(dependant: Dependant) -> frozenset[str]:
+    """Every query parameter a route reads, through all of its dependencies, by wire name."""
+    names: set[str] = set()
+    pending = [dependant]
+    while pending:
+        current = pending.pop()
+        names.update(param.alias for param in current.query_params)
+        pending.extend(current.dependencies)
+    return frozenset(names)
+
+
+def request_problems(
+    request: Request, allowed_query: frozenset[str] | None
+) -> list[dict[str, Any]]:
+    """What is wrong with the query string and path of a request before any of it is used:
+    parameters the route does not know (when ``allowed_query`` is given), and control
+    characters in any parameter value."""
+    problems: list[dict[str, Any]] = []
+    for name, value in request.query_params.multi_items():
+        if allowed_query is not None and name not in allowed_query:
+            problems.append(
+                {
+                    "loc": ["query", name],
+                    "field": name,
+                    "message": "unknown query parameter"
+                    + (
+                        f"; this route takes {', '.join(sorted(allowed_query))}"
+                        if allowed_query
+                        else ""
+                    ),
+                    "type": "unknown_parameter",
+                }
+            )
+            continue
+        problem = text_problem(value) or text_problem(name)
+        if problem is not None:
+            problems.append(
+                {"loc": ["query", name], "field": name, "message": problem, "type": "text_invalid"}
+            )
+    for name, value in request.path_params.items():
+        problem = text_problem(value) if isinstance(value, str) else None
+        if problem is not None:
+            problems.append(
+                {"loc": ["path", name], "field": name, "message": problem, "type": "text_invalid"}
+            )
+    return problems
+
+
 class TransactionalRoute(APIRoute):
     """An ``APIRoute`` whose handler runs inside one database transaction.
 
     * the session lives in ``request.state.session`` (``billing.core.session.Session`` reads it);
     * success: the idempotency record (if any) is completed, then COMMIT, then the response;
     * any exception: ROLLBACK and re-raise for the error handlers, so nothing is half-written;
-    * POST routes claim the ``Idempotency-Key`` header once their dependencies have passed.
+    * POST routes claim the ``Idempotency-Key`` header once their dependencies have passed;
+    * query parameters the route does not declare answer 422 (a misspelt filter must not
+      silently list everything), and so do control characters in the query or path.
     """
 
     claims_idempotency: ClassVar[bool] = True
+    lenient_query: ClassVar[bool] = False
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         methods = {method.upper() for method in kwargs.get("methods") or ()}
+        lenient = self.lenient_query or getattr(endpoint, _LENIENT_QUERY, False)
         if "POST" in methods and self.claims_idempotency:
             endpoint = _claiming(endpoint)
         super().__init__(path, endpoint, **kwargs)
+        self.allowed_query: frozenset[str] | None = (
+            None if lenient else declared_query_names(self.dependant)
+        )
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap FastAPI's handler in the transaction."""
         handler = super().get_route_handler()
 
         async def transactional_handler(request: Request) -> Response:
+            problems = request_problems(request, self.allowed_query)
+            if problems:
+                summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
+                raise Unprocessable(f"Invalid request: {summary}", details=problems)
             database = request.app.state.database
             async with database.sessionmaker() as session:
                 request.state.session = session
@@ -113,3 +185,5 @@ class WebhookRoute(TransactionalRoute):
     inbox), not by ``Idempotency-Key``."""
 
     claims_idempotency = False
+    # Providers add parameters of their own to the URLs we register (and may add more).
+    lenient_query = True

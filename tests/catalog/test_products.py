@@ -165,7 +165,7 @@ class TestCreate:
         [
             ({"unit_price": "-1"}, "unit_price", "greater than or equal to 0"),
             ({"unit_price": "1.1234567"}, "unit_price", "decimal places"),
-            ({"unit_price": "NaN"}, "unit_price", "finite"),
+            ({"unit_price": "NaN"}, "unit_price", "decimal number"),
             ({"currency": "EURO"}, "currency", "ISO 4217"),
             ({"unit_code": "HOURS"}, "unit_code", "UN/ECE Recommendation 20"),
             ({"code": ""}, "code", "at least 1 character"),

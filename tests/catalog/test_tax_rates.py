@@ -95,7 +95,7 @@ class TestCreate:
             ({"rate": "100.5"}, "rate", "less than or equal to 100"),
             ({"rate": "-1"}, "rate", "greater than or equal to 0"),
             ({"rate": "16.12345"}, "rate", "decimal places"),
-            ({"rate": "sixteen"}, "rate", "valid decimal"),
+            ({"rate": "sixteen"}, "rate", "decimal number"),
             ({"category": "X"}, "category", "'S', 'Z', 'E', 'AE', 'K', 'G' or 'O'"),
             ({"country_code": "Germany"}, "country_code", "ISO 3166-1 alpha-2"),
             (

@@ -72,13 +72,18 @@ class TestPage:
         self, client: httpx.AsyncClient, factory: Factory, buyer: Any
     ) -> None:
         draft = await factory.create_invoice(buyer["id"])
-        for public_id in (draft["public_id"], "x" * 16, "not/a/valid/id", "%00", "a" * 200):
+        for public_id in (draft["public_id"], "x" * 16, "not/a/valid/id", "a" * 200):
             for suffix in ("", "/pdf"):
                 response = await client.get(f"{PUBLIC_INVOICES}/{public_id}{suffix}")
                 assert response.status_code == 404, (public_id, suffix)
                 error = response.json()["error"]
                 assert error["code"] in ("invoice_not_found", "not_found")
                 assert draft["id"] not in response.text
+        for suffix in ("", "/pdf"):
+            # A control character is not an unknown id but a malformed one.
+            response = await client.get(f"{PUBLIC_INVOICES}/%00{suffix}")
+            assert response.status_code == 422
+            assert response.json()["error"]["code"] == "validation_error"
 
 
 class TestPdf:

@@ -218,5 +218,5 @@ class TestConsolidation:
             headers=tokens.admin(),
             json={"currency": "JPY"},
         )
-        assert nothing.status_code == 400
+        assert nothing.status_code == 409
         assert nothing.json()["error"]["code"] == "nothing_to_consolidate"

@@ -8,18 +8,18 @@ from datetime import datetime
 from pydantic import Field
 
 from billing.auth.principal import Permission
-from billing.core.schemas import ReadSchema, WriteSchema
+from billing.core.schemas import IsoDateTime, ReadSchema, WriteSchema
 
 
 class ApiKeyCreate(WriteSchema):
     """A new API key."""
 
     name: str = Field(min_length=1, max_length=200)
-    scopes: list[Permission] = Field(min_length=1)
+    scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))
     tenant_id: uuid.UUID | None = Field(
         default=None, description="Bind the key to one tenant (it then acts as that tenant)."
     )
-    expires_at: datetime | None = None
+    expires_at: IsoDateTime | None = None
 
 
 class ApiKeyRead(ReadSchema):

@@ -27,6 +27,7 @@ from billing.core.errors import Forbidden, NotFound, Unauthorized
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope, apply_scope
 from billing.models.settings import VERSION_KEY, VERSION_QUERY
+from billing.throttling import policies, throttle
 
 _PERMISSION_VALUES = frozenset(permission.value for permission in Permission)
 
@@ -87,7 +88,10 @@ async def _principal_from_api_key(secret: str, session: Session) -> Principal:
 async def get_optional_principal(
     request: Request, session: Session, settings: SettingsDep
 ) -> Principal | None:
-    """The caller, or ``None`` without an Authorization header. Bad credentials are 401."""
+    """The caller, or ``None`` without an Authorization header. Bad credentials are 401.
+
+    Each principal is counted against the authenticated rate limit (seed 003: 300/min).
+    """
     token = _bearer(request)
     if token is None:
         return None
@@ -97,6 +101,7 @@ async def get_optional_principal(
         principal = principal_from_token(token, settings)
     # The route reads it to scope the Idempotency-Key it claims after authorization.
     request.state.principal = principal
+    await throttle(request, policies(request).authenticated, principal.scope_key)
     return principal
 
 

@@ -177,8 +177,34 @@ async def _validation_error_handler(request: Request, exc: Exception) -> JSONRes
     return error_response(422, "validation_error", f"Invalid request: {summary}", details)
 
 
+def _body_error(cause: BaseException) -> dict[str, Any]:
+    """The ``details`` entry of a body that could not be read as JSON text."""
+    if isinstance(cause, UnicodeDecodeError):
+        return {
+            "loc": ["body"],
+            "field": None,
+            "position": cause.start,
+            "message": f"Malformed JSON at byte {cause.start}: not valid UTF-8 ({cause.reason})",
+            "type": "json_invalid",
+        }
+    reason = "nested too deeply" if isinstance(cause, RecursionError) else str(cause)
+    return {
+        "loc": ["body"],
+        "field": None,
+        "position": None,
+        "message": f"Malformed JSON: {reason}",
+        "type": "json_invalid",
+    }
+
+
 async def _http_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.__cause__ is not None:
+        # FastAPI turns every failure to read the body other than a JSON syntax error
+        # (invalid UTF-8, integers beyond Python's digit limit, nesting too deep) into a bare
+        # 400; it is the same client mistake as malformed JSON, so it gets the same 422.
+        detail = _body_error(exc.__cause__)
+        return error_response(422, "validation_error", detail["message"], [detail])
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return error_response(exc.status_code, code, message, headers=exc.headers)

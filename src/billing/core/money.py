@@ -33,6 +33,10 @@ _EXPONENTS: dict[str, int] = {
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 
+MAX_AMOUNT = Decimal("999999999999.99")
+"""The largest amount the service books (a line, an invoice total, a payment): below 10^12
+in any currency, so sums of many of them still fit the NUMERIC(20, 4) columns."""
+
 
 class UnknownCurrencyError(ValueError):
     """Raised for a code that is not an active ISO 4217 currency."""
@@ -59,6 +63,12 @@ def quantum(currency: str) -> Decimal:
 def round_money(amount: Decimal, currency: str) -> Decimal:
     """Round half-up to the currency's minor unit."""
     return amount.quantize(quantum(currency), rounding=ROUND_HALF_UP)
+
+
+def format_money(amount: Decimal, currency: str) -> str:
+    """``"17.50 EUR"``, ``"1750 JPY"``, ``"1.750 KWD"``: an amount as messages show it, in
+    the currency's minor unit (never the storage scale, ``17.5000``)."""
+    return f"{round_money(amount, currency)} {currency}"
 
 
 def to_minor_units(amount: Decimal, currency: str) -> int:

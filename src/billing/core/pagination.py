@@ -14,6 +14,8 @@ from billing.core.errors import Unprocessable
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 500
 MAX_CURSOR_LENGTH = 512
+MAX_PAGE = 1_000_000
+"""Beyond any real list (500 million rows at 500 a page) and far from the 64-bit OFFSET."""
 
 
 T = TypeVar("T")
@@ -45,7 +47,9 @@ class PageParams:
 
 
 async def get_page_params(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1 (max 1,000,000).")
+    ] = 1,
     per_page: Annotated[
         int | None, Query(ge=1, le=MAX_PER_PAGE, description="Items per page (max 500).")
     ] = None,

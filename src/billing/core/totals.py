@@ -23,7 +23,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from billing.core.money import HUNDRED, ZERO, minor_unit, round_money
+from billing.core.money import (
+    HUNDRED,
+    MAX_AMOUNT,
+    ZERO,
+    format_money,
+    minor_unit,
+    round_money,
+)
 
 RATE_PLACES = 4
 """Decimals of a VAT rate (BT-96, BT-119, BT-152) everywhere: API, engine, storage, XML, PDF."""
@@ -150,16 +157,28 @@ def compute_totals(
     Raises:
         TotalsError: negative discount/charge, a rate with more than ``RATE_PLACES``
             decimals, a discount without lines to carry it or larger than the lines' total,
-            or a split that does not fit the discount or the groups.
+            or a split that does not fit the discount or the groups, or a line or total
+            beyond ``MAX_AMOUNT``.
     """
     if discount < 0 or charge < 0:
         raise TotalsError("discount and charge must not be negative")
+    for position, line in enumerate(lines, start=1):
+        # Checked before rounding: quantize needs every digit of the product, and a
+        # product beyond the context's precision cannot be rounded at all.
+        if abs(line.quantity * line.unit_price) > MAX_AMOUNT:
+            raise TotalsError(
+                f"line {position}: quantity x unit price exceeds {MAX_AMOUNT}, the largest "
+                "amount an invoice line may have"
+            )
     nets = tuple(line_net(line.quantity, line.unit_price, currency) for line in lines)
     line_total = sum(nets, ZERO)
     discount = round_money(discount, currency)
     charge = round_money(charge, currency)
     if discount > 0 and discount > line_total:
-        raise TotalsError(f"discount {discount} exceeds the line total {line_total}")
+        raise TotalsError(
+            f"discount {format_money(discount, currency)} exceeds the line total "
+            f"{format_money(line_total, currency)}"
+        )
 
     group_nets: dict[tuple[VatCategory, Decimal], Decimal] = {}
     for line, net in zip(lines, nets, strict=True):
@@ -195,6 +214,8 @@ def compute_totals(
     tax_exclusive = line_total - discount + charge
     tax_total = sum((group.tax_amount for group in groups), ZERO)
     tax_inclusive = tax_exclusive + tax_total
+    if max(line_total, tax_inclusive) > MAX_AMOUNT:
+        raise TotalsError(f"the invoice total exceeds {MAX_AMOUNT}, the largest amount it may have")
     prepaid = round_money(prepaid, currency)
     return Totals(
         currency=currency,

@@ -12,7 +12,8 @@ from billing.billing_profiles.repository import BillingProfileRepository
 from billing.core.clock import today_in
 from billing.core.tenancy import AccessScope
 from billing.models.billing_profile import BillingProfile
-from billing.models.tenant import Tenant
+from billing.models.tenant import Reseller, Tenant
+from billing.resellers.repository import ResellerRepository
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
 from billing.tenants.service import tenant as tenant_service
@@ -20,19 +21,25 @@ from billing.tenants.service import tenant as tenant_service
 
 @dataclass(frozen=True, slots=True)
 class BuyerContext:
-    """A tenant with its billing profile."""
+    """A tenant with its billing profile and its reseller (if it has one)."""
 
     tenant: Tenant
     profile: BillingProfile | None
+    reseller: Reseller | None = None
 
 
 async def load_buyer(
     session: AsyncSession, scope: AccessScope, tenant_id: uuid.UUID
 ) -> BuyerContext:
-    """The visible tenant (404 otherwise) and its billing profile."""
+    """The visible tenant (404 otherwise), its billing profile and its reseller."""
     tenant = await tenant_service.get(session, scope=scope, tenant_id=tenant_id)
     profile = await BillingProfileRepository(session, scope).get(tenant.id)
-    return BuyerContext(tenant=tenant, profile=profile)
+    reseller = (
+        await ResellerRepository(session, scope).get(tenant.reseller_id)
+        if tenant.reseller_id is not None
+        else None
+    )
+    return BuyerContext(tenant=tenant, profile=profile, reseller=reseller)
 
 
 async def load_settings(session: AsyncSession) -> tuple[OperatorSettings, date]:

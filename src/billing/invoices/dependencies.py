@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated
 
@@ -25,10 +25,13 @@ class Presentation:
 
     today: date
     base_url: str
+    staff: bool = True
 
     def read(self, invoice: Invoice) -> InvoiceRead:
-        """The API representation of ``invoice``."""
-        return present(invoice, today=self.today, base_url=self.base_url)
+        """The API representation of ``invoice`` (commission shown to staff only)."""
+        return present(
+            invoice, today=self.today, base_url=self.base_url, show_commission=self.staff
+        )
 
 
 async def get_presentation(request: Request, session: Session) -> Presentation:
@@ -58,6 +61,14 @@ async def get_tenant_invoice(
 
 
 PresentationDep = Annotated[Presentation, Depends(get_presentation)]
+
+
+async def get_tenant_presentation(presentation: PresentationDep) -> Presentation:
+    """The presentation for a tenant principal: no reseller commission."""
+    return replace(presentation, staff=False)
+
+
+TenantPresentationDep = Annotated[Presentation, Depends(get_tenant_presentation)]
 StaffInvoice = Annotated[Invoice, Depends(get_staff_invoice)]
 StaffInvoiceForUpdate = Annotated[Invoice, Depends(get_staff_invoice_for_update)]
 TenantInvoice = Annotated[Invoice, Depends(get_tenant_invoice)]

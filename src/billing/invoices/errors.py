@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from billing.core.errors import BadRequest, Conflict, NotFound, Unprocessable
+from billing.settings.errors import CurrencyNotEnabled as CurrencyNotEnabled
 
 
 class InvoiceNotFound(NotFound):
@@ -55,12 +56,6 @@ class InvoiceInvalid(Unprocessable):
     """The invoice content breaks a rule (tax category, discount, product)."""
 
     code = "invoice_invalid"
-
-
-class CurrencyNotEnabled(BadRequest):
-    """The currency is not enabled in the settings."""
-
-    code = "currency_not_enabled"
 
 
 class PaymentStatusNotSettable(BadRequest):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import inspect
 from sqlalchemy.orm.base import NO_VALUE
 
-from billing.core.money import display_decimal, minor_unit, round_money
+from billing.core.money import HUNDRED, display_decimal, minor_unit, round_money
 from billing.invoices.calculation import totals_of
 from billing.invoices.repository import OPEN_STATUSES
 from billing.invoices.schemas import (
@@ -75,13 +75,26 @@ def public_url(base_url: str, public_id: str) -> str:
     return f"{base_url.rstrip('/')}/api/v1/public/invoices/{public_id}"
 
 
-def present(invoice: Invoice, *, today: date, base_url: str) -> InvoiceRead:
-    """The API representation of an invoice (lines must be loaded)."""
+def commission_amount(invoice: Invoice) -> Decimal | None:
+    """The reseller's commission on the invoice's net (subtotal less discount), rounded."""
+    if invoice.commission_rate is None:
+        return None
+    net = invoice.subtotal - invoice.discount_amount
+    return round_money(net * invoice.commission_rate / HUNDRED, invoice.currency)
+
+
+def present(
+    invoice: Invoice, *, today: date, base_url: str, show_commission: bool = True
+) -> InvoiceRead:
+    """The API representation of an invoice (lines must be loaded). Tenants are not shown
+    their reseller's commission (``show_commission=False``)."""
     totals = totals_of(invoice, invoice.items)
     currency = invoice.currency
 
     def money(amount: Decimal) -> Decimal:
         return round_money(amount, currency)
+
+    commission = show_commission and invoice.reseller_id is not None
 
     return InvoiceRead(
         id=invoice.id,
@@ -134,6 +147,13 @@ def present(invoice: Invoice, *, today: date, base_url: str) -> InvoiceRead:
         public_url=public_url(base_url, invoice.public_id),
         pdf_url=invoice.pdf_url,
         consolidated_into_id=invoice.consolidated_into_id,
+        reseller_id=invoice.reseller_id if commission else None,
+        commission_rate=(
+            display_decimal(invoice.commission_rate, min_places=2)
+            if commission and invoice.commission_rate is not None
+            else None
+        ),
+        commission_amount=commission_amount(invoice) if commission else None,
         created_at=invoice.created_at,
         updated_at=invoice.updated_at,
     )

@@ -14,7 +14,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from billing.core.keyset import SortOrder
 from billing.core.pagination import PageOf, PageParams
 from billing.core.repository import LIKE_ESCAPE, contains_pattern
-from billing.invoices.schemas import PaymentStatus
+from billing.invoices.schemas import PaymentStatus, StatusFilter
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
@@ -41,7 +41,7 @@ class InvoiceFilters:
     """List filters; ``today`` (operator time zone) decides what is overdue."""
 
     today: date
-    status: InvoiceStatus | None = None
+    status: InvoiceStatus | StatusFilter | None = None
     payment_status: PaymentStatus | None = None
     payment_method: str | None = None
     q: str | None = None
@@ -64,8 +64,21 @@ def overdue_clause(today: date) -> ColumnElement[bool]:
     return and_(Invoice.status.in_(OPEN_STATUSES), Invoice.due_date < today, has_balance())
 
 
-def status_clause(status: InvoiceStatus, today: date) -> ColumnElement[bool]:
-    """Effective status as SQL (``overdue`` derived; issued/sent exclude overdue ones)."""
+def status_clause(status: InvoiceStatus | StatusFilter, today: date) -> ColumnElement[bool]:
+    """Effective status as SQL (``overdue`` derived; issued/sent exclude overdue ones).
+
+    Seed 003's ``pending`` and ``partial`` are open invoices (issued or sent, not overdue:
+    overdue wins, as in the ``status`` an invoice shows) with nothing or part paid.
+    """
+    if status in (StatusFilter.PENDING, StatusFilter.PARTIAL):
+        open_not_overdue = and_(Invoice.status.in_(OPEN_STATUSES), not_(overdue_clause(today)))
+        paid_part = (
+            Invoice.amount_paid == 0
+            if status is StatusFilter.PENDING
+            else (Invoice.amount_paid > 0)
+        )
+        return and_(open_not_overdue, has_balance(), paid_part)
+    status = InvoiceStatus(status.value)
     if status is InvoiceStatus.OVERDUE:
         return overdue_clause(today)
     if status.value in OPEN_STATUSES:
@@ -163,6 +176,16 @@ class InvoiceRepository(ScopedRepository[Invoice]):
                     Invoice.invoice_number.ilike(pattern, escape=LIKE_ESCAPE),
                     Invoice.notes.ilike(pattern, escape=LIKE_ESCAPE),
                     Invoice.buyer["name"].astext.ilike(pattern, escape=LIKE_ESCAPE),
+                    # Seed 003 searches the subscriber's name too (the tenant as it is now,
+                    # not only as it was frozen on the invoice).
+                    Invoice.tenant_id.in_(
+                        select(Tenant.id).where(
+                            or_(
+                                Tenant.name.ilike(pattern, escape=LIKE_ESCAPE),
+                                Tenant.legal_name.ilike(pattern, escape=LIKE_ESCAPE),
+                            )
+                        )
+                    ),
                 )
             )
         if filters.date_from is not None:

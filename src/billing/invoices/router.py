@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import replace
-from datetime import date
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -15,6 +14,7 @@ from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import Unprocessable
 from billing.core.pagination import Page
+from billing.core.schemas import CurrencyCode, IsoDate
 from billing.core.session import Session
 from billing.invoices.credit_notes.errors import InvoiceNotCreditable
 from billing.invoices.dependencies import (
@@ -22,6 +22,7 @@ from billing.invoices.dependencies import (
     StaffInvoice,
     StaffInvoiceForUpdate,
     TenantInvoice,
+    TenantPresentationDep,
 )
 from billing.invoices.errors import (
     CurrencyNotEnabled,
@@ -45,7 +46,7 @@ from billing.invoices.schemas import (
     InvoiceUpdate,
     LineInput,
     PaymentStatus,
-    StatusInput,
+    StatusFilterInput,
     StatusUpdate,
 )
 from billing.invoices.service import invoice as invoice_service
@@ -59,42 +60,69 @@ tenant_router = APIRouter(
     prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
 )
 
+T = TypeVar("T")
+
 Reads = [require(Permission.INVOICES_READ)]
 Writes = [require(Permission.INVOICES_WRITE)]
 
 
 def _filters(
     presentation: PresentationDep,
-    status: Annotated[StatusInput | None, Query(description="Effective status.")] = None,
+    status: Annotated[
+        StatusFilterInput | None,
+        Query(
+            description="Effective status; seed 003's pending (open, nothing paid) and partial "
+            "(open, partly paid) too; void is cancelled."
+        ),
+    ] = None,
     payment_status: PaymentStatus | None = None,
     payment_method: Annotated[str | None, Query(max_length=30)] = None,
     q: Annotated[
-        str | None, Query(max_length=200, description="Invoice number, notes or customer name.")
+        str | None,
+        Query(
+            max_length=200,
+            description="Invoice number, notes, customer name or the tenant's name.",
+        ),
     ] = None,
-    date_from: Annotated[date | None, Query(description="Issue date from (inclusive).")] = None,
-    date_to: Annotated[date | None, Query(description="Issue date to (inclusive).")] = None,
-    from_: Annotated[date | None, Query(alias="from", description="Alias of date_from.")] = None,
-    to: Annotated[date | None, Query(description="Alias of date_to.")] = None,
+    search: Annotated[str | None, Query(max_length=200, description="Alias of q (seed 003).")] = (
+        None
+    ),
+    date_from: Annotated[IsoDate | None, Query(description="Issue date from (inclusive).")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Issue date to (inclusive).")] = None,
+    from_: Annotated[IsoDate | None, Query(alias="from", description="Alias of date_from.")] = None,
+    to: Annotated[IsoDate | None, Query(description="Alias of date_to.")] = None,
     tenant_id: uuid.UUID | None = None,
+    subscriber_id: Annotated[
+        uuid.UUID | None, Query(description="Alias of tenant_id (seed 003).")
+    ] = None,
     reseller_id: uuid.UUID | None = None,
-    currency: Annotated[str | None, Query(min_length=3, max_length=3)] = None,
+    currency: Annotated[CurrencyCode | None, Query()] = None,
     sort: Annotated[str, Query(description="Field, '-' prefix for descending.")] = "-issue_date",
 ) -> InvoiceFilters:
     if sort.lstrip("-") not in SORTABLE:
         raise Unprocessable(f"sort must be one of {', '.join(SORTABLE)} (optionally '-' first)")
+    text = _one_of("q", q, "search", search)
+    tenant = _one_of("tenant_id", tenant_id, "subscriber_id", subscriber_id)
     return InvoiceFilters(
         today=presentation.today,
         status=status,
         payment_status=payment_status,
         payment_method=payment_method,
-        q=q,
-        date_from=date_from or from_,
-        date_to=date_to or to,
-        tenant_id=tenant_id,
+        q=text,
+        date_from=_one_of("date_from", date_from, "from", from_),
+        date_to=_one_of("date_to", date_to, "to", to),
+        tenant_id=tenant,
         reseller_id=reseller_id,
-        currency=currency.upper() if currency else None,
+        currency=currency,
         sort=sort,
     )
+
+
+def _one_of(name: str, value: T | None, alias: str, alias_value: T | None) -> T | None:
+    """A filter given under its name or its alias; both, with different values, is 422."""
+    if value is not None and alias_value is not None and value != alias_value:
+        raise Unprocessable(f"{name} and {alias} disagree; send one of them.")
+    return value if value is not None else alias_value
 
 
 Filters = Annotated[InvoiceFilters, Depends(_filters)]
@@ -370,8 +398,10 @@ async def list_my_invoices(
     scope: TenantScope,
     session: Session,
     page: Page,
-    presentation: PresentationDep,
-    status: Annotated[StatusInput | None, Query()] = None,
+    presentation: TenantPresentationDep,
+    status: Annotated[
+        StatusFilterInput | None, Query(description="As on the staff list (pending, partial...).")
+    ] = None,
 ) -> ListResponse[InvoiceRead]:
     """The caller's invoices, newest first."""
     filters = InvoiceFilters(today=presentation.today, status=status)
@@ -386,7 +416,7 @@ async def list_my_invoices(
     responses=NOT_FOUND,
 )
 async def get_my_invoice(
-    invoice: TenantInvoice, presentation: PresentationDep
+    invoice: TenantInvoice, presentation: TenantPresentationDep
 ) -> ApiResponse[InvoiceRead]:
     """One of the caller's invoices with its lines."""
     return ApiResponse(data=presentation.read(invoice))

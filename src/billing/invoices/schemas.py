@@ -8,12 +8,22 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AliasChoices,
+    BeforeValidator,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from billing.core.schemas import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
     CountryCode,
     CurrencyCode,
     DecimalString,
+    IsoDate,
     MoneyString,
     PriceString,
     QuantityString,
@@ -71,6 +81,25 @@ StatusInput = Annotated[InvoiceStatus, BeforeValidator(_status_alias)]
 """A status on input; accepts the aliases ``finalized`` (issued) and ``void`` (cancelled)."""
 
 
+class StatusFilter(StrEnum):
+    """A status to list by: the lifecycle states, plus seed 003's ``pending`` (open, nothing
+    paid, not overdue) and ``partial`` (open, partly paid, not overdue). ``void`` and
+    ``finalized`` are accepted as aliases of ``cancelled`` and ``issued``."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    SENT = "sent"
+    PAID = "paid"
+    OVERDUE = "overdue"
+    CANCELLED = "cancelled"
+    PENDING = "pending"
+    PARTIAL = "partial"
+
+
+StatusFilterInput = Annotated[StatusFilter, BeforeValidator(_status_alias)]
+"""A status filter on input, with the aliases of ``StatusInput``."""
+
+
 def _date_or_datetime(value: Any) -> Any:
     # Seed clients send full ISO timestamps for dates; the calendar day is what counts.
     if isinstance(value, str) and "T" in value:
@@ -80,7 +109,8 @@ def _date_or_datetime(value: Any) -> Any:
     return value
 
 
-LenientDate = Annotated[date, BeforeValidator(_date_or_datetime)]
+LenientDate = Annotated[IsoDate, BeforeValidator(_date_or_datetime)]
+"""A date ``YYYY-MM-DD``; a full ISO timestamp is read as its calendar day."""
 
 UnitCode = Annotated[str, Field(pattern=r"^[A-Z0-9]{2,3}$", examples=["C62", "HUR"])]
 
@@ -120,27 +150,59 @@ class CustomerDetails(WriteSchema):
 
 
 class LineInput(WriteSchema):
-    """A line to add. Product defaults apply to what is left out."""
+    """A line to add. Product defaults apply to what is left out.
+
+    Seed 003's form is accepted too: ``qty`` for ``quantity``, and a ``description`` without
+    ``name`` or product becomes the line's name.
+    """
 
     product_id: uuid.UUID | None = None
     sku: str | None = Field(default=None, max_length=100)
     name: str | None = Field(default=None, min_length=1, max_length=300)
     description: str | None = Field(default=None, max_length=2000)
-    quantity: QuantityString = Field(default=Decimal(1), gt=0, max_digits=20, decimal_places=6)
+    quantity: QuantityString = Field(
+        default=Decimal(1),
+        gt=0,
+        max_digits=20,
+        decimal_places=6,
+        validation_alias=AliasChoices("quantity", "qty"),
+        description="Also accepted as qty (seed 003).",
+    )
     unit_price: PriceString | None = Field(default=None, ge=0, max_digits=20, decimal_places=6)
     unit_code: UnitCode | None = None
     tax_rate_id: uuid.UUID | None = None
-    tax_rate: RateString | None = Field(default=None, ge=0, le=100, decimal_places=4)
+    tax_rate: RateString | None = Field(default=None, ge=0, le=100, max_digits=7, decimal_places=4)
     tax_category: VatCategory | None = None
     tax_exemption_reason_code: str | None = Field(default=None, max_length=40)
     tax_exemption_reason: str | None = Field(default=None, max_length=500)
-    variant_info: dict[str, Any] | None = None
+    variant_info: dict[str, Any] | None = Field(
+        default=None, max_length=50, description="Free-form attributes (at most 50 keys)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seed_description_is_the_name(cls, data: Any) -> Any:
+        if (
+            isinstance(data, dict)
+            and data.get("name") is None
+            and data.get("product_id") is None
+            and isinstance(data.get("description"), str)
+        ):
+            return {**data, "name": data["description"], "description": None}
+        return data
+
+    def without_tax(self) -> bool:
+        """True when the line names no tax of its own (rate, category or tax rate)."""
+        return self.tax_rate is None and self.tax_category is None and self.tax_rate_id is None
 
 
 class InvoiceCreate(WriteSchema):
     """A new invoice: lines, or only ``subtotal`` and ``discount_amount`` (one line is made)."""
 
-    tenant_id: uuid.UUID
+    tenant_id: uuid.UUID = Field(
+        validation_alias=AliasChoices("tenant_id", "subscriber_id"),
+        description="Also accepted as subscriber_id (seed 003).",
+    )
     customer: CustomerDetails | None = None
     currency: CurrencyCode | None = None
     destination_country: CountryCode | None = None
@@ -149,10 +211,23 @@ class InvoiceCreate(WriteSchema):
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
     items: list[LineInput] = Field(default_factory=list, max_length=5000)
-    subtotal: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
-    discount_amount: DecimalString = Field(default=Decimal(0), ge=0, decimal_places=4)
+    subtotal: DecimalString | None = Field(
+        default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
+    discount_amount: DecimalString = Field(
+        default=Decimal(0), ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
     tax_rate_id: uuid.UUID | None = Field(
         default=None, description="Tax rate for lines that name none."
+    )
+    tax_rate: RateString | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        max_digits=7,
+        decimal_places=4,
+        description="Seed 003: a VAT rate in percent for lines that name none "
+        "(instead of tax_rate_id).",
     )
     invoice_number: str | None = Field(default=None, min_length=1, max_length=64)
     status: StatusInput = InvoiceStatus.DRAFT
@@ -166,6 +241,8 @@ class InvoiceCreate(WriteSchema):
     def _lines_or_subtotal(self) -> InvoiceCreate:
         if self.items and self.subtotal is not None:
             raise ValueError("send either items or subtotal, not both")
+        if self.tax_rate is not None and self.tax_rate_id is not None:
+            raise ValueError("send either tax_rate or tax_rate_id, not both")
         return self
 
 
@@ -179,15 +256,32 @@ class InvoiceUpdate(WriteSchema):
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
-    discount_amount: DecimalString | None = Field(default=None, ge=0, decimal_places=4)
+    discount_amount: DecimalString | None = Field(
+        default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
     items: list[LineInput] | None = Field(default=None, max_length=5000)
     tax_rate_id: uuid.UUID | None = Field(
         default=None, description="Apply this tax rate to every line."
+    )
+    tax_rate: RateString | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        max_digits=7,
+        decimal_places=4,
+        description="Seed 003: a VAT rate in percent for every line that names none "
+        "(with items) or every line (without).",
     )
     buyer_reference: str | None = Field(default=None, max_length=200)
     purchase_order_reference: str | None = Field(default=None, max_length=200)
     payment_method: str | None = Field(default=None, max_length=30)
     payment_reference: str | None = Field(default=None, max_length=200)
+
+    @model_validator(mode="after")
+    def _one_tax(self) -> InvoiceUpdate:
+        if self.tax_rate is not None and self.tax_rate_id is not None:
+            raise ValueError("send either tax_rate or tax_rate_id, not both")
+        return self
 
 
 class StatusUpdate(WriteSchema):
@@ -325,5 +419,15 @@ class InvoiceRead(ReadSchema):
     public_url: str
     pdf_url: str | None
     consolidated_into_id: uuid.UUID | None
+    reseller_id: uuid.UUID | None = Field(
+        description="The tenant's reseller (seed 003); null without one, and for tenants."
+    )
+    commission_rate: RateString | None = Field(
+        description="The reseller's commission in percent, frozen when the invoice is issued."
+    )
+    commission_amount: DecimalString | None = Field(
+        description="commission_rate of the net (subtotal - discount), in the currency's "
+        "minor unit."
+    )
     created_at: datetime
     updated_at: datetime

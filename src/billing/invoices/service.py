@@ -18,7 +18,6 @@ from billing.invoices.calculation import recalculate
 from billing.invoices.context import BuyerContext, load_buyer, load_settings
 from billing.invoices.credit_notes.service import credit_note as credit_note_service
 from billing.invoices.errors import (
-    CurrencyNotEnabled,
     InvalidStatusTransition,
     InvoiceCancelled,
     InvoiceInvalid,
@@ -137,11 +136,13 @@ class InvoiceService:
             buyer=buyer_snapshot(buyer.tenant, buyer.profile, overrides),
             created_by=principal.key,
         )
+        _apply_commission(invoice, buyer)
         inputs = list(body.items)
         if body.subtotal is not None:
             inputs = [
                 LineInput(name=SUBTOTAL_LINE_NAME, quantity=Decimal(1), unit_price=body.subtotal)
             ]
+        inputs = _with_rate(inputs, body.tax_rate, only_untaxed=True)
         lines = await build_lines(
             session,
             inputs,
@@ -198,8 +199,9 @@ class InvoiceService:
             invoice.customer = {**invoice.customer, **body.customer.model_dump(exclude_unset=True)}
             buyer = await load_buyer(session, scope, invoice.tenant_id)
             invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
-        if body.items is not None or body.tax_rate_id is not None:
+        if body.items is not None or body.tax_rate_id is not None or body.tax_rate is not None:
             inputs = body.items if body.items is not None else _inputs_of(invoice.items)
+            inputs = _with_rate(inputs, body.tax_rate, only_untaxed=body.items is not None)
             lines = await build_lines(
                 session,
                 inputs,
@@ -380,6 +382,7 @@ class InvoiceService:
             raise InvoiceInvalid("An invoice needs at least one line before it is issued.")
         invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
         invoice.seller = seller_snapshot(settings)
+        _apply_commission(invoice, buyer)  # frozen from here on
         # Before a number is taken: a refused issue must leave no gap in the series.
         check_seller(invoice, settings, invoice_formats(buyer.profile))
         if invoice.invoice_number is None:
@@ -453,11 +456,7 @@ class InvoiceService:
             or buyer.tenant.default_currency
             or settings.default_currency
         )
-        if currency not in settings.enabled_currencies:
-            raise CurrencyNotEnabled(
-                f"Currency {currency} is not enabled. Enabled currencies: "
-                f"{', '.join(settings.enabled_currencies)}"
-            )
+        settings_service.check_currency(settings, currency)
         return currency
 
     def _line_context(
@@ -474,6 +473,27 @@ class InvoiceService:
                 buyer_vat_id=invoice.buyer.get("vat_id"),
             ),
         )
+
+
+def _with_rate(
+    inputs: Sequence[LineInput], rate: Decimal | None, *, only_untaxed: bool
+) -> list[LineInput]:
+    """Seed 003's invoice-level ``tax_rate`` (percent) on the lines that name no tax (or on
+    every line, when re-taxing existing ones)."""
+    if rate is None:
+        return list(inputs)
+    return [
+        line.model_copy(update={"tax_rate": rate, "tax_category": None, "tax_rate_id": None})
+        if not only_untaxed or line.without_tax()
+        else line
+        for line in inputs
+    ]
+
+
+def _apply_commission(invoice: Invoice, buyer: BuyerContext) -> None:
+    """The tenant's reseller and its current commission rate (seed 003)."""
+    invoice.reseller_id = buyer.reseller.id if buyer.reseller is not None else None
+    invoice.commission_rate = buyer.reseller.commission_rate if buyer.reseller else None
 
 
 def _inputs_of(lines: Sequence[InvoiceLine]) -> list[LineInput]:

@@ -78,6 +78,10 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     pdf_url: Mapped[str | None] = mapped_column(String(1000))
     consolidated_into_id: Mapped[uuid.UUID | None] = mapped_column()
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # The tenant's reseller and its commission rate (percent), read when the draft is made
+    # and frozen at issue: a later change of the reseller's rate leaves issued invoices alone.
+    reseller_id: Mapped[uuid.UUID | None] = mapped_column()
+    commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
 
     cash_transactions: Mapped[list[CashTransaction]] = relationship(
         lazy="raise", viewonly=True, order_by="CashTransaction.created_at"

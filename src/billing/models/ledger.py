@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -136,6 +137,14 @@ class CodPayment(TenantScopedMixin, TimestampMixin, Base):
         ForeignKeyConstraint(["tenant_id", "invoice_id"], ["invoices.tenant_id", "invoices.id"]),
         Index("ix_cod_payments_tenant_id_invoice_id", "tenant_id", "invoice_id"),
         Index("ix_cod_payments_id", "id", unique=True),
+        # At most one delivery under way per invoice (the service answers 409 first).
+        Index(
+            "uq_cod_payments_open_per_invoice",
+            "tenant_id",
+            "invoice_id",
+            unique=True,
+            postgresql_where=text("status IN ('pending', 'collected')"),
+        ),
     )
 
     invoice_id: Mapped[uuid.UUID] = mapped_column()

@@ -24,6 +24,7 @@ from billing.invoices.service import invoice as invoice_service
 from billing.models.ledger import CodPayment, PaymentTransaction
 from billing.models.states import CodStatus, Method, TransactionStatus
 from billing.payments.errors import (
+    CodAlreadyOpen,
     CodExpired,
     CodLocked,
     CodNotFound,
@@ -74,6 +75,15 @@ class CodService:
         check_payable(invoice)
         if invoice_balance(invoice) <= 0:
             raise InvoiceAlreadyPaid
+        for existing in await CodRepository(session, scope).open_for_invoice(invoice.id):
+            # Expiry is applied on read: a pending code past its lifetime no longer counts.
+            open_cod, attempt = await self.get(session, scope=scope, cod_id=existing.id, lock=True)
+            if open_cod.status in (CodStatus.PENDING, CodStatus.COLLECTED):
+                raise CodAlreadyOpen(
+                    f"Cash on delivery {attempt.reference} is already {open_cod.status} for "
+                    "this invoice; finish it (or let it expire) before opening another."
+                )
+        await session.flush()
         code = f"{secrets.randbelow(1_000_000):06d}"
         transaction = PaymentTransaction(
             id=uuid.uuid4(),

@@ -1,5 +1,8 @@
 """Consolidation: one new invoice for all of a tenant's open unpaid invoices of a currency.
 
+It needs at least two of them (409 otherwise): merging a single invoice would cancel it and
+issue a copy under a new number, again on every call.
+
 Only invoices with nothing paid are merged: a partly paid invoice keeps its own payments and
 balance (merging it would move money between documents), so it is left as it is and can be
 settled with a payment or quick-pay. The new invoice reproduces every line of the originals
@@ -45,8 +48,11 @@ async def consolidate(
     tenant = await tenant_service.get(session, scope=scope, tenant_id=tenant_id)
     currency = body.currency or tenant.default_currency
     originals = await OpenInvoices(session, scope).lock_open(tenant.id, currency, unpaid_only=True)
-    if not originals:
-        raise NothingToConsolidate(f"No open unpaid {currency} invoices to consolidate.")
+    if len(originals) < 2:
+        raise NothingToConsolidate(
+            f"Consolidation needs at least two open unpaid {currency} invoices; "
+            f"this tenant has {len(originals)}."
+        )
     items: list[LineInput] = []
     sources: list[uuid.UUID] = []
     for original in originals:

@@ -186,7 +186,7 @@ async def test_invoice(
         data=TestInvoice(
             invoice=presentation.read(found),
             payments=[
-                PaymentRead.model_validate(payment).model_copy(update={"allocated_amount": net})
+                PaymentRead.model_validate(payment).updated(allocated_amount=net)
                 for payment, net in rows
             ],
             transactions=[TransactionRead.model_validate(item) for item in attempts],

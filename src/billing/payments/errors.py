@@ -110,8 +110,9 @@ class InsufficientWalletBalance(BadRequest):
     code = "insufficient_wallet_balance"
 
 
-class NothingToConsolidate(BadRequest):
-    """No open unpaid invoices in that currency."""
+class NothingToConsolidate(Conflict):
+    """Fewer than two open unpaid invoices in that currency: merging one would only cancel it
+    and issue a copy under a new number."""
 
     code = "nothing_to_consolidate"
 
@@ -127,6 +128,12 @@ class CodStateConflict(Conflict):
     """The COD payment is not in a state that allows this."""
 
     code = "cod_invalid_state"
+
+
+class CodAlreadyOpen(Conflict):
+    """The invoice already has a cash-on-delivery payment under way."""
+
+    code = "cod_already_open"
 
 
 class CodLocked(Conflict):
@@ -166,6 +173,13 @@ class InvalidCheckoutAmount(Unprocessable):
     """Not a payable amount for this provider (fractions of KES for M-Pesa, say)."""
 
     code = "invalid_amount"
+
+
+class PayerContactRequired(Unprocessable):
+    """The provider needs the payer's e-mail or phone and neither is known."""
+
+    code = "payer_contact_required"
+    message = "Pesapal needs the payer's email or phone_number; send one of them."
 
 
 class CurrencyNotSupported(BillingError):

@@ -28,7 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
-from billing.core.money import round_money
+from billing.core.money import format_money, round_money
 from billing.invoices.presenter import balance
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
@@ -153,7 +153,8 @@ async def record_receipt(
         check_amount(part, currency)
         if part > invoice_balance(invoice):
             raise AmountExceedsBalance(
-                f"Amount {part} exceeds the balance {invoice_balance(invoice)} {currency} "
+                f"Amount {format_money(part, currency)} exceeds the balance "
+                f"{format_money(invoice_balance(invoice), currency)} "
                 f"of invoice {invoice.invoice_number}."
             )
     now = utcnow()
@@ -258,7 +259,8 @@ async def pay_from_wallet(
     available = await wallet_balance(session, invoice.tenant_id, invoice.currency)
     if amount > available:
         raise InsufficientWalletBalance(
-            f"The wallet holds {available} {invoice.currency}; {amount} was asked."
+            f"The wallet holds {format_money(available, invoice.currency)}; "
+            f"{format_money(amount, invoice.currency)} was asked."
         )
     receipt = await pay_invoice(
         session,

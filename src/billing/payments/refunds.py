@@ -36,7 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.principal import Principal
 from billing.core.clock import utcnow
-from billing.core.money import round_money
+from billing.core.money import format_money, round_money
 from billing.core.tenancy import AccessScope
 from billing.models.ledger import PaymentTransaction, Refund
 from billing.models.payment import Payment
@@ -143,8 +143,13 @@ async def _refund_through_provider(
     check_amount(wanted, payment.currency)
     if wanted > refundable:
         raise RefundExceedsRefundable(
-            f"At most {refundable} {payment.currency} of this payment can be refunded"
-            + (f" ({waiting} is already being refunded)." if waiting else ".")
+            f"At most {format_money(refundable, payment.currency)} of this payment can be "
+            "refunded"
+            + (
+                f" ({format_money(waiting, payment.currency)} is already being refunded)."
+                if waiting
+                else "."
+            )
         )
     credit: RefundCredit | None = None
     if credit_note:

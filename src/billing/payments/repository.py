@@ -26,7 +26,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
-from billing.models.states import WalletEntryKind
+from billing.models.states import Method, TransactionStatus, WalletEntryKind
 from billing.repositories import ScopedRepository
 
 OPEN_STATUSES = ("issued", "sent")
@@ -202,8 +202,8 @@ class WalletRepository(ScopedRepository[WalletEntry]):
 class TransactionFilters:
     """Transaction monitoring filters."""
 
-    status: str | None = None
-    method: str | None = None
+    status: TransactionStatus | None = None
+    method: Method | None = None
     tenant_id: uuid.UUID | None = None
     date_from: date | None = None
     date_to: date | None = None
@@ -312,3 +312,10 @@ class CodRepository(ScopedRepository[CodPayment]):
         if for_update:
             statement = statement.with_for_update()
         return await self.get_one_or_none(statement)
+
+    async def open_for_invoice(self, invoice_id: uuid.UUID) -> Sequence[CodPayment]:
+        """The invoice's COD payments still pending or collected (expired or not yet)."""
+        statement = self.base_statement().where(
+            CodPayment.invoice_id == invoice_id, CodPayment.status.in_(("pending", "collected"))
+        )
+        return await self.get_all(statement)

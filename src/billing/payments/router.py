@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from pydantic import Field
 
 from billing.auth import capabilities
@@ -23,7 +23,8 @@ from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import error_response
 from billing.core.money import round_money
 from billing.core.pagination import Page
-from billing.core.schemas import MoneyString, ReadSchema, WriteSchema
+from billing.core.ratelimit import RateLimited
+from billing.core.schemas import IsoDate, MoneyString, ReadSchema, WriteSchema
 from billing.core.session import Session
 from billing.invoices.credit_notes.errors import (
     CreditAmountUnreachable,
@@ -38,7 +39,7 @@ from billing.invoices.schemas import CashTransactionRead
 from billing.models.invoice import Invoice
 from billing.models.ledger import CodPayment, PaymentTransaction, WalletEntry
 from billing.models.payment import Payment
-from billing.models.states import CodStatus
+from billing.models.states import CodStatus, Method, TransactionStatus
 from billing.payments import refunds
 from billing.payments.checkout.schemas import InvoiceCapability
 from billing.payments.checkout.service import checkout as checkout_service
@@ -50,6 +51,7 @@ from billing.payments.errors import (
     AmountExceedsBalance,
     AmountGivenRequired,
     AmountGivenTooLow,
+    CodAlreadyOpen,
     CodExpired,
     CodLocked,
     CodNotFound,
@@ -95,10 +97,11 @@ from billing.payments.schemas import (
 )
 from billing.payments.service import payment as payment_service
 from billing.routing import TransactionalRoute
-from billing.settings.errors import PaymentMethodNotEnabled
+from billing.settings.errors import CurrencyNotEnabled, PaymentMethodNotEnabled
 from billing.settings.service import settings as settings_service
 from billing.tenants.errors import TenantNotFound
 from billing.tenants.service import tenant as tenant_service
+from billing.throttling import policies, throttle
 
 admin_router = APIRouter(tags=["payments"], route_class=TransactionalRoute)
 tenant_router = APIRouter(tags=["billing-wallet"], route_class=TransactionalRoute)
@@ -119,7 +122,7 @@ PAYMENT_ERRORS = (
 
 def _payment_read(payment: Payment, allocated: Decimal | None = None) -> PaymentRead:
     read = PaymentRead.model_validate(payment)
-    return read.model_copy(update={"allocated_amount": allocated})
+    return read.updated(allocated_amount=allocated)
 
 
 def _recorded(receipt: Receipt, presentation: PresentationDep, invoice: Invoice) -> PaymentRecorded:
@@ -224,7 +227,11 @@ async def apply_wallet(
     name="tenants_quick_pay",
     dependencies=Writes,
     responses=error_responses(
-        TenantNotFound, InvalidPaymentAmount, PaymentMethodNotEnabled, UnknownPaymentMethod
+        TenantNotFound,
+        InvalidPaymentAmount,
+        PaymentMethodNotEnabled,
+        UnknownPaymentMethod,
+        CurrencyNotEnabled,
     ),
 )
 async def quick_pay(
@@ -386,11 +393,11 @@ async def list_transactions(
     scope: StaffScope,
     session: Session,
     page: Page,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    method: Annotated[str | None, Query(max_length=30)] = None,
+    status: TransactionStatus | None = None,
+    method: Method | None = None,
     tenant_id: uuid.UUID | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
+    date_from: IsoDate | None = None,
+    date_to: IsoDate | None = None,
 ) -> ListResponse[TransactionRead]:
     """Payment attempts of every method and provider, newest first."""
     operator = await settings_service.get(session)
@@ -526,7 +533,11 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
     name="cod_create",
     status_code=201,
     responses=error_responses(
-        InvoiceNotFound, InvoiceNotPayable, InvoiceAlreadyPaid, PaymentMethodNotEnabled
+        InvoiceNotFound,
+        InvoiceNotPayable,
+        InvoiceAlreadyPaid,
+        PaymentMethodNotEnabled,
+        CodAlreadyOpen,
     ),
 )
 async def create_cod(
@@ -590,7 +601,7 @@ async def collect_cod(
     dependencies=Writes,
     response_model=ApiResponse[CodRead],
     responses=error_responses(
-        CodNotFound, CodStateConflict, CodLocked, CodExpired, InvalidVerificationCode
+        CodNotFound, CodStateConflict, CodLocked, CodExpired, InvalidVerificationCode, RateLimited
     ),
 )
 async def verify_cod(
@@ -601,7 +612,11 @@ async def verify_cod(
     session: Session,
     request: Request,
 ) -> Any:
-    """Check the customer's code: the right one settles the invoice, five wrong ones lock it."""
+    """Check the customer's code: the right one settles the invoice, five wrong ones lock it.
+
+    Tries are also limited per COD payment (429 ``rate_limited``), whoever sends them.
+    """
+    await throttle(request, policies(request).cod_verify, str(cod_id))
     cod, transaction = await cod_service.verify(
         session,
         scope=scope,

@@ -9,8 +9,11 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, ConfigDict, Field
 
 from billing.core.schemas import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
     CurrencyCode,
     DecimalString,
+    IsoDateTime,
     MoneyString,
     ReadSchema,
     WriteSchema,
@@ -24,10 +27,10 @@ MANUAL_METHODS = ("cash", "bank", "card", "wallet", "mpesa", "other")
 class PaymentCreate(WriteSchema):
     """A payment received for one invoice (partial payments allowed)."""
 
-    amount: DecimalString = Field(gt=0, decimal_places=4)
+    amount: DecimalString = Field(gt=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     method: str = Field(default="cash", description="cash, bank, card, wallet, mpesa or other")
     reference: str | None = Field(default=None, max_length=200, description="Cheque #, txn id.")
-    paid_at: datetime | None = None
+    paid_at: IsoDateTime | None = None
     notes: str | None = Field(default=None, max_length=2000)
 
 
@@ -86,7 +89,9 @@ class CashPayRequest(WriteSchema):
     model_config = ConfigDict(json_schema_extra=required_in_schema("payment_method"))
 
     payment_method: str | None = Field(default=None, max_length=30)
-    amount_given: DecimalString | None = Field(default=None, gt=0, decimal_places=4)
+    amount_given: DecimalString | None = Field(
+        default=None, gt=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
+    )
 
 
 class CashPaid(ReadSchema):
@@ -100,7 +105,7 @@ class CashPaid(ReadSchema):
 class QuickPayRequest(WriteSchema):
     """One amount spread over a tenant's open invoices, oldest due first."""
 
-    amount: DecimalString = Field(gt=0, decimal_places=4)
+    amount: DecimalString = Field(gt=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES)
     currency: CurrencyCode | None = Field(
         default=None, description="Defaults to the tenant's default currency."
     )
@@ -136,7 +141,11 @@ class ApplyWalletRequest(WriteSchema):
     """Pay an invoice from the tenant's wallet."""
 
     amount: DecimalString | None = Field(
-        default=None, gt=0, decimal_places=4, description="Default: as much as both allow."
+        default=None,
+        gt=0,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        description="Default: as much as both allow.",
     )
 
 
@@ -175,8 +184,8 @@ class RefundRequest(WriteSchema):
     amount: DecimalString | None = Field(
         default=None,
         gt=0,
-        max_digits=18,
-        decimal_places=4,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
         description="Default: everything refundable.",
     )
     reason: Annotated[str, AfterValidator(printable_text)] | None = Field(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.principal import Principal
 from billing.core.clock import utcnow
-from billing.core.money import round_money
+from billing.core.money import format_money, round_money
 from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
@@ -146,7 +146,7 @@ class PaymentService:
             )
         if body.amount_given is None:
             raise AmountGivenRequired
-        due = invoice_balance(invoice)
+        due = round_money(invoice_balance(invoice), invoice.currency)
         if invoice.status is InvoiceStatus.PAID or due <= 0:
             raise InvoiceAlreadyPaid
         check_payable(invoice)
@@ -192,6 +192,7 @@ class PaymentService:
         currency = body.currency or tenant.default_currency
         check_amount(body.amount, currency)
         method = await self._manual_method(session, body.method, allow_wallet=False)
+        settings_service.check_currency(await settings_service.get(session), currency)
         invoices = await OpenInvoices(session, scope).lock_open(tenant.id, currency)
         left = body.amount
         applied: list[tuple[Invoice, Decimal]] = []
@@ -278,7 +279,8 @@ class PaymentService:
         check_amount(amount, payment.currency)
         if amount > refundable:
             raise RefundExceedsRefundable(
-                f"At most {refundable} {payment.currency} of this payment can be refunded."
+                f"At most {format_money(refundable, payment.currency)} of this payment can "
+                "be refunded."
             )
         plan = await self._refund_plan(session, scope, payment, amount)
         # Money that came out of the wallet goes back into it, not to the customer.

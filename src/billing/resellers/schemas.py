@@ -19,7 +19,12 @@ class ResellerCreate(WriteSchema):
         default=None, description="Parent reseller; resellers default to themselves."
     )
     commission_rate: RateString = Field(
-        default=Decimal("0.00"), ge=0, le=100, decimal_places=2, description="Percent."
+        default=Decimal("0.00"),
+        ge=0,
+        le=100,
+        max_digits=5,
+        decimal_places=2,
+        description="Percent.",
     )
     email: EmailStr | None = None
 
@@ -29,7 +34,9 @@ class ResellerUpdate(WriteSchema):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     parent_id: uuid.UUID | None = None
-    commission_rate: RateString | None = Field(default=None, ge=0, le=100, decimal_places=2)
+    commission_rate: RateString | None = Field(
+        default=None, ge=0, le=100, max_digits=5, decimal_places=2
+    )
     email: EmailStr | None = None
 
 

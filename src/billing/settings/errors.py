@@ -22,3 +22,9 @@ class InvalidSettings(Unprocessable):
     """The merged settings document is not valid."""
 
     code = "settings_invalid"
+
+
+class CurrencyNotEnabled(BadRequest):
+    """The currency is not enabled in the settings."""
+
+    code = "currency_not_enabled"

@@ -9,10 +9,19 @@ from functools import lru_cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
 
-from billing.core.schemas import CountryCode, CurrencyCode, RateString
+from billing.core.schemas import (
+    BaseUrl,
+    CountryCode,
+    CurrencyCode,
+    RateString,
+    WriteSchema,
+    mark_text_properties,
+)
 from billing.renderers.codes import EAS_CODES
+from billing.renderers.errors import UnknownPaperSizeError
+from billing.renderers.paper import paper_size, paper_size_names
 
 
 def _eas(value: str) -> str:
@@ -42,6 +51,22 @@ def _timezone(value: str) -> str:
 
 
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+
+
+def _paper(value: str) -> str:
+    try:
+        return paper_size(value).name
+    except UnknownPaperSizeError as exc:
+        raise ValueError(f"must be one of {', '.join(paper_size_names())}") from exc
+
+
+PaperSizeName = Annotated[
+    str,
+    AfterValidator(_paper),
+    WithJsonSchema({"type": "string", "enum": list(paper_size_names()), "examples": ["A4"]}),
+]
+"""A paper size the PDF renderer knows, stored under its canonical name (``letter`` ->
+``Letter``)."""
 
 PAYMENT_METHOD_SWITCHES: dict[str, str] = {
     "cash": "enable_cash",
@@ -83,9 +108,15 @@ def _prefix(value: str) -> str:
 
 
 class Seller(BaseModel):
-    """The operator as it appears on invoices and e-invoices (BG-4)."""
+    """The operator as it appears on invoices and e-invoices (BG-4).
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    Also read back from settings and from invoices frozen at issue, so it refuses nothing
+    itself: control characters are refused on the way in (``SettingsUpdate``).
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=mark_text_properties
+    )
 
     legal_name: str | None = Field(default=None, max_length=300, description="BT-27")
     trading_name: str | None = Field(default=None, max_length=300, description="BT-28")
@@ -116,9 +147,11 @@ class OperatorSettings(BaseModel):
     seller: Seller = Field(default_factory=Seller)
     default_currency: CurrencyCode = "EUR"
     enabled_currencies: list[CurrencyCode] = Field(default_factory=lambda: ["EUR", "KES"])
-    default_tax_rate: RateString = Field(default=Decimal("16.00"), ge=0, le=100)
+    default_tax_rate: RateString = Field(
+        default=Decimal("16.00"), ge=0, le=100, max_digits=7, decimal_places=4
+    )
     default_due_days: int = Field(default=14, ge=0, le=3650)
-    default_paper_size: str = "A4"
+    default_paper_size: PaperSizeName = "A4"
     numbering_series: NumberingSeries = NumberingSeries.DAILY_LETTER
     number_prefix: Annotated[str, AfterValidator(_prefix)] = "INV"
     credit_note_series: NumberingSeries = Field(
@@ -128,7 +161,7 @@ class OperatorSettings(BaseModel):
     credit_note_prefix: Annotated[str, AfterValidator(_prefix)] = Field(
         default="CN", description="Prefix of credit note numbers; must differ from number_prefix."
     )
-    public_base_url: str | None = None
+    public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis = CommissionBasis.PAID
     timezone: TimeZoneName = "UTC"
     enable_cash: bool = True
@@ -154,27 +187,25 @@ class OperatorSettings(BaseModel):
         return switch is not None and bool(getattr(self, switch))
 
 
-class SettingsUpdate(BaseModel):
+class SettingsUpdate(WriteSchema):
     """A partial update: fields left out (also inside ``seller``) keep their values."""
-
-    model_config = ConfigDict(extra="forbid")
 
     seller: Seller | None = Field(
         default=None, description="Any subset of the seller fields; null clears a field."
     )
     default_currency: CurrencyCode | None = None
-    enabled_currencies: list[CurrencyCode] | None = None
+    enabled_currencies: list[CurrencyCode] | None = Field(default=None, max_length=200)
     # At most 4 decimals, the precision of VAT rates end to end (billing.core.totals).
     default_tax_rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=7, decimal_places=4
     )
     default_due_days: int | None = Field(default=None, ge=0, le=3650)
-    default_paper_size: str | None = None
+    default_paper_size: PaperSizeName | None = None
     numbering_series: NumberingSeries | None = None
     number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
     credit_note_series: NumberingSeries | None = None
     credit_note_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
-    public_base_url: str | None = None
+    public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis | None = None
     timezone: TimeZoneName | None = None
     enable_cash: bool | None = None

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.models.settings import VERSION_KEY
-from billing.settings.errors import InvalidSettings, PaymentMethodNotEnabled
+from billing.settings.errors import CurrencyNotEnabled, InvalidSettings, PaymentMethodNotEnabled
 from billing.settings.repository import SettingsRepository
 from billing.settings.schemas import OperatorSettings, SettingsUpdate
 
@@ -56,7 +56,15 @@ class SettingsService:
         # an explicit null clears one.
         seller_changes = changes.pop("seller", None) or {}
         merged["seller"] = {**merged["seller"], **seller_changes}
-        merged.update({key: value for key, value in changes.items() if value is not None})
+        # null leaves a field as it is, except on optional fields (public_base_url), where it
+        # clears the value.
+        merged.update(
+            {
+                key: value
+                for key, value in changes.items()
+                if value is not None or OperatorSettings.model_fields[key].default is None
+            }
+        )
         try:
             validated = OperatorSettings.model_validate(merged)
         except ValidationError as exc:
@@ -83,6 +91,14 @@ class SettingsService:
         # The version read with the scope is stale for the rest of this transaction.
         session.info.pop(VERSION_KEY, None)
         return validated
+
+    def check_currency(self, settings: OperatorSettings, currency: str) -> None:
+        """Refuse money in a currency the operator has not enabled."""
+        if currency not in settings.enabled_currencies:
+            raise CurrencyNotEnabled(
+                f"Currency {currency} is not enabled. Enabled currencies: "
+                f"{', '.join(settings.enabled_currencies)}"
+            )
 
     def check_payment_method(self, settings: OperatorSettings, method: str | None) -> None:
         """Refuse a switched-off method with the message clients match on."""

@@ -6,7 +6,7 @@ import uuid
 
 from pydantic import Field
 
-from billing.core.schemas import DecimalString, ReadSchema, WriteSchema
+from billing.core.schemas import MONEY_DIGITS, MONEY_PLACES, DecimalString, ReadSchema, WriteSchema
 from billing.invoices.schemas import InvoiceRead
 from billing.payments.checkout.schemas import AttemptRead
 from billing.payments.methods.schemas import NextActionRead
@@ -19,7 +19,11 @@ class ChargeRequest(WriteSchema):
         default=None, description="Default: the tenant's default method."
     )
     amount: DecimalString | None = Field(
-        default=None, gt=0, description="Default: the invoice's balance."
+        default=None,
+        gt=0,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        description="Default: the invoice's balance.",
     )
 
 

@@ -20,7 +20,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.errors import BillingError
-from billing.core.money import round_money
+from billing.core.money import format_money, minor_unit, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
@@ -246,9 +246,15 @@ class ChargeService:
 def _amount(invoice: Invoice, due: Decimal, requested: Decimal | None) -> Decimal:
     amount = due if requested is None else requested
     if round_money(amount, invoice.currency) != amount:
-        raise InvalidCheckoutAmount(f"{amount} has more decimals than {invoice.currency} allows.")
+        raise InvalidCheckoutAmount(
+            f"The amount has more decimals than {invoice.currency} allows "
+            f"({minor_unit(invoice.currency)})."
+        )
     if amount > due:
-        raise AmountExceedsBalance(f"Amount {amount} exceeds the balance {due} {invoice.currency}.")
+        raise AmountExceedsBalance(
+            f"Amount {format_money(amount, invoice.currency)} exceeds the balance "
+            f"{format_money(due, invoice.currency)}."
+        )
     return round_money(amount, invoice.currency)
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import error_response
+from billing.core.ratelimit import RateLimited
 from billing.core.session import Session
 from billing.invoices.errors import InvoiceNotFound
 from billing.models.invoice import Invoice
@@ -37,19 +38,21 @@ from billing.payments.errors import (
     InvalidPhoneNumber,
     InvoiceAlreadyPaid,
     InvoiceNotPayable,
+    PayerContactRequired,
     ProviderFailed,
     ProviderTimeout,
 )
 from billing.payments.ledger import invoice_balance
 from billing.providers.base import ProviderKey
 from billing.providers.registry import ProviderFactory
-from billing.routing import TransactionalRoute
+from billing.routing import TransactionalRoute, accepts_any_query
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.settings.service import settings as settings_service
+from billing.throttling import policies, throttle
 
 router = APIRouter(tags=["checkout"], route_class=TransactionalRoute)
 
-START_ERRORS = error_responses(
+START_ERROR_TYPES = (
     InvoiceNotFound,
     InvoiceNotPayable,
     InvoiceAlreadyPaid,
@@ -135,17 +138,27 @@ def _failed(started: Started) -> JSONResponse | None:
     name="checkout_mpesa_initiate",
     status_code=201,
     response_model=ApiResponse[MpesaInitiated],
-    responses=START_ERRORS,
+    responses=error_responses(*START_ERROR_TYPES, RateLimited),
 )
 async def mpesa_initiate(
     body: MpesaInitiate,
     session: Session,
     providers: Providers,
     callbacks: Callbacks,
+    request: Request,
 ) -> Any:
-    """Send an M-Pesa STK push to the payer's phone; poll the status or wait for the callback."""
+    """Send an M-Pesa STK push to the payer's phone; poll the status or wait for the callback.
+
+    Besides the per-address limit of checkout, pushes are limited per phone number and per
+    invoice (429 ``rate_limited``).
+    """
+
+    async def before_push(phone: str, invoice_id: str) -> None:
+        await throttle(request, policies(request).stk_phone, phone)
+        await throttle(request, policies(request).stk_invoice, invoice_id)
+
     started = await checkout_service.start_mpesa(
-        session, providers=providers, body=body, callbacks=callbacks
+        session, providers=providers, body=body, callbacks=callbacks, before_push=before_push
     )
     failed = _failed(started)
     if failed is not None:
@@ -178,7 +191,7 @@ async def mpesa_status(
     name="checkout_pesapal_initiate",
     status_code=201,
     response_model=ApiResponse[PesapalInitiated],
-    responses=START_ERRORS,
+    responses=error_responses(*START_ERROR_TYPES, PayerContactRequired),
 )
 async def pesapal_initiate(
     body: PesapalInitiate,
@@ -238,6 +251,7 @@ _TITLES = {
     response_class=HTMLResponse,
     responses=error_responses(AttemptNotFound),
 )
+@accepts_any_query
 async def pesapal_return(request: Request, session: Session, providers: Providers) -> HTMLResponse:
     """Where Pesapal sends the payer's browser back: the result, checked with Pesapal."""
     tracking_id = request.query_params.get("OrderTrackingId", "")

@@ -6,7 +6,15 @@ from datetime import date, datetime
 
 from pydantic import Field, model_validator
 
-from billing.core.schemas import CurrencyCode, DecimalString, MoneyString, ReadSchema, WriteSchema
+from billing.core.schemas import (
+    MONEY_DIGITS,
+    MONEY_PLACES,
+    CurrencyCode,
+    DecimalString,
+    MoneyString,
+    ReadSchema,
+    WriteSchema,
+)
 
 
 class CheckoutMethod(ReadSchema):
@@ -53,14 +61,24 @@ class MpesaInitiate(InvoiceCapability):
 
     phone_number: str = Field(min_length=1, max_length=20, examples=["0712345678"])
     amount: DecimalString | None = Field(
-        default=None, gt=0, description="Whole KES; default: the amount due."
+        default=None,
+        gt=0,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        description="Whole KES; default: the amount due.",
     )
 
 
 class PesapalInitiate(InvoiceCapability):
     """Start a Pesapal hosted payment."""
 
-    amount: DecimalString | None = Field(default=None, gt=0, description="Default: amount due.")
+    amount: DecimalString | None = Field(
+        default=None,
+        gt=0,
+        max_digits=MONEY_DIGITS,
+        decimal_places=MONEY_PLACES,
+        description="Default: amount due.",
+    )
     currency: CurrencyCode | None = Field(default=None, description="Must be the invoice's.")
     email: str | None = Field(default=None, max_length=320)
     phone_number: str | None = Field(default=None, max_length=20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
@@ -12,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth import capabilities
 from billing.core.errors import BillingError
 from billing.core.jobs import POLL_TASK, defer
-from billing.core.money import round_money
+from billing.core.money import format_money, minor_unit, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.repository import InvoiceRepository
@@ -33,6 +34,7 @@ from billing.payments.errors import (
     InvalidCheckoutAmount,
     InvalidPhoneNumber,
     InvoiceAlreadyPaid,
+    PayerContactRequired,
     ProviderFailed,
     ProviderTimeout,
 )
@@ -94,6 +96,10 @@ class Payable:
     invoice: Invoice
 
 
+PushThrottle = Callable[[str, str], Awaitable[None]]
+"""Called with the normalised phone number and the invoice id before an STK push."""
+
+
 class CheckoutService:
     """Public checkout: every operation resolves one invoice or attempt by a capability and
     works under a scope narrowed to it (``billing.auth.capabilities``)."""
@@ -127,8 +133,14 @@ class CheckoutService:
         providers: ProviderFactory,
         body: MpesaInitiate,
         callbacks: CallbackUrls,
+        before_push: PushThrottle | None = None,
     ) -> Started:
-        """Send an STK push for an invoice; the result arrives by callback or poll."""
+        """Send an STK push for an invoice; the result arrives by callback or poll.
+
+        ``before_push(phone, invoice_id)`` runs once the request is known to be valid and
+        before anything is written or sent: the route counts pushes per phone number and per
+        invoice there (a push rings a stranger's phone, so it is limited far below a page).
+        """
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, Method.MPESA)
         payable = await self._payable_for(session, body)
@@ -144,9 +156,11 @@ class CheckoutService:
         amount = self._amount(invoice, body.amount)
         if amount != amount.to_integral_value():
             raise InvalidCheckoutAmount(
-                f"M-Pesa takes whole shillings; {amount} KES has cents. "
+                f"M-Pesa takes whole shillings; {format_money(amount, 'KES')} has cents. "
                 f"Send an amount such as {amount.to_integral_value(rounding='ROUND_FLOOR')}."
             )
+        if before_push is not None:
+            await before_push(phone, str(invoice.id))
         started = await self._start(
             session,
             scope=payable.scope,
@@ -189,6 +203,12 @@ class CheckoutService:
         if not provider.supports_currency(invoice.currency):
             raise CurrencyNotSupported(f"Pesapal does not charge in {invoice.currency}.")
         amount = self._amount(invoice, body.amount)
+        phone = body.phone_number or invoice.buyer.get("phone")
+        email = body.email or invoice.buyer.get("email")
+        if not phone and not email:
+            # Pesapal refuses an order without either; it is the payer's to give, not a
+            # provider failure (and nothing is recorded for a request that cannot go out).
+            raise PayerContactRequired
         return await self._start(
             session,
             scope=payable.scope,
@@ -198,8 +218,8 @@ class CheckoutService:
             request_extra={"country_code": str(invoice.buyer.get("country_code") or "")},
             callback_url=callbacks.pesapal_ipn(),
             return_url=callbacks.pesapal_return(),
-            contact_phone=body.phone_number or invoice.buyer.get("phone"),
-            contact_email=body.email or invoice.buyer.get("email"),
+            contact_phone=phone,
+            contact_email=email,
         )
 
     async def refresh(
@@ -239,11 +259,13 @@ class CheckoutService:
         amount = due if requested is None else requested
         if round_money(amount, invoice.currency) != amount:
             raise InvalidCheckoutAmount(
-                f"{amount} has more decimals than {invoice.currency} allows."
+                f"The amount has more decimals than {invoice.currency} allows "
+                f"({minor_unit(invoice.currency)})."
             )
         if amount > due:
             raise AmountExceedsBalance(
-                f"Amount {amount} exceeds the balance {due} {invoice.currency}."
+                f"Amount {format_money(amount, invoice.currency)} exceeds the balance "
+                f"{format_money(due, invoice.currency)}."
             )
         return round_money(amount, invoice.currency)
 

@@ -72,7 +72,7 @@ class ConfirmRequest(WriteSchema):
     """
 
     confirmation_data: dict[str, str] = Field(
-        examples=[{"setup_intent_id": "seti_1NnlpjGPxmnHQRkJN5k6R6QG"}]
+        max_length=20, examples=[{"setup_intent_id": "seti_1NnlpjGPxmnHQRkJN5k6R6QG"}]
     )
 
 

@@ -14,10 +14,13 @@ from billing.documents.router import public_router as public_documents_router
 from billing.documents.router import tenant_router as tenant_documents_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
+from billing.payments.accounts.router import router as payment_accounts_router
 from billing.payments.charges.router import admin_router as admin_charges_router
 from billing.payments.charges.router import tenant_router as tenant_charges_router
 from billing.payments.checkout.router import router as checkout_router
 from billing.payments.dev_routes import router as test_routes_router
+from billing.payments.links.router import admin_router as admin_payment_links_router
+from billing.payments.links.router import router as payment_links_router
 from billing.payments.methods.router import catalogue_router as payment_providers_router
 from billing.payments.methods.router import tenant_router as tenant_payment_methods_router
 from billing.payments.router import admin_router as admin_payments_router
@@ -46,6 +49,8 @@ admin_router.include_router(admin_documents_router)
 admin_router.include_router(admin_payments_router)
 admin_router.include_router(admin_charges_router)
 admin_router.include_router(deliveries_router)
+admin_router.include_router(payment_accounts_router)
+admin_router.include_router(admin_payment_links_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
@@ -67,7 +72,13 @@ public_router.include_router(test_routes_router)
 public_router.include_router(public_documents_router)
 public_router.include_router(webhooks_router)
 
+# Seed 004's server-to-server invoices: API keys (also in the seed's own header), the seed's
+# envelope for every answer, errors included.
+merchant_router = APIRouter()
+merchant_router.include_router(payment_links_router)
+
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(admin_router)
 api_router.include_router(billing_router)
+api_router.include_router(merchant_router)
 api_router.include_router(public_router)

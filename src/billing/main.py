@@ -83,6 +83,9 @@ def create_app(
     app.state.database = database
     app.state.providers = ProviderFactory(providers or ProviderSettings(), http)
     app.state.payment_recorder = payment_recorder
+    # Seed 004's customer notification: the delivery outbox implements
+    # billing.payments.links.notifications.PaymentLinkNotifier; none sends anything yet.
+    app.state.payment_link_notifier = None
     app.state.render_pool = render_pool
     install_error_handlers(app)
     install_overload_handlers(app)

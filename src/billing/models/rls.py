@@ -118,6 +118,7 @@ APPEND_ONLY_TABLES = (
     "wallet_entries",
     "invoice_documents",
     "cash_transactions",
+    "payment_links",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

@@ -32,6 +32,7 @@ from billing.payments.errors import (
     InvoiceAlreadyPaid,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference, record_receipt
+from billing.payments.links.guard import check_can_start
 from billing.payments.repository import CodRepository, TransactionRepository
 from billing.settings.service import settings as settings_service
 
@@ -74,6 +75,9 @@ class CodService:
         check_payable(invoice)
         if invoice_balance(invoice) <= 0:
             raise InvoiceAlreadyPaid
+        await check_can_start(
+            session, scope=scope, invoice=invoice, method=Method.CASH_ON_DELIVERY.value
+        )
         code = f"{secrets.randbelow(1_000_000):06d}"
         transaction = PaymentTransaction(
             id=uuid.uuid4(),

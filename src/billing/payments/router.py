@@ -65,6 +65,7 @@ from billing.payments.errors import (
     UnknownPaymentMethod,
 )
 from billing.payments.ledger import Receipt
+from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.payments.repository import TransactionFilters
 from billing.payments.schemas import (
     AppliedAmount,
@@ -515,7 +516,12 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
     name="cod_create",
     status_code=201,
     responses=error_responses(
-        InvoiceNotFound, InvoiceNotPayable, InvoiceAlreadyPaid, PaymentMethodNotEnabled
+        InvoiceNotFound,
+        InvoiceNotPayable,
+        InvoiceAlreadyPaid,
+        PaymentMethodNotEnabled,
+        PaymentLinkExpired,
+        PaymentMethodNotAccepted,
     ),
 )
 async def create_cod(

@@ -41,6 +41,7 @@ from billing.payments.errors import (
     ProviderTimeout,
 )
 from billing.payments.ledger import invoice_balance
+from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.providers.base import ProviderKey
 from billing.providers.registry import ProviderFactory
 from billing.routing import TransactionalRoute
@@ -60,6 +61,8 @@ START_ERRORS = error_responses(
     InvalidPhoneNumber,
     ProviderFailed,
     ProviderTimeout,
+    PaymentLinkExpired,
+    PaymentMethodNotAccepted,
 )
 
 

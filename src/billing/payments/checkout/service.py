@@ -37,6 +37,7 @@ from billing.payments.errors import (
     ProviderTimeout,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference
+from billing.payments.links.guard import check_can_start
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import (
@@ -131,7 +132,7 @@ class CheckoutService:
         """Send an STK push for an invoice; the result arrives by callback or poll."""
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, Method.MPESA)
-        payable = await self._payable_for(session, body)
+        payable = await self._payable_for(session, body, Method.MPESA)
         invoice = payable.invoice
         if invoice.currency != "KES":
             raise CurrencyNotSupported(
@@ -175,11 +176,13 @@ class CheckoutService:
         providers: ProviderFactory,
         body: PesapalInitiate,
         callbacks: CallbackUrls,
+        return_url: str | None = None,
     ) -> Started:
-        """Submit a Pesapal order; the payer is redirected to Pesapal's page."""
+        """Submit a Pesapal order; the payer is redirected to Pesapal's page, and back to
+        ``return_url`` (default: the checkout's return page)."""
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, Method.PESAPAL)
-        payable = await self._payable_for(session, body)
+        payable = await self._payable_for(session, body, Method.PESAPAL)
         invoice = payable.invoice
         provider = providers.build(ProviderKey.PESAPAL)
         if body.currency and body.currency != invoice.currency:
@@ -197,7 +200,7 @@ class CheckoutService:
             amount=amount,
             request_extra={"country_code": str(invoice.buyer.get("country_code") or "")},
             callback_url=callbacks.pesapal_ipn(),
-            return_url=callbacks.pesapal_return(),
+            return_url=return_url or callbacks.pesapal_return(),
             contact_phone=body.phone_number or invoice.buyer.get("phone"),
             contact_email=body.email or invoice.buyer.get("email"),
         )
@@ -227,11 +230,15 @@ class CheckoutService:
                 pass  # the stored state stands; the poller will try again
         return attempt
 
-    async def _payable_for(self, session: AsyncSession, body: InvoiceCapability) -> Payable:
+    async def _payable_for(
+        self, session: AsyncSession, body: InvoiceCapability, method: str
+    ) -> Payable:
         payable = await self.payable(session, number=body.invoice_number, public_id=body.public_id)
         check_payable(payable.invoice)
         if invoice_balance(payable.invoice) <= 0:
             raise InvoiceAlreadyPaid
+        # A payment link refuses new attempts once expired, and methods its account refuses.
+        await check_can_start(session, scope=payable.scope, invoice=payable.invoice, method=method)
         return payable
 
     def _amount(self, invoice: Invoice, requested: Decimal | None) -> Decimal:

@@ -1,0 +1,190 @@
+"""Every SQL statement about payment links."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from billing.models.invoice import Invoice
+from billing.models.ledger import PaymentTransaction
+from billing.models.payment_link import PaymentLink
+from billing.models.states import TransactionStatus
+from billing.repositories import ScopedRepository
+
+
+@dataclass(frozen=True, slots=True)
+class LatePayment:
+    """Money that arrived after the link of its invoice expired."""
+
+    link: PaymentLink
+    invoice_number: str | None
+    reference: str
+    method: str
+    amount: Decimal
+    currency: str
+    completed_at: datetime
+
+
+class PaymentLinkRepository(ScopedRepository[PaymentLink]):
+    """Payment links visible in the scope (a public scope narrowed to an invoice sees its
+    link only)."""
+
+    model = PaymentLink
+
+    def base_statement(self) -> Select[PaymentLink]:
+        """Links of the scope; narrowed to one invoice when the scope is."""
+        statement = super().base_statement()
+        if self.scope.invoice_id is not None:
+            statement = statement.where(PaymentLink.invoice_id == self.scope.invoice_id)
+        return statement
+
+    async def insert_if_absent(self, link: PaymentLink) -> bool:
+        """Insert ``link`` unless the merchant already used its transaction id.
+
+        ``ON CONFLICT DO NOTHING`` on the unique (merchant, transaction id) index: a concurrent
+        request with the same id waits for the first to commit, then inserts nothing. Returns
+        False when nothing was inserted.
+        """
+        inserted = await self.session.scalar(
+            insert(PaymentLink)
+            .values(
+                tenant_id=link.tenant_id,
+                id=link.id,
+                invoice_id=link.invoice_id,
+                merchant=link.merchant,
+                transaction_id=link.transaction_id,
+                payment_account_id=link.payment_account_id,
+                expires_at=link.expires_at,
+                description=link.description,
+                customer=link.customer,
+                created_by=link.created_by,
+            )
+            .on_conflict_do_nothing(index_elements=["merchant", "transaction_id"])
+            .returning(PaymentLink.id)
+        )
+        return inserted is not None
+
+    async def get(self, tenant_id: uuid.UUID, link_id: uuid.UUID) -> PaymentLink | None:
+        """One link."""
+        return await self.get_one_or_none(
+            self.base_statement().where(
+                PaymentLink.tenant_id == tenant_id, PaymentLink.id == link_id
+            )
+        )
+
+    async def by_transaction(self, merchant: str, transaction_id: str) -> PaymentLink | None:
+        """The merchant's link with this transaction id."""
+        return await self.get_one_or_none(
+            self.base_statement().where(
+                PaymentLink.merchant == merchant, PaymentLink.transaction_id == transaction_id
+            )
+        )
+
+    async def by_invoice_number(self, merchant: str, invoice_number: str) -> PaymentLink | None:
+        """The merchant's link of the invoice with this number."""
+        return await self.get_one_or_none(
+            self.base_statement()
+            .join(
+                Invoice,
+                and_(
+                    Invoice.tenant_id == PaymentLink.tenant_id, Invoice.id == PaymentLink.invoice_id
+                ),
+            )
+            .where(PaymentLink.merchant == merchant, Invoice.invoice_number == invoice_number)
+        )
+
+    async def for_invoice(self, tenant_id: uuid.UUID, invoice_id: uuid.UUID) -> PaymentLink | None:
+        """The link of an invoice, if it was created through seed 004."""
+        return await self.get_one_or_none(
+            self.base_statement().where(
+                PaymentLink.tenant_id == tenant_id, PaymentLink.invoice_id == invoice_id
+            )
+        )
+
+    async def list_page(
+        self,
+        *,
+        tenant_id: uuid.UUID | None,
+        expired_before: datetime | None,
+        page: int,
+        per_page: int,
+    ) -> tuple[Sequence[PaymentLink], int]:
+        """Links, newest first; ``expired_before`` keeps those whose expiry passed by then."""
+        statement = self.base_statement()
+        if tenant_id is not None:
+            statement = statement.where(PaymentLink.tenant_id == tenant_id)
+        if expired_before is not None:
+            statement = statement.where(PaymentLink.expires_at <= expired_before)
+        statement = statement.order_by(PaymentLink.created_at.desc(), PaymentLink.id)
+        return await self.paginate(statement, page=page, per_page=per_page)
+
+    async def late_payments(
+        self, *, tenant_id: uuid.UUID | None, page: int, per_page: int
+    ) -> tuple[list[LatePayment], int]:
+        """Succeeded payments of link invoices completed after the link expired (money that
+        was still settled, e.g. an attempt started before the expiry), newest first."""
+        statement = (
+            select(
+                PaymentLink,
+                Invoice.invoice_number,
+                PaymentTransaction.reference,
+                PaymentTransaction.method,
+                PaymentTransaction.amount,
+                PaymentTransaction.currency,
+                PaymentTransaction.completed_at,
+            )
+            .join(
+                Invoice,
+                and_(
+                    Invoice.tenant_id == PaymentLink.tenant_id, Invoice.id == PaymentLink.invoice_id
+                ),
+            )
+            .join(
+                PaymentTransaction,
+                and_(
+                    PaymentTransaction.tenant_id == PaymentLink.tenant_id,
+                    PaymentTransaction.invoice_id == PaymentLink.invoice_id,
+                ),
+            )
+            .where(
+                PaymentLink.expires_at.is_not(None),
+                PaymentTransaction.status.in_(
+                    (TransactionStatus.SUCCEEDED, TransactionStatus.REFUNDED)
+                ),
+                PaymentTransaction.completed_at > PaymentLink.expires_at,
+            )
+        )
+        clause = self.scope_clause()
+        if clause is not None:
+            statement = statement.where(clause)
+        if tenant_id is not None:
+            statement = statement.where(PaymentLink.tenant_id == tenant_id)
+        total = await self.session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())
+        )
+        rows = await self.session.execute(
+            statement.order_by(PaymentTransaction.completed_at.desc(), PaymentTransaction.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        late = []
+        for link, number, reference, method, amount, currency, completed_at in rows.all():
+            assert completed_at is not None  # the statement keeps completed attempts only
+            late.append(
+                LatePayment(
+                    link=link,
+                    invoice_number=number,
+                    reference=reference,
+                    method=str(method),
+                    amount=amount,
+                    currency=currency,
+                    completed_at=completed_at,
+                )
+            )
+        return late, int(total or 0)

@@ -19,6 +19,7 @@ from billing.payments.charges.router import admin_router as admin_charges_router
 from billing.payments.charges.router import tenant_router as tenant_charges_router
 from billing.payments.checkout.router import router as checkout_router
 from billing.payments.dev_routes import router as test_routes_router
+from billing.payments.hosted.router import router as payment_page_router
 from billing.payments.links.router import admin_router as admin_payment_links_router
 from billing.payments.links.router import router as payment_links_router
 from billing.payments.methods.router import catalogue_router as payment_providers_router
@@ -70,6 +71,9 @@ public_router.include_router(checkout_router)
 public_router.include_router(callbacks_router)
 public_router.include_router(test_routes_router)
 public_router.include_router(public_documents_router)
+# The payment page's own routes (start a payment of the balance, follow it): like the page,
+# they are reached by anyone holding the public id and should be limited per client address.
+public_router.include_router(payment_page_router)
 public_router.include_router(webhooks_router)
 
 # Seed 004's server-to-server invoices: API keys (also in the seed's own header), the seed's

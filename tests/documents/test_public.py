@@ -23,7 +23,11 @@ class TestPage:
         response = await client.get(f"{PUBLIC_INVOICES}/{invoice['public_id']}")
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/html")
-        assert response.headers["cache-control"] == "private, max-age=60"
+        # A live payment page: never served from a cache once its invoice is paid.
+        assert response.headers["cache-control"] == "no-store"
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "unsafe-inline" not in policy
         assert response.headers["x-robots-tag"] == "noindex"
         assert response.headers["referrer-policy"] == "no-referrer"
         page = response.text

@@ -34,6 +34,7 @@ from billing.payments.errors import (
     InvalidPhoneNumber,
     InvoiceAlreadyPaid,
     ProviderFailed,
+    ProviderNotConfigured,
     ProviderTimeout,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference
@@ -204,6 +205,79 @@ class CheckoutService:
             contact_phone=body.phone_number or invoice.buyer.get("phone"),
             contact_email=body.email or invoice.buyer.get("email"),
         )
+
+    async def start_card(
+        self,
+        session: AsyncSession,
+        *,
+        providers: ProviderFactory,
+        public_id: str,
+        callbacks: CallbackUrls,
+    ) -> Started:
+        """Create a Stripe PaymentIntent for the balance of the invoice behind a public page;
+        the page confirms it with Stripe.js (Payment Element) and the signed webhook settles
+        it (the browser's word counts for nothing)."""
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, Method.STRIPE)
+        payable = await self._payable_for(
+            session, InvoiceCapability(public_id=public_id), Method.STRIPE
+        )
+        invoice = payable.invoice
+        provider = self._online(providers, ProviderKey.STRIPE, invoice.currency)
+        return await self._start(
+            session,
+            scope=payable.scope,
+            invoice=invoice,
+            provider=provider,
+            amount=self._amount(invoice, None),
+            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
+            callback_url=callbacks.webhook(ProviderKey.STRIPE),
+            return_url=None,
+            contact_phone=None,
+            contact_email=invoice.buyer.get("email"),
+        )
+
+    async def start_mollie(
+        self,
+        session: AsyncSession,
+        *,
+        providers: ProviderFactory,
+        public_id: str,
+        callbacks: CallbackUrls,
+        return_url: str,
+    ) -> Started:
+        """Create a Mollie payment for the balance of the invoice behind a public page; the
+        payer's browser goes to Mollie's checkout, then back to ``return_url``, and the
+        webhook (fetched back) settles it."""
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, Method.MOLLIE)
+        payable = await self._payable_for(
+            session, InvoiceCapability(public_id=public_id), Method.MOLLIE
+        )
+        invoice = payable.invoice
+        provider = self._online(providers, ProviderKey.MOLLIE, invoice.currency)
+        return await self._start(
+            session,
+            scope=payable.scope,
+            invoice=invoice,
+            provider=provider,
+            amount=self._amount(invoice, None),
+            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
+            callback_url=callbacks.webhook(ProviderKey.MOLLIE),
+            return_url=return_url,
+            contact_phone=None,
+            contact_email=invoice.buyer.get("email"),
+        )
+
+    def _online(
+        self, providers: ProviderFactory, key: ProviderKey, currency: str
+    ) -> PaymentProvider:
+        provider = providers.build(key)
+        if not provider.supports_currency(currency):
+            raise CurrencyNotSupported(f"{provider.display_name} does not charge in {currency}.")
+        if not providers.configured(key):
+            raise ProviderNotConfigured(f"{provider.display_name} is not configured.")
+        return provider
 
     async def refresh(
         self,

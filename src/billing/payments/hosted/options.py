@@ -8,6 +8,8 @@ it charges in the invoice's currency (M-Pesa: KES). Bank transfer needs the sell
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.tenancy import AccessScope
@@ -23,6 +25,9 @@ from billing.providers.base import ProviderKey
 from billing.providers.registry import ProviderFactory
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
+
+REFERENCE = re.compile(r"^[A-Z]{3}-[0-9A-F]{12}$")
+"""What ``ledger.new_reference`` makes (``TXN-3F9A12C07B1E``); anything else names nothing."""
 
 DISPLAY_ORDER = ("mpesa", "pesapal", "stripe", "mollie", "bank", "cash_on_delivery")
 PROVIDER_METHODS = {
@@ -132,7 +137,7 @@ class HostedPaymentOptions:
         returned_from: str | None,
     ) -> PaymentTransaction | None:
         repository = TransactionRepository(session, scope)
-        if reference:
+        if reference and REFERENCE.fullmatch(reference):
             found = await repository.by_reference(reference)
             return found if found is not None and found.invoice_id == invoice.id else None
         if returned_from in PROVIDER_METHODS:

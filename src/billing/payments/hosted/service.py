@@ -8,6 +8,7 @@ which refuses expired links and methods the invoice's account does not accept.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -26,7 +27,7 @@ from billing.payments.callback_urls import CallbackUrls
 from billing.payments.checkout.schemas import PesapalInitiate
 from billing.payments.checkout.service import Started
 from billing.payments.checkout.service import checkout as checkout_service
-from billing.payments.hosted.options import page_url
+from billing.payments.hosted.options import REFERENCE, page_url
 from billing.payments.hosted.schemas import AttemptState, PaymentPageStatus
 from billing.payments.links.guard import is_expired
 from billing.payments.links.repository import PaymentLinkRepository
@@ -35,6 +36,9 @@ from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import ProviderError, ProviderKey
 from billing.providers.registry import ProviderFactory
 from billing.renderers.labels import format_money
+
+TRACKING_ID = re.compile(r"^[A-Za-z0-9-]{1,200}$")
+"""A Pesapal OrderTrackingId (a UUID); anything else names no order."""
 
 REFRESH_AFTER = timedelta(seconds=3)
 """A followed attempt still open is asked about at the provider at most this often."""
@@ -118,8 +122,8 @@ class HostedCheckoutService:
         public = await document_service.find_public(session, public_id=public_id)
         invoice, scope = public.invoice, public.scope
         attempt = None
-        if reference:
-            found = await TransactionRepository(session, scope).by_reference(reference[:64])
+        if reference and REFERENCE.fullmatch(reference):
+            found = await TransactionRepository(session, scope).by_reference(reference)
             if found is not None and found.invoice_id == invoice.id:
                 attempt = found
         if (
@@ -148,8 +152,10 @@ class HostedCheckoutService:
         """Ask Pesapal about the order the payer returns from; its attempt's reference when
         it is an order of this page's invoice."""
         public = await document_service.find_public(session, public_id=public_id)
+        if not TRACKING_ID.fullmatch(tracking_id):
+            return None
         found = await TransactionRepository(session, public.scope).by_provider_ref(
-            ProviderKey.PESAPAL.value, tracking_id[:200]
+            ProviderKey.PESAPAL.value, tracking_id
         )
         if found is None or found.invoice_id != public.invoice.id:
             return None

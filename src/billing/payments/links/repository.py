@@ -64,6 +64,7 @@ class PaymentLinkRepository(ScopedRepository[PaymentLink]):
                 description=link.description,
                 customer=link.customer,
                 created_by=link.created_by,
+                created_at=link.created_at,
             )
             .on_conflict_do_nothing(index_elements=["merchant", "transaction_id"])
             .returning(PaymentLink.id)

@@ -43,7 +43,11 @@ from billing.payments.links.errors import (
     UnsupportedApiVersion,
 )
 from billing.payments.links.notifications import PaymentLinkNotifier, get_payment_link_notifier
-from billing.payments.links.schemas import PaymentInvoiceCreate, PaymentInvoiceResponse
+from billing.payments.links.schemas import (
+    PaymentInvoiceCreate,
+    PaymentInvoiceResponse,
+    printable,
+)
 from billing.payments.links.service import LinkedInvoice, present
 from billing.payments.links.service import payment_link as link_service
 from billing.routing import TransactionalRoute
@@ -107,6 +111,15 @@ CREATE_ERRORS = seed_error_responses(
 READ_ERRORS = seed_error_responses(
     {400: (UnsupportedApiVersion,), 401: _AUTH[:1], 403: _AUTH[1:], 404: (PaymentInvoiceNotFound,)}
 )
+
+
+def _findable(value: str) -> bool:
+    """A path value that can name something (not too long, no control character)."""
+    try:
+        printable(value)
+    except ValueError:
+        return False
+    return 0 < len(value) <= 100
 
 
 def _answer(
@@ -187,6 +200,8 @@ async def get_payment_invoice_by_transaction(
     presentation: PresentationDep,
 ) -> PaymentInvoiceResponse:
     """The merchant's invoice created with this transaction id, with its current status."""
+    if not _findable(transaction_id):
+        raise PaymentInvoiceNotFound
     found = await link_service.by_transaction(
         session, merchant=merchant, transaction_id=transaction_id
     )
@@ -206,6 +221,8 @@ async def get_payment_invoice(
     presentation: PresentationDep,
 ) -> PaymentInvoiceResponse:
     """The merchant's invoice with this number, with its current status."""
+    if not _findable(invoice_number):
+        raise PaymentInvoiceNotFound
     found = await link_service.by_number(session, merchant=merchant, invoice_number=invoice_number)
     return _answer(found, presentation, "Invoice fetched successfully")
 

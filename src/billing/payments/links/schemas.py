@@ -58,6 +58,27 @@ class InvoiceKind(StrEnum):
     BATCH = "BATCH"
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def printable(value: str) -> str:
+    """Refuse control characters (a NUL byte cannot even be stored)."""
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _free_text(value: str) -> str:
+    # Descriptions may span lines; other control characters are refused.
+    if _CONTROL.search(value.replace("\n", "").replace("\r", "").replace("\t", "")):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+SeedString = Annotated[StrictStr, AfterValidator(printable)]
+"""A string of the seed's body: no control characters."""
+
+
 class _Seed(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -167,13 +188,13 @@ class CustomerInput(_Seed):
             }
         ),
     ] = None
-    name: StrictStr | None = Field(default=None, min_length=1, max_length=200)
+    name: SeedString | None = Field(default=None, min_length=1, max_length=200)
 
 
 class PaymentItemInput(_Seed):
     """One product of the invoice."""
 
-    code: StrictStr = Field(min_length=1, max_length=100, description="A catalog product code.")
+    code: SeedString = Field(min_length=1, max_length=100, description="A catalog product code.")
     quantity: StrictInt = Field(gt=0, le=MAX_QUANTITY)
     unitAmount: UnitAmount = Field(
         gt=0, description="Net unit price in the payment account's currency."
@@ -183,7 +204,7 @@ class PaymentItemInput(_Seed):
 class PaymentInvoiceCreate(_Seed):
     """Seed 004's create-invoice body."""
 
-    transactionId: StrictStr = Field(
+    transactionId: SeedString = Field(
         min_length=1,
         max_length=100,
         description="The merchant's unique id of this payment request.",
@@ -191,7 +212,7 @@ class PaymentInvoiceCreate(_Seed):
     paymentItems: list[PaymentItemInput] = Field(
         min_length=1, max_length=MAX_ITEMS, description="Products and quantities."
     )
-    paymentAccountIdentifier: StrictStr = Field(
+    paymentAccountIdentifier: SeedString = Field(
         min_length=1,
         max_length=100,
         description="Where the money goes; fixes the invoice's currency.",
@@ -200,7 +221,9 @@ class PaymentInvoiceCreate(_Seed):
         default=None,
         description="After this instant the link refuses new payments (RFC 3339, with offset).",
     )
-    description: StrictStr | None = Field(default=None, max_length=2000)
+    description: Annotated[StrictStr, AfterValidator(_free_text)] | None = Field(
+        default=None, max_length=2000
+    )
     customer: CustomerInput | None = Field(
         default=None, description="Who is told about the invoice."
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,16 +68,26 @@ async def create_key(
     return Merchant(secret=response.json()["data"]["secret"], tenant_id=tenant_id)
 
 
+LINK_SETTINGS: dict[str, Any] = {
+    "enable_mpesa": True,
+    "enable_pesapal": True,
+    "enable_stripe": True,
+    "enable_mollie": True,
+    "enable_bank_payments": True,
+    "enable_cash_on_delivery": True,
+    "enabled_currencies": ["EUR", "KES", "RWF"],
+    "default_tax_rate": "16.00",
+    "timezone": "UTC",
+}
+
+
 @pytest.fixture(autouse=True)
-async def link_settings(factory: Factory) -> None:
-    await factory.put_settings(
-        enable_mpesa=True,
-        enable_bank_payments=True,
-        enable_cash_on_delivery=True,
-        enabled_currencies=["EUR", "KES", "RWF"],
-        default_tax_rate="16.00",
-        timezone="UTC",
-    )
+async def link_settings(factory: Factory) -> AsyncIterator[None]:
+    # Put back afterwards: other modules on the same worker match on the enabled methods.
+    before = await factory.put_settings()
+    await factory.put_settings(**LINK_SETTINGS)
+    yield
+    await factory.put_settings(**{key: before[key] for key in LINK_SETTINGS})
 
 
 @pytest.fixture

@@ -236,14 +236,12 @@ _SCRIPT = """
   });
 
   const attempt = config.attempt;
-  if (attempt) {
-    if (FINAL[attempt.status]) {
-      say(t[FINAL[attempt.status]], attempt.status === "succeeded" ? "success" : "error");
-    } else {
-      say(t.msg_waiting, "");
-      busy(true);
-      watch(attempt.reference);
-    }
+  if (attempt && !FINAL[attempt.status]) {
+    // Back from a provider, the payment not settled yet: follow it (the page already says
+    // how a finished one ended).
+    say(t.msg_waiting, "");
+    busy(true);
+    watch(attempt.reference);
   }
 })();
 """
@@ -423,6 +421,26 @@ def _method_forms(document: InvoiceDocument, options: PaymentOptions, text: dict
     return "".join(forms)
 
 
+_ATTEMPT_MESSAGES = {
+    "succeeded": ("msg_paid", "success"),
+    "failed": ("msg_failed", "error"),
+    "cancelled": ("msg_cancelled", "error"),
+    "expired": ("msg_attempt_expired", "error"),
+}
+
+
+def _live_region(options: PaymentOptions, text: dict[str, str]) -> str:
+    """The status line the script updates; it already tells how a finished attempt ended."""
+    attempt = options.attempt
+    if attempt is not None and attempt.status in _ATTEMPT_MESSAGES:
+        key, kind = _ATTEMPT_MESSAGES[attempt.status]
+        return (
+            f'<p id="pay-status" class="notice notice-{kind}" role="status" aria-live="polite">'
+            f"{_e(text[key])}</p>"
+        )
+    return '<p id="pay-status" class="notice" role="status" aria-live="polite" hidden></p>'
+
+
 def _how_to_pay(
     document: InvoiceDocument,
     options: PaymentOptions | None,
@@ -433,7 +451,8 @@ def _how_to_pay(
     if document.status is DocumentStatus.CANCELLED:
         return f"<p>{_e(text['cancelled_nothing_due'])}</p>"
     if document.balance <= 0:
-        return f"<p>{_e(text['paid_nothing_due'])}</p>"
+        paid = f"<p>{_e(text['paid_nothing_due'])}</p>"
+        return (_live_region(options, text) if options is not None else "") + paid
     if options is not None and options.expired:
         when = _when(options.expires_at, timezone) if options.expires_at else ""
         return f'<p class="notice notice-error">{_e(text["link_expired"].format(when=when))}</p>'
@@ -443,9 +462,7 @@ def _how_to_pay(
             when = _when(options.expires_at, timezone)
             parts.append(f'<p class="muted">{_e(text["pay_before"].format(when=when))}</p>')
         forms = _method_forms(document, options, text)
-        parts.append(
-            '<p id="pay-status" class="notice" role="status" aria-live="polite" hidden></p>'
-        )
+        parts.append(_live_region(options, text))
         if forms:
             parts.append(
                 f"<noscript><p>{_e(text['noscript'])}</p></noscript>"

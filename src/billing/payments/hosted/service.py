@@ -115,10 +115,12 @@ class HostedCheckoutService:
         providers: ProviderFactory,
         public_id: str,
         reference: str | None,
+        ask_now: bool = False,
     ) -> Followed:
         """The invoice and the attempt ``reference`` of it (another invoice's is ignored);
-        an open provider attempt is asked about at the provider first (no lock held while
-        asking; settlement applies the answer under the attempt's lock)."""
+        an open provider attempt is asked about at the provider first, unless it was asked
+        less than ``REFRESH_AFTER`` ago and ``ask_now`` is false (no lock held while asking;
+        settlement applies the answer under the attempt's lock)."""
         public = await document_service.find_public(session, public_id=public_id)
         invoice, scope = public.invoice, public.scope
         attempt = None
@@ -130,7 +132,7 @@ class HostedCheckoutService:
             attempt is not None
             and attempt.status in OPEN
             and attempt.provider is not None
-            and utcnow() - attempt.updated_at >= REFRESH_AFTER
+            and (ask_now or utcnow() - attempt.updated_at >= REFRESH_AFTER)
         ):
             try:
                 await settlement.refresh(session, providers=providers, scope=scope, attempt=attempt)
@@ -160,7 +162,11 @@ class HostedCheckoutService:
         if found is None or found.invoice_id != public.invoice.id:
             return None
         followed = await self.follow(
-            session, providers=providers, public_id=public_id, reference=found.reference
+            session,
+            providers=providers,
+            public_id=public_id,
+            reference=found.reference,
+            ask_now=True,
         )
         return followed.attempt.reference if followed.attempt is not None else None
 

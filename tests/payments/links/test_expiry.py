@@ -33,7 +33,8 @@ async def expiring_invoice(
 
 
 def public_id_of(data: Any) -> str:
-    return urlsplit(data["paymentLinkUrl"]).path.rsplit("/", 1)[1]
+    url: str = data["paymentLinkUrl"]
+    return urlsplit(url).path.rsplit("/", 1)[1]
 
 
 async def test_an_expired_link_refuses_every_new_attempt(

@@ -42,6 +42,7 @@ ONLINE_METHODS = ("mpesa", "pesapal", "stripe", "mollie", "cash_on_delivery")
 _STYLE = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
+[hidden] { display: none !important; }
 body { margin: 0; background: #ffffff; color: #1b1f24;
   font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
 .page { max-width: 48rem; margin: 0 auto; padding: 1rem 1rem 3rem; }
@@ -91,10 +92,15 @@ tfoot tr.total th, tfoot tr.total td { font-weight: 700; border-top: 2px solid #
 .notice-success { border-color: #14532d; background: #f0fdf4; color: #14532d; }
 .notice-error { border-color: #7f1d1d; background: #fef2f2; color: #7f1d1d; }
 footer { margin-top: 3rem; border-top: 1px solid #d0d7de; padding-top: 1rem; }
+@media (max-width: 30rem) {
+  table { font-size: 0.8rem; }
+  th, td { padding: 0.35rem 0.15rem; }
+}
 @media (min-width: 40rem) {
   .page { padding: 1.5rem 1.5rem 3rem; }
   h1 { font-size: 1.6rem; }
-  .method button { width: auto; }
+  .methods { grid-template-columns: repeat(auto-fit, minmax(18rem, 1fr)); }
+  .method button { width: auto; justify-self: start; }
 }
 """
 
@@ -136,10 +142,19 @@ _SCRIPT = """
     let data = null;
     try { data = await response.json(); } catch (ignored) { data = null; }
     if (!response.ok) {
-      const error = new Error(failure(data && data.error ? data.error.code : ""));
-      throw error;
+      const code = data && data.error ? data.error.code : "";
+      if (code === "payment_link_expired") expired();
+      throw new Error(failure(code));
     }
     return data.data;
+  }
+  function expired() {
+    const badge = document.getElementById("invoice-status");
+    if (badge) {
+      badge.textContent = config.expired_label;
+      badge.className = "status status-expired";
+    }
+    if (methods) methods.hidden = true;
   }
   function show(state) {
     const badge = document.getElementById("invoice-status");
@@ -470,7 +485,8 @@ def _how_to_pay(
             )
     if options is None or "bank" in options.methods:
         parts.append(_bank_details(document, text, labels))
-    if document.payment_methods:
+    online = options is not None and any(m in ONLINE_METHODS for m in options.methods)
+    if document.payment_methods and not online:
         items = "".join(f"<li>{_e(method)}</li>" for method in document.payment_methods)
         parts.append(f"<h3>{_e(text['accepted_methods'])}</h3><ul>{items}</ul>")
     if document.payment_terms:
@@ -494,6 +510,7 @@ def _script(
         "status_url": options.status_url,
         "stripe_key": options.stripe_publishable_key,
         "card_confirm": text["card_confirm"],
+        "expired_label": text["status_expired"],
         "attempt": {"reference": attempt.reference, "status": attempt.status}
         if attempt is not None
         else None,

@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, Route, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Route,
+    ViewportSize,
+    async_playwright,
+    expect,
+)
 
 from billing.config import Settings
 from tests.fixtures.auth import Tokens
@@ -30,8 +38,8 @@ from .live import PayStack, pay_stack
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "test-artifacts" / "payment-page"
-MOBILE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+MOBILE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 pytestmark = pytest.mark.skipif(
     CHROMIUM is None,

@@ -14,6 +14,7 @@ import pytest
 
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
+from tests.renderers.pdf_tools import page_texts
 
 from .conftest import (
     ADMIN,
@@ -593,6 +594,8 @@ class TestRealInvoices:
         assert listed["status"] == "issued"
         assert listed["language"] == "fr"
         assert listed["total_amount"] == data["totalAmount"]
+        # The QR code of the PDF and the payment link open the same page.
+        assert listed["public_url"] == data["paymentLinkUrl"]
         owner = tokens.owner(uuid.UUID(tenant["id"]))
         mine = await client.get("/api/v1/billing/invoices", headers=owner)
         assert data["invoiceId"] in {invoice["id"] for invoice in mine.json()["data"]}
@@ -602,7 +605,9 @@ class TestRealInvoices:
         assert pending.json()["pagination"]["total"] == 1
         pdf = await client.get(f"{ADMIN}/invoices/{data['invoiceId']}/pdf", headers=tokens.admin())
         assert pdf.status_code == 200
-        assert pdf.content.startswith(b"%PDF")
+        text = page_texts(pdf.content)[0]
+        assert f"Facture {number}" in text  # the invoice's language labels its PDF
+        assert "Numéro" in text
         page = await client.get(urlsplit(data["paymentLinkUrl"]).path)
         assert page.status_code == 200
         assert '<html lang="fr">' in page.text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -287,3 +288,45 @@ async def test_money_settled_after_the_expiry_is_recorded_and_listed(
     assert row["amount"] == data["totalAmount"]
     page = await http.get(f"{PAGES}/{public_id}")
     assert 'class="status status-paid"' in page.text
+
+
+async def test_saved_methods_are_not_charged_once_the_link_expired(
+    http: httpx.AsyncClient,
+    factory: Factory,
+    seller_key: Merchant,
+    stack: PayStack,
+    tokens: Tokens,
+) -> None:
+    expiry = datetime.now(UTC) + timedelta(seconds=3)
+    data, _ = await new_link(
+        http, factory, seller_key, currency="EUR", amount="30.00", expiryAt=expiry.isoformat()
+    )
+    owner = tokens.owner(uuid.UUID(data["tenantId"]))
+    setup = await http.post(
+        "/api/v1/billing/payment-providers/stripe/setup",
+        headers=owner,
+        json={"method_type": "card"},
+    )
+    assert setup.status_code == 200, setup.text
+    setup_ref = setup.json()["data"]["setup_ref"]
+    await stack.stripe.control(
+        f"setup_intents/{setup_ref}/confirm", {"payment_method": "pm_card_visa"}
+    )
+    saved = await http.post(
+        "/api/v1/billing/payment-providers/stripe/confirm",
+        headers=owner,
+        json={"confirmation_data": {"setup_intent_id": setup_ref}},
+    )
+    assert saved.status_code == 200, saved.text
+    await asyncio.sleep(max(0.0, (expiry - datetime.now(UTC)).total_seconds()) + 0.5)
+    intents_before = len(stack.stripe.requests("/v1/payment_intents"))
+    for path, headers in (
+        (f"/api/v1/billing/invoices/{data['invoiceId']}/pay", owner),
+        (f"{ADMIN}/invoices/{data['invoiceId']}/charge", tokens.admin()),
+    ):
+        refused = await http.post(
+            path, json={"payment_method_id": saved.json()["data"]["id"]}, headers=headers
+        )
+        assert refused.status_code == 409, (path, refused.text)
+        assert refused.json()["error"]["code"] == "payment_link_expired"
+    assert len(stack.stripe.requests("/v1/payment_intents")) == intents_before  # nothing sent

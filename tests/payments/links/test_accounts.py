@@ -63,6 +63,7 @@ async def test_validation(client: httpx.AsyncClient, tokens: Tokens, factory: Fa
         ({**_valid(), "identifier": "has space"}, 422, "validation_error"),
         ({**_valid(), "identifier": "NUL\x00"}, 422, "validation_error"),
         ({**_valid(), "name": ""}, 422, "validation_error"),
+        ({**_valid(), "name": "Main\x00"}, 422, "validation_error"),
     ):
         response = await client.post(ACCOUNTS, json=body, headers=tokens.admin())
         assert response.status_code == status, (body, response.text)

@@ -162,6 +162,21 @@ class TestCreate:
         assert data["amount"] == "3000"
         assert data["paymentItems"][0]["unitAmount"] == "1000"
 
+    async def test_the_largest_line_is_accepted(
+        self,
+        client: httpx.AsyncClient,
+        operator: Merchant,
+        tenant: Any,
+        product: Any,
+        account: Any,
+    ) -> None:
+        items = [{"code": product["code"], "quantity": 1000, "unitAmount": "1000000000"}]
+        data = await create(
+            client, operator, body_for(tenant, product, account, paymentItems=items)
+        )
+        assert data["amount"] == "1000000000000.00"
+        assert data["totalAmount"] == "1160000000000.00"
+
     async def test_alias_header_and_api_version(
         self,
         client: httpx.AsyncClient,
@@ -251,6 +266,14 @@ class TestErrorCodes:
                 "BAD_PRODUCT",
             ),
             ({"paymentItems": [{"code": "W", "quantity": 10**9, "unitAmount": 1}]}, "BAD_PRODUCT"),
+            (
+                {"paymentItems": [{"code": "W", "quantity": 1000000, "unitAmount": "9" * 14}]},
+                "BAD_PRODUCT",
+            ),
+            (
+                {"paymentItems": [{"code": "W", "quantity": 1, "unitAmount": 10**12}] * 11},
+                "BAD_PRODUCT",
+            ),
             ({"paymentAccountIdentifier": None}, "PAYMENT_ACCOUNT_MISSING"),
             ({"paymentAccountIdentifier": ""}, "PAYMENT_ACCOUNT_MISSING"),
             ({"expiryAt": "tomorrow"}, "BAD_EXPIRATION_DATE"),
@@ -687,7 +710,13 @@ class TestRead:
     async def test_unknown_ones_are_404_in_the_seed_envelope(
         self, client: httpx.AsyncClient, operator: Merchant
     ) -> None:
-        for path in (f"{API}/INV-NOPE", f"{API}/transactions/{unique('TX')}"):
+        for path in (
+            f"{API}/INV-NOPE",
+            f"{API}/transactions/{unique('TX')}",
+            f"{API}/INV%00",
+            f"{API}/transactions/TX%00",
+            f"{API}/{'9' * 150}",
+        ):
             response = await client.get(path, headers=operator.headers())
             assert response.status_code == 404
             assert errors_of(response) == ["INVOICE_NOT_FOUND"]

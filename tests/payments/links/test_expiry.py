@@ -176,6 +176,9 @@ async def test_other_tenants_and_bad_capabilities_fail_closed(
         assert response.json()["data"]["attempt"] is None
         page = await client.get(f"{base}/{public_id}", params={"attempt": attempt})
         assert page.status_code == 200
+    for body in ({"email": "a@b.example\x00"}, {"phone_number": "0712\x00"}, {"x": 1}):
+        response = await client.post(f"{base}/{public_id}/payments/pesapal", json=body)
+        assert response.status_code == 422, (body, response.text)
     back = await client.get(
         f"{base}/{public_id}/pesapal-return",
         params={"OrderTrackingId": "nope\x00", "OrderMerchantReference": "x"},

@@ -12,6 +12,8 @@ from pydantic import BeforeValidator, Field, field_validator
 from billing.core.schemas import CurrencyCode, ReadSchema, WriteSchema
 
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+TEXT_PATTERN = r"^[^\x00-\x1f\x7f]+$"
+"""No control character (PostgreSQL cannot store a NUL)."""
 
 
 class AcceptedMethod(StrEnum):
@@ -56,7 +58,7 @@ class PaymentAccountCreate(WriteSchema):
         description="What merchants send as paymentAccountIdentifier; unique.",
         examples=["RWF-MAIN"],
     )
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=TEXT_PATTERN)
     currency: CurrencyCode = Field(description="The currency of every invoice on this account.")
     accepted_methods: list[AcceptedMethodInput] = Field(
         min_length=1,
@@ -79,7 +81,7 @@ class PaymentAccountUpdate(WriteSchema):
     their currency; the methods their pages offer follow the account."""
 
     identifier: str | None = Field(default=None, pattern=IDENTIFIER_PATTERN)
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
     currency: CurrencyCode | None = None
     accepted_methods: list[AcceptedMethodInput] | None = Field(
         default=None, min_length=1, max_length=len(AcceptedMethod)

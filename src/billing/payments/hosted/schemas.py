@@ -11,8 +11,8 @@ class PesapalStart(WriteSchema):
     """Start a Pesapal order from the page; Pesapal needs an e-mail or a phone number (the
     invoice's buyer contact is used when none is given)."""
 
-    email: str | None = Field(default=None, max_length=320)
-    phone_number: str | None = Field(default=None, max_length=20)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^\x00-\x1f\x7f]*$")
+    phone_number: str | None = Field(default=None, max_length=20, pattern=r"^[0-9 +()-]*$")
 
 
 class PageStart(WriteSchema):

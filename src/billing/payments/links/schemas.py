@@ -24,6 +24,8 @@ from pydantic import (
     StrictInt,
     StrictStr,
     WithJsonSchema,
+    field_validator,
+    model_validator,
 )
 
 from billing.core.clock import utcnow
@@ -33,6 +35,9 @@ from billing.models.states import InvoiceStatus
 
 MAX_ITEMS = 500
 MAX_QUANTITY = 1_000_000
+MAX_LINE = Decimal(10) ** 12
+"""Largest unit amount x quantity of one item (amounts stay far inside the NUMERIC columns)."""
+MAX_TOTAL = Decimal(10) ** 13
 
 
 class SeedLanguage(StrEnum):
@@ -200,6 +205,12 @@ class PaymentItemInput(_Seed):
         gt=0, description="Net unit price in the payment account's currency."
     )
 
+    @model_validator(mode="after")
+    def _bounded(self) -> PaymentItemInput:
+        if self.unitAmount * self.quantity > MAX_LINE:
+            raise ValueError(f"unitAmount x quantity must not exceed {MAX_LINE:,}")
+        return self
+
 
 class PaymentInvoiceCreate(_Seed):
     """Seed 004's create-invoice body."""
@@ -212,6 +223,15 @@ class PaymentInvoiceCreate(_Seed):
     paymentItems: list[PaymentItemInput] = Field(
         min_length=1, max_length=MAX_ITEMS, description="Products and quantities."
     )
+
+    @field_validator("paymentItems")
+    @classmethod
+    def _bounded_total(cls, items: list[PaymentItemInput]) -> list[PaymentItemInput]:
+        total = sum((item.unitAmount * item.quantity for item in items), Decimal(0))
+        if total > MAX_TOTAL:
+            raise ValueError(f"the items must not add up to more than {MAX_TOTAL:,}")
+        return items
+
     paymentAccountIdentifier: SeedString = Field(
         min_length=1,
         max_length=100,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,9 +12,22 @@ from sqlalchemy.dialects.postgresql import insert
 
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction
-from billing.models.payment_link import PaymentLink
+from billing.models.payment_link import PaymentAccount, PaymentLink
 from billing.models.states import TransactionStatus
 from billing.repositories import ScopedRepository
+
+
+@dataclass(frozen=True, slots=True)
+class LinkSummary:
+    """A link with what staff see of its invoice and account."""
+
+    link: PaymentLink
+    invoice_number: str | None
+    currency: str
+    total_amount: Decimal
+    amount_paid: Decimal
+    public_id: str
+    account_identifier: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,15 +127,56 @@ class PaymentLinkRepository(ScopedRepository[PaymentLink]):
         expired_before: datetime | None,
         page: int,
         per_page: int,
-    ) -> tuple[Sequence[PaymentLink], int]:
-        """Links, newest first; ``expired_before`` keeps those whose expiry passed by then."""
-        statement = self.base_statement()
+    ) -> tuple[list[LinkSummary], int]:
+        """Links with what staff see of their invoice and account, newest first (two
+        statements whatever the page size); ``expired_before`` keeps those whose expiry passed
+        by then."""
+        statement = (
+            select(
+                PaymentLink,
+                Invoice.invoice_number,
+                Invoice.currency,
+                Invoice.total_amount,
+                Invoice.amount_paid,
+                Invoice.public_id,
+                PaymentAccount.identifier,
+            )
+            .join(
+                Invoice,
+                and_(
+                    Invoice.tenant_id == PaymentLink.tenant_id,
+                    Invoice.id == PaymentLink.invoice_id,
+                ),
+            )
+            .join(PaymentAccount, PaymentAccount.id == PaymentLink.payment_account_id)
+        )
+        clause = self.scope_clause()
+        if clause is not None:
+            statement = statement.where(clause)
         if tenant_id is not None:
             statement = statement.where(PaymentLink.tenant_id == tenant_id)
         if expired_before is not None:
             statement = statement.where(PaymentLink.expires_at <= expired_before)
-        statement = statement.order_by(PaymentLink.created_at.desc(), PaymentLink.id)
-        return await self.paginate(statement, page=page, per_page=per_page)
+        total = await self.session.scalar(
+            select(func.count()).select_from(statement.order_by(None).subquery())
+        )
+        rows = await self.session.execute(
+            statement.order_by(PaymentLink.created_at.desc(), PaymentLink.id)
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+        return [
+            LinkSummary(
+                link=link,
+                invoice_number=number,
+                currency=currency,
+                total_amount=total_amount,
+                amount_paid=amount_paid,
+                public_id=public_id,
+                account_identifier=identifier,
+            )
+            for link, number, currency, total_amount, amount_paid, public_id, identifier in rows
+        ], int(total or 0)
 
     async def late_payments(
         self, *, tenant_id: uuid.UUID | None, page: int, per_page: int

@@ -42,7 +42,9 @@ from billing.payments.links.errors import (
     UnknownField,
     UnsupportedApiVersion,
 )
+from billing.payments.links.guard import is_expired
 from billing.payments.links.notifications import PaymentLinkNotifier, get_payment_link_notifier
+from billing.payments.links.repository import LinkSummary
 from billing.payments.links.schemas import (
     PaymentInvoiceCreate,
     PaymentInvoiceResponse,
@@ -261,21 +263,21 @@ class LatePaymentRead(ReadSchema):
     completed_at: datetime
 
 
-def _link_read(linked: LinkedInvoice, base_url: str, now: datetime) -> PaymentLinkRead:
-    invoice, link = linked.invoice, linked.link
+def _link_read(summary: LinkSummary, base_url: str, now: datetime) -> PaymentLinkRead:
+    link = summary.link
     return PaymentLinkRead(
-        invoice_id=invoice.id,
-        invoice_number=invoice.invoice_number,
-        tenant_id=invoice.tenant_id,
+        invoice_id=link.invoice_id,
+        invoice_number=summary.invoice_number,
+        tenant_id=link.tenant_id,
         merchant=link.merchant,
         transaction_id=link.transaction_id,
-        payment_account_identifier=linked.account_identifier,
-        currency=invoice.currency,
-        total_amount=invoice.total_amount,
-        balance=invoice.total_amount - invoice.amount_paid,
+        payment_account_identifier=summary.account_identifier,
+        currency=summary.currency,
+        total_amount=summary.total_amount,
+        balance=summary.total_amount - summary.amount_paid,
         expires_at=link.expires_at,
-        expired=link.expires_at is not None and link.expires_at <= now,
-        public_url=public_url(base_url, invoice.public_id),
+        expired=is_expired(link, now),
+        public_url=public_url(base_url, summary.public_id),
         created_at=link.created_at,
     )
 
@@ -303,7 +305,7 @@ async def list_payment_links(
         items,
         total=total,
         page=page,
-        read=lambda linked: _link_read(linked, presentation.base_url, now),
+        read=lambda summary: _link_read(summary, presentation.base_url, now),
     )
 
 

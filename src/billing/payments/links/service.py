@@ -46,7 +46,7 @@ from billing.payments.links.errors import (
 )
 from billing.payments.links.guard import is_expired
 from billing.payments.links.notifications import PaymentLinkCreated, PaymentLinkNotifier
-from billing.payments.links.repository import LatePayment, PaymentLinkRepository
+from billing.payments.links.repository import LatePayment, LinkSummary, PaymentLinkRepository
 from billing.payments.links.schemas import (
     CustomerRead,
     InvoiceKind,
@@ -176,15 +176,14 @@ class PaymentLinkService:
         expired: bool,
         page: int,
         per_page: int,
-    ) -> tuple[Sequence[LinkedInvoice], int]:
+    ) -> tuple[Sequence[LinkSummary], int]:
         """Links of the scope (staff), newest first; ``expired`` keeps expired ones."""
-        links, total = await PaymentLinkRepository(session, scope).list_page(
+        return await PaymentLinkRepository(session, scope).list_page(
             tenant_id=tenant_id,
             expired_before=utcnow() if expired else None,
             page=page,
             per_page=per_page,
         )
-        return [await self._linked(session, scope, link) for link in links], total
 
     async def late_payments(
         self,

@@ -9,6 +9,7 @@ from bench import (
     bench_deliveries,
     bench_documents,
     bench_invoices,
+    bench_payment_page,
     bench_rate_limits,
     bench_renderers,
     bench_tenants,
@@ -29,6 +30,7 @@ def main() -> None:
         asyncio.run(bench_documents.run(url, seconds=args.seconds))
         asyncio.run(bench_deliveries.run(url, seconds=args.seconds))
         asyncio.run(bench_rate_limits.run(url, seconds=args.seconds))
+        asyncio.run(bench_payment_page.run(url, seconds=args.seconds))
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

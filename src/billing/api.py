@@ -20,11 +20,15 @@ from billing.invoices.credit_notes.router import admin_router as admin_credit_no
 from billing.invoices.credit_notes.router import tenant_router as tenant_credit_notes_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
+from billing.payments.accounts.router import router as payment_accounts_router
 from billing.payments.charges.router import admin_router as admin_charges_router
 from billing.payments.charges.router import tenant_router as tenant_charges_router
 from billing.payments.checkout.router import router as checkout_router
 from billing.payments.credit_notes.router import router as credit_note_issue_router
 from billing.payments.dev_routes import router as test_routes_router
+from billing.payments.hosted.router import router as payment_page_router
+from billing.payments.links.router import admin_router as admin_payment_links_router
+from billing.payments.links.router import router as payment_links_router
 from billing.payments.methods.router import catalogue_router as payment_providers_router
 from billing.payments.methods.router import tenant_router as tenant_payment_methods_router
 from billing.payments.router import admin_router as admin_payments_router
@@ -59,6 +63,8 @@ admin_router.include_router(admin_credit_note_files_router)
 admin_router.include_router(admin_payments_router)
 admin_router.include_router(admin_charges_router)
 admin_router.include_router(deliveries_router)
+admin_router.include_router(payment_accounts_router)
+admin_router.include_router(admin_payment_links_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
@@ -90,9 +96,20 @@ public_router.include_router(test_routes_router)
 public_router.include_router(
     public_documents_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
 )
+# The payment page's own routes (start a payment of the balance, follow it): like the page,
+# they are reached by anyone holding the public id, so they are limited per client address.
+public_router.include_router(
+    payment_page_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
+)
 public_router.include_router(webhooks_router)
+
+# Seed 004's server-to-server invoices: API keys (also in the seed's own header), the seed's
+# envelope for every answer, errors included.
+merchant_router = APIRouter()
+merchant_router.include_router(payment_links_router)
 
 api_router = APIRouter(prefix=API_PREFIX)
 api_router.include_router(admin_router)
 api_router.include_router(billing_router)
+api_router.include_router(merchant_router)
 api_router.include_router(public_router)

@@ -21,6 +21,7 @@ from billing.docs import install_docs
 from billing.documents.render_pool import RenderPool
 from billing.health.router import router as health_router
 from billing.openapi import install_openapi, operation_id
+from billing.payments.hosted.options import HostedPaymentOptions
 from billing.payments.recorder import recorder as payment_recorder
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
@@ -85,7 +86,12 @@ def create_app(
     app.state.settings = settings
     app.state.database = database
     app.state.providers = ProviderFactory(providers or ProviderSettings(), http)
+    # What an invoice's public page offers the payer (documents' port, payments' answer).
+    app.state.payment_options = HostedPaymentOptions(app.state.providers)
     app.state.payment_recorder = payment_recorder
+    # Seed 004's customer notification: the delivery outbox implements
+    # billing.payments.links.notifications.PaymentLinkNotifier; none sends anything yet.
+    app.state.payment_link_notifier = None
     app.state.render_pool = render_pool
     install_error_handlers(app)
     install_overload_handlers(app)

@@ -23,6 +23,7 @@ def operation_id(route: APIRoute) -> str:
 
 BEARER_JWT = "bearerJwt"
 BEARER_API_KEY = "bearerApiKey"
+MERCHANT_SECRET_KEY = "merchantSecretKey"
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
     BEARER_JWT: {
@@ -40,24 +41,46 @@ SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
         "description": "`Authorization: Bearer bk_...`: an API key issued at "
         "`POST /api/v1/admin/api-keys` (server to server), limited to its scopes.",
     },
+    MERCHANT_SECRET_KEY: {
+        "type": "apiKey",
+        "in": "header",
+        "name": "irembopay-secretKey",
+        "description": "Seed 004's merchant key header: the same `bk_...` API key as "
+        "`Authorization: Bearer`, accepted on the payment-link invoice routes only.",
+    },
 }
-"""Both schemes travel in the same header; a route that needs a caller accepts either."""
+"""Both bearer schemes travel in the same header; a route that needs a caller accepts either.
+The payment-link invoice routes also take the key in seed 004's own header."""
 
 AUTHENTICATED: list[dict[str, list[str]]] = [{BEARER_JWT: []}, {BEARER_API_KEY: []}]
+MERCHANT: list[dict[str, list[str]]] = [*AUTHENTICATED, {MERCHANT_SECRET_KEY: []}]
 PUBLIC: list[dict[str, list[str]]] = []
+
+
+def _reaches(dependant: Dependant, call: object) -> bool:
+    pending = [dependant]
+    while pending:
+        dependant = pending.pop()
+        if dependant.call is call:
+            return True
+        pending.extend(dependant.dependencies)
+    return False
 
 
 def requires_principal(dependant: Dependant) -> bool:
     """True when a route's dependencies reach (at any depth) the authenticated caller."""
-    from billing.auth.dependencies import get_principal
+    from billing.auth.dependencies import get_merchant_principal, get_principal
 
-    pending = [dependant]
-    while pending:
-        dependant = pending.pop()
-        if dependant.call is get_principal:
-            return True
-        pending.extend(dependant.dependencies)
-    return False
+    return _reaches(dependant, get_principal) or _reaches(dependant, get_merchant_principal)
+
+
+def route_security(dependant: Dependant) -> list[dict[str, list[str]]]:
+    """The ``security`` of an operation, from what its dependencies authenticate."""
+    from billing.auth.dependencies import get_merchant_principal
+
+    if _reaches(dependant, get_merchant_principal):
+        return MERCHANT
+    return AUTHENTICATED if requires_principal(dependant) else PUBLIC
 
 
 def build_openapi(app: FastAPI) -> dict[str, Any]:
@@ -87,7 +110,7 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
     for route in iter_route_contexts(app.routes):
         if not isinstance(route.original_route, APIRoute) or not route.include_in_schema:
             continue
-        security = AUTHENTICATED if requires_principal(route.dependant) else PUBLIC
+        security = route_security(route.dependant)
         operations = schema["paths"].get(route.path_format, {})
         for method in route.methods or ():
             operation = operations.get(method.lower())

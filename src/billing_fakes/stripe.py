@@ -19,6 +19,9 @@ Control endpoints (no authentication; under ``/__control``):
 
 * ``POST /__control/setup_intents/{id}/confirm`` JSON ``{"payment_method": "pm_card_visa",
   "outcome": "succeeded" | "failed" | "processing"}``: what Stripe.js would do in the browser.
+* ``POST /__control/payment_intents/{id}/confirm`` JSON ``{"payment_method": "pm_card_visa"}``:
+  what Stripe.js does when the payer submits the Payment Element (the test method decides the
+  outcome; a decline leaves the intent ``requires_payment_method`` with its error).
 * ``POST /__control/payment_intents/{id}/settle`` JSON ``{"outcome": "succeeded" | "failed"}``:
   finish a ``processing`` (SEPA) PaymentIntent.
 * ``POST /__control/webhooks/deliver`` JSON ``{"url": ..., "secrets": ["whsec_..."],
@@ -609,6 +612,24 @@ class _Handlers:
             result["latest_charge"] = copy.deepcopy(self.state.charges[intent["latest_charge"]])
         return result
 
+    def confirm_on_session(self, intent_id: str, payment_method: str) -> dict[str, Any]:
+        """Confirm a customer-present PaymentIntent with a test method, as Stripe.js would."""
+        intent = _lookup(self.state.payment_intents, "payment_intent", intent_id, "payment_intent")
+        if intent["status"] not in ("requires_payment_method", "requires_confirmation"):
+            raise _StripeError(
+                400,
+                f"This PaymentIntent's status is {intent['status']}; it cannot be confirmed.",
+                code="payment_intent_unexpected_state",
+            )
+        method = self.resolve_method(payment_method, intent["customer"])
+        intent["payment_method"] = method["id"]
+        intent["payment_method_types"] = [method["type"]]
+        intent["last_payment_error"] = None
+        try:
+            return self._confirm(intent, method, off_session=False, key=None)
+        except _StripeError:
+            return intent  # declined: the error is on the intent, as the browser sees it
+
     def settle(self, intent_id: str, outcome: str) -> dict[str, Any]:
         intent = self.state.payment_intents.get(intent_id)
         if intent is None or intent["status"] != "processing":
@@ -936,6 +957,12 @@ def _routes(fake: FakeStripeState, ops: _Handlers) -> list[Route]:
                 path(r),
                 str(body.get("payment_method", "pm_card_visa")),
                 text_or_none(body.get("outcome")),
+            ),
+        ),
+        fake.command(
+            "/payment_intents/{id}/confirm",
+            lambda r, body: ops.confirm_on_session(
+                path(r), str(body.get("payment_method", "pm_card_visa"))
             ),
         ),
         fake.command(

@@ -23,12 +23,20 @@ class TestPage:
         response = await client.get(f"{PUBLIC_INVOICES}/{invoice['public_id']}")
         assert response.status_code == 200, response.text
         assert response.headers["content-type"].startswith("text/html")
-        assert response.headers["cache-control"] == "private, max-age=60"
+        # A live payment page: never served from a cache once its invoice is paid.
+        assert response.headers["cache-control"] == "no-store"
+        policy = response.headers["content-security-policy"]
+        assert "default-src 'none'" in policy
+        assert "unsafe-inline" not in policy
         assert response.headers["x-robots-tag"] == "noindex"
         assert response.headers["referrer-policy"] == "no-referrer"
         page = response.text
         assert '<html lang="en">' in page
-        assert "<script" not in page
+        # Scripts only with this response's nonce (data blocks aside), none from elsewhere.
+        nonce = re.findall(r"'nonce-([^']+)'", policy)[0]
+        for tag in re.findall(r"<script[^>]*>", page):
+            assert f'nonce="{nonce}"' in tag or 'type="application/json"' in tag, tag
+            assert "src=" not in tag, tag
         assert f"<h1>Invoice {invoice['invoice_number']}</h1>" in page
         assert "<caption>" in page
         assert "Nordlicht" in page

@@ -187,7 +187,10 @@ class TestContent:
         french = page_texts(pdf_of(complete_document(language="fr")))[0]
         assert "Facture" in french
         assert "Page 1 sur 1" in french
-        fallback = page_texts(pdf_of(complete_document(language="rw")))[0]
+        kinyarwanda = page_texts(pdf_of(complete_document(language="rw")))[0]
+        assert "Fagitire" in kinyarwanda
+        assert "Urupapuro 1 kuri 1" in kinyarwanda
+        fallback = page_texts(pdf_of(complete_document(language="sw")))[0]
         assert "Invoice" in fallback
 
     def test_exemption_reason_printed(self, rendered: RenderFn) -> None:

@@ -6,6 +6,8 @@ RLS settings for the transaction; ``require(...)`` checks a permission on top.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -169,3 +171,88 @@ async def get_development_scope(request: Request, session: Session) -> AccessSco
 
 
 DevelopmentScope = Annotated[AccessScope, Depends(get_development_scope)]
+
+
+# -- merchants (seed 004: server-to-server payment-link invoices) ----------------------------
+
+MERCHANT_KEY_HEADER = "irembopay-secretKey"
+"""Seed 004's header for the merchant's secret key; here it carries one of our API keys."""
+
+OPERATOR_MERCHANT = "operator"
+
+
+@dataclass(frozen=True, slots=True)
+class Merchant:
+    """Who creates payment-link invoices, and whose transaction ids they are.
+
+    A key (or token) bound to a tenant is that tenant (``tenant:<id>``), creating invoices it
+    pays itself; an operator-wide key or an admin is the operator (``operator``), naming the
+    tenant each invoice bills.
+    """
+
+    principal: Principal
+    scope: AccessScope
+    key: str
+    tenant_id: uuid.UUID | None
+
+    @property
+    def is_operator(self) -> bool:
+        """True for the operator (an unbound API key or an admin token)."""
+        return self.tenant_id is None
+
+
+async def get_merchant_principal(
+    request: Request, session: Session, settings: SettingsDep
+) -> Principal:
+    """The caller of a seed 004 route: ``Authorization: Bearer`` (API key or JWT), or the API
+    key in the seed's ``irembopay-secretKey`` header. Both at once must name the same key."""
+    alias = request.headers.get(MERCHANT_KEY_HEADER)
+    token = _bearer(request)
+    if alias is not None:
+        secret = alias.strip()
+        if not secret.startswith(KEY_PREFIX):
+            raise Unauthorized(f"{MERCHANT_KEY_HEADER} takes an API key (bk_...).")
+        if token is not None and token != secret:
+            raise Unauthorized(f"Authorization and {MERCHANT_KEY_HEADER} name different keys.")
+        principal = await _principal_from_api_key(secret, session)
+    elif token is not None:
+        if token.startswith(KEY_PREFIX):
+            principal = await _principal_from_api_key(token, session)
+        else:
+            principal = principal_from_token(token, settings)
+    else:
+        raise Unauthorized
+    request.state.principal = principal
+    # Counted like every authenticated caller (per principal).
+    await throttle(request, policies(request).authenticated, principal.scope_key)
+    return principal
+
+
+MerchantPrincipal = Annotated[Principal, Depends(get_merchant_principal)]
+
+
+def merchant_scope(write: bool) -> Any:
+    """The merchant of a seed 004 route, with the scope set for the transaction.
+
+    ``write`` asks for ``invoices:write`` (operator) or ``billing:write`` (tenant); reads ask
+    for the ``:read`` permissions. Resellers are not merchants (403).
+    """
+
+    async def resolve(principal: MerchantPrincipal, session: Session) -> Merchant:
+        if principal.tenant_id is not None:
+            needed = Permission.BILLING_WRITE if write else Permission.BILLING_READ
+            scope = AccessScope.tenant(principal.tenant_id)
+            key = f"tenant:{principal.tenant_id}"
+        elif principal.role is Role.ADMIN:
+            needed = Permission.INVOICES_WRITE if write else Permission.INVOICES_READ
+            scope = AccessScope.admin()
+            key = OPERATOR_MERCHANT
+        else:
+            raise Forbidden("Payment-link invoices are created by the operator or a tenant.")
+        if not principal.has(needed):
+            raise Forbidden(f"Missing permission '{needed.value}'.")
+        await apply_scope(session, scope)
+        return Merchant(principal=principal, scope=scope, key=key, tenant_id=principal.tenant_id)
+
+    resolve.__name__ = "merchant_writes" if write else "merchant_reads"
+    return Depends(resolve)

@@ -2,7 +2,7 @@
 
 The catalog is operator-wide (no ``tenant_id``, no row-level security), so these are plain
 ``Repository`` subclasses. The invoicing service reads the catalog through ``get``,
-``get_many`` and ``ProductRepository.get_by_code``.
+``get_many`` and ``ProductRepository.get_many_by_code``.
 """
 
 from __future__ import annotations
@@ -93,6 +93,14 @@ class ProductRepository(Repository[Product]):
             return {}
         rows = await self.get_all(self.base_statement().where(Product.id.in_(wanted)))
         return {row.id: row for row in rows}
+
+    async def get_many_by_code(self, codes: Iterable[str]) -> dict[str, Product]:
+        """The products among ``codes`` that exist, by code (one statement)."""
+        wanted = set(codes)
+        if not wanted:
+            return {}
+        rows = await self.get_all(self.base_statement().where(Product.code.in_(wanted)))
+        return {row.code: row for row in rows}
 
     async def count_using_tax_rate(self, tax_rate_id: uuid.UUID) -> int:
         """How many products reference the tax rate."""

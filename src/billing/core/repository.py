@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.sql.base import ExecutableOption
@@ -68,6 +68,32 @@ class Repository(Generic[M]):
             total=total,
             has_next=has_next,
             next_cursor=order.cursor_of(items[-1]) if has_next and order is not None else None,
+        )
+
+    async def paginate_rows(
+        self, statement: Select[*tuple[Any, ...]], page: PageParams
+    ) -> PageOf[Row[*tuple[Any, ...]]]:
+        """One page of rows of an ordered ``statement`` (joined columns, not one model):
+        by page number only.
+
+        Raises:
+            InvalidCursor: a cursor was sent.
+        """
+        if page.cursor is not None:
+            raise InvalidCursor("This list pages by page number only; send page, not cursor.")
+        total: int | None = None
+        if page.include_total:
+            counted = await self.session.scalar(
+                select(func.count()).select_from(statement.order_by(None).subquery())
+            )
+            total = int(counted or 0)
+        result = await self.session.execute(statement.limit(page.per_page + 1).offset(page.offset))
+        rows = result.all()
+        return PageOf(
+            items=rows[: page.per_page],
+            total=total,
+            has_next=len(rows) > page.per_page,
+            next_cursor=None,
         )
 
     @staticmethod

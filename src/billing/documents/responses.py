@@ -17,13 +17,37 @@ PUBLIC_HEADERS = {
     # The URL is a bearer capability: never send it to other sites as a referrer.
     "Referrer-Policy": "no-referrer",
 }
-PAGE_HEADERS = {
-    **PUBLIC_HEADERS,
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src https: http: data:; "
-        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
-    ),
-}
+STRIPE_SCRIPT_ORIGIN = "https://js.stripe.com"
+
+
+def page_headers(nonce: str, *, card: bool) -> dict[str, str]:
+    """Headers of the public invoice page: never cached (it changes as it is paid), and a
+    Content-Security-Policy that runs only this response's own script and style (``nonce``)
+    and talks only to this origin. With card payment, Stripe.js and its frames are allowed
+    (Stripe's documented CSP: script and frames from js.stripe.com, hooks.stripe.com for 3-D
+    Secure, calls to api.stripe.com; its frames carry inline style attributes)."""
+    directives = {
+        "default-src": "'none'",
+        "script-src": f"'nonce-{nonce}'",
+        "style-src": f"'nonce-{nonce}'",
+        "img-src": "https: http: data:",
+        "connect-src": "'self'",
+        "base-uri": "'none'",
+        "form-action": "'none'",
+        "frame-ancestors": "'none'",
+    }
+    if card:
+        directives["script-src"] += f" {STRIPE_SCRIPT_ORIGIN}"
+        directives["style-src-attr"] = "'unsafe-inline'"
+        directives["connect-src"] += " https://api.stripe.com"
+        directives["frame-src"] = f"{STRIPE_SCRIPT_ORIGIN} https://hooks.stripe.com"
+    return {
+        **PUBLIC_HEADERS,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "; ".join(f"{key} {value}" for key, value in directives.items()),
+    }
+
 
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
 OCTET_STREAM = "application/octet-stream"

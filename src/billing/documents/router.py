@@ -4,7 +4,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,11 +33,12 @@ from billing.documents.errors import (
     UnknownDocumentFormat,
     UnknownPaperSize,
 )
+from billing.documents.ports import OptionsSource
 from billing.documents.responses import (
-    PAGE_HEADERS,
     PUBLIC_HEADERS,
     file_response,
     file_responses,
+    page_headers,
 )
 from billing.documents.service import DocumentContext, DocumentRequest
 from billing.documents.service import document as document_service
@@ -200,16 +204,63 @@ async def invoice_pdf(
     responses=PAGE_RESPONSES,
 )
 async def public_invoice_page(
-    public: PublicInvoiceDep, session: Session, context: ContextDep
+    public: PublicInvoiceDep,
+    session: Session,
+    context: ContextDep,
+    source: OptionsSource,
+    attempt: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="A payment attempt started on this page (TXN-...), to show its state.",
+        ),
+    ] = None,
+    paid_with: Annotated[
+        str | None,
+        Query(
+            max_length=20,
+            description="The provider the payer returns from (stripe, mollie): its latest "
+            "attempt on this invoice is shown.",
+        ),
+    ] = None,
+    payment_intent: Annotated[
+        str | None,
+        Query(max_length=200, description="Added by Stripe on its return; not needed."),
+    ] = None,
+    payment_intent_client_secret: Annotated[
+        str | None,
+        Query(max_length=300, description="Added by Stripe on its return; ignored."),
+    ] = None,
+    redirect_status: Annotated[
+        str | None,
+        Query(max_length=40, description="Added by Stripe on its return; ignored (a hint)."),
+    ] = None,
 ) -> HTMLResponse:
-    """The public page of an issued invoice (the QR code target); no authentication."""
+    """The public page of an issued invoice (the QR code and payment link target): the
+    invoice, its payments and, while it can be paid, a form for each method it accepts;
+    no authentication."""
+    nonce = secrets.token_urlsafe(16)
+    options = (
+        await source.payment_options(
+            session,
+            scope=public.scope,
+            invoice=public.invoice,
+            attempt_reference=attempt,
+            returned_from=paid_with,
+        )
+        if source is not None
+        else None
+    )
     page = await document_service.public_page(
         session,
         public=public,
         context=context,
         pdf_path=f"{public.invoice.public_id}/pdf",
+        options=options,
+        nonce=nonce,
     )
-    return HTMLResponse(page, headers=PAGE_HEADERS)
+    card = options is not None and "stripe" in options.methods
+    return HTMLResponse(page, headers=page_headers(nonce, card=card))
 
 
 @public_router.get(

@@ -41,6 +41,7 @@ from billing.documents.errors import (
     UnknownPaperSize,
 )
 from billing.documents.page import render_public_page
+from billing.documents.ports import PaymentOptions
 from billing.documents.render_pool import RenderPool
 from billing.documents.repository import (
     CreditNoteDocumentRepository,
@@ -296,6 +297,8 @@ class DocumentService:
         public: PublicInvoice,
         context: DocumentContext,
         pdf_path: str,
+        options: PaymentOptions | None = None,
+        nonce: str = "",
     ) -> str:
         """The HTML page of an issued invoice: what it says, what was paid, how to pay."""
         invoice = public.invoice
@@ -308,6 +311,9 @@ class DocumentService:
             payments=payments,
             pdf_path=pdf_path,
             timezone=ZoneInfo(context.settings.timezone),
+            options=options,
+            public_id=invoice.public_id,
+            nonce=nonce,
         )
 
     def _document(self, invoice: Invoice, context: DocumentContext) -> InvoiceDocument:

@@ -49,7 +49,7 @@ from typing import Any
 from billing.core.money import display_decimal, round_money
 from billing.core.schemas import normalize_vat_id
 from billing.core.totals import VatCategory
-from billing.invoices.presenter import effective_status
+from billing.invoices.presenter import effective_status, language_of
 from billing.models.credit_note import CreditNote, CreditNoteLine
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.states import InvoiceStatus
@@ -81,14 +81,45 @@ METHOD_LABELS: dict[str, str] = {
     "wallet": "Wallet credit",
     "other": "Other",
 }
-"""How a payment method is named to people (PDF, public page)."""
+"""How a payment method is named to people (PDF, public page), in English."""
+
+_TRANSLATED_METHOD_LABELS: dict[str, dict[str, str]] = {
+    "fr": {
+        "cash": "Espèces",
+        "bank": "Virement bancaire",
+        "cash_on_delivery": "Paiement à la livraison",
+        "stripe": "Carte",
+        "wallet": "Avoir",
+        "other": "Autre",
+    },
+    "de": {
+        "cash": "Bargeld",
+        "bank": "Überweisung",
+        "cash_on_delivery": "Zahlung bei Lieferung",
+        "stripe": "Karte",
+        "wallet": "Guthaben",
+        "other": "Sonstige",
+    },
+    "rw": {
+        "cash": "Amafaranga mu ntoki",
+        "bank": "Kohereza muri banki",
+        "cash_on_delivery": "Kwishyura ugejejweho ibicuruzwa",
+        "stripe": "Ikarita",
+        "wallet": "Amafaranga abitswe",
+        "other": "Ibindi",
+    },
+}
 
 SEPA_CURRENCY = "EUR"
 LANGUAGE = "en"
 
 
-def method_label(method: str) -> str:
-    """The display name of a payment method (``mpesa`` -> ``M-Pesa``)."""
+def method_label(method: str, language: str = LANGUAGE) -> str:
+    """The display name of a payment method (``mpesa`` -> ``M-Pesa``) in ``language``
+    (brand names stay as they are)."""
+    translated = _TRANSLATED_METHOD_LABELS.get(language, {}).get(method)
+    if translated is not None:
+        return translated
     return METHOD_LABELS.get(method, method.replace("_", " ").capitalize())
 
 
@@ -142,13 +173,15 @@ def presentation_of(
 ) -> DocumentPresentation:
     """The presentation fields; with ``today`` an unpaid invoice past due shows as overdue."""
     status = effective_status(invoice, today) if today else InvoiceStatus(invoice.status)
+    language = language_of(invoice).value
     return DocumentPresentation(
         status=DocumentStatus.parse(status.value),
         amount_paid=round_money(invoice.amount_paid, invoice.currency),
         amount_credited=round_money(invoice.amount_credited, invoice.currency),
-        payment_methods=tuple(method_label(m) for m in settings.enabled_methods()),
+        payment_methods=tuple(method_label(m, language) for m in settings.enabled_methods()),
         public_url=public_url,
         logo_url=_text(seller_of(invoice, settings), "logo_url"),
+        language=language,
     )
 
 

@@ -14,6 +14,7 @@ from billing.invoices.repository import OPEN_STATUSES
 from billing.invoices.schemas import (
     CashTransactionRead,
     CreditNoteSummary,
+    InvoiceLanguage,
     InvoiceLineRead,
     InvoiceRead,
     PaymentStatus,
@@ -70,6 +71,11 @@ def payment_status(invoice: Invoice) -> PaymentStatus:
     return PaymentStatus.PENDING
 
 
+def language_of(invoice: Invoice) -> InvoiceLanguage:
+    """The invoice's language; English for invoices that never chose one."""
+    return InvoiceLanguage(invoice.language) if invoice.language else InvoiceLanguage.EN
+
+
 def public_url(base_url: str, public_id: str) -> str:
     """The unauthenticated page of the invoice (the QR code target)."""
     return f"{base_url.rstrip('/')}/api/v1/public/invoices/{public_id}"
@@ -119,6 +125,7 @@ def present(
         issued_at=invoice.issued_at,
         cancelled_at=invoice.cancelled_at,
         notes=invoice.notes,
+        language=language_of(invoice),
         payment_terms=invoice.payment_terms,
         destination_country=invoice.destination_country,
         buyer_reference=invoice.buyer_reference,

@@ -68,6 +68,23 @@ class CreditNoteSettlement(StrEnum):
     WALLET = "wallet"
 
 
+class InvoiceLanguage(StrEnum):
+    """Language of an invoice's public page, PDF labels and messages."""
+
+    EN = "en"
+    FR = "fr"
+    DE = "de"
+    RW = "rw"
+
+
+def _language(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+LanguageInput = Annotated[InvoiceLanguage, BeforeValidator(_language)]
+"""A language on input, in any case (``FR`` is ``fr``)."""
+
+
 STATUS_ALIASES = {"finalized": "issued", "void": "cancelled", "voided": "cancelled"}
 
 
@@ -210,6 +227,9 @@ class InvoiceCreate(WriteSchema):
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
+    language: LanguageInput | None = Field(
+        default=None, description="Page, PDF labels and messages; English when not set."
+    )
     items: list[LineInput] = Field(default_factory=list, max_length=5000)
     subtotal: DecimalString | None = Field(
         default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
@@ -256,6 +276,7 @@ class InvoiceUpdate(WriteSchema):
     issue_date: LenientDate | None = None
     due_date: LenientDate | None = None
     notes: str | None = Field(default=None, max_length=5000)
+    language: LanguageInput | None = None
     discount_amount: DecimalString | None = Field(
         default=None, ge=0, max_digits=MONEY_DIGITS, decimal_places=MONEY_PLACES
     )
@@ -402,6 +423,7 @@ class InvoiceRead(ReadSchema):
     issued_at: datetime | None
     cancelled_at: datetime | None
     notes: str | None
+    language: InvoiceLanguage = Field(description="Of the public page and the PDF labels.")
     payment_terms: str | None
     destination_country: str | None
     buyer_reference: str | None

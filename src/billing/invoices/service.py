@@ -126,6 +126,7 @@ class InvoiceService:
             payment_method=body.payment_method,
             payment_reference=body.payment_reference,
             notes=body.notes,
+            language=body.language.value if body.language else None,
             payment_terms=body.payment_terms,
             destination_country=body.destination_country,
             buyer_reference=body.buyer_reference
@@ -188,6 +189,8 @@ class InvoiceService:
         ):
             if field in changes:
                 setattr(invoice, field, changes[field])
+        if "language" in changes:
+            invoice.language = body.language.value if body.language else None
         if body.issue_date is not None:
             invoice.issue_date = body.issue_date
         if "due_date" in changes:

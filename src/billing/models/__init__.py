@@ -21,6 +21,7 @@ from billing.models.ledger import (
     WalletEntry,
 )
 from billing.models.payment import Payment, PaymentAllocation
+from billing.models.payment_link import PaymentAccount, PaymentLink
 from billing.models.payment_method import PaymentMethod, ProviderCustomer
 from billing.models.settings import OperatorSettingsRow
 from billing.models.states import TenantStatus
@@ -43,7 +44,9 @@ __all__ = [
     "InvoiceNumberRegistry",
     "OperatorSettingsRow",
     "Payment",
+    "PaymentAccount",
     "PaymentAllocation",
+    "PaymentLink",
     "PaymentMethod",
     "PaymentTransaction",
     "Product",

@@ -68,6 +68,7 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     issued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(8))
     payment_terms: Mapped[str | None] = mapped_column(String(500))
     destination_country: Mapped[str | None] = mapped_column(String(2))
     buyer_reference: Mapped[str | None] = mapped_column(String(200))

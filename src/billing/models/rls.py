@@ -143,6 +143,7 @@ APPEND_ONLY_TABLES = (
     "credit_notes",
     "credit_note_lines",
     "credit_note_documents",
+    "payment_links",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

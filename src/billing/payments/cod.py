@@ -33,6 +33,7 @@ from billing.payments.errors import (
     InvoiceAlreadyPaid,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference, record_receipt
+from billing.payments.links.guard import check_can_start
 from billing.payments.repository import CodRepository, TransactionRepository
 from billing.settings.service import settings as settings_service
 
@@ -75,6 +76,7 @@ class CodService:
         check_payable(invoice)
         if invoice_balance(invoice) <= 0:
             raise InvoiceAlreadyPaid
+        await check_can_start(session, scope=scope, invoice=invoice, method=Method.CASH_ON_DELIVERY)
         for existing in await CodRepository(session, scope).open_for_invoice(invoice.id):
             # Expiry is applied on read: a pending code past its lifetime no longer counts.
             open_cod, attempt = await self.get(session, scope=scope, cod_id=existing.id, lock=True)

@@ -74,6 +74,7 @@ from billing.payments.errors import (
     UnknownPaymentMethod,
 )
 from billing.payments.ledger import Receipt, invoice_balance
+from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.payments.repository import TransactionFilters
 from billing.payments.schemas import (
     AppliedAmount,
@@ -538,6 +539,8 @@ def _cod_read(cod: CodPayment, transaction: PaymentTransaction) -> CodRead:
         InvoiceAlreadyPaid,
         PaymentMethodNotEnabled,
         CodAlreadyOpen,
+        PaymentLinkExpired,
+        PaymentMethodNotAccepted,
     ),
 )
 async def create_cod(

@@ -1,7 +1,7 @@
 """Printed labels and number formats of the PDF, per language.
 
-English, French and German are translated; any other language (``rw``, ``sw``, ...) falls
-back to English so a render never fails on a language code.
+English, French, German and Kinyarwanda are translated; any other language (``sw``, ...)
+falls back to English so a render never fails on a language code.
 """
 
 from __future__ import annotations
@@ -68,6 +68,12 @@ _EN = {
     "page": "Page {page} of {pages}",
     "draft": "DRAFT",
     "contact": "Contact",
+    "status_draft": "Draft",
+    "status_issued": "Issued",
+    "status_sent": "Sent",
+    "status_paid": "Paid",
+    "status_overdue": "Overdue",
+    "status_cancelled": "Cancelled",
 }
 
 _FR = {
@@ -125,6 +131,13 @@ _FR = {
     "scan_to_view": "Scannez pour consulter et payer en ligne",
     "page": "Page {page} sur {pages}",
     "draft": "BROUILLON",
+    "contact": "Contact",
+    "status_draft": "Brouillon",
+    "status_issued": "Émise",
+    "status_sent": "Envoyée",
+    "status_paid": "Payée",
+    "status_overdue": "En retard",
+    "status_cancelled": "Annulée",
 }
 
 _DE = {
@@ -183,12 +196,84 @@ _DE = {
     "scan_to_view": "Scannen, um online anzusehen und zu bezahlen",
     "page": "Seite {page} von {pages}",
     "draft": "ENTWURF",
+    "contact": "Kontakt",
+    "status_draft": "Entwurf",
+    "status_issued": "Ausgestellt",
+    "status_sent": "Versendet",
+    "status_paid": "Bezahlt",
+    "status_overdue": "Überfällig",
+    "status_cancelled": "Storniert",
 }
 
-LABELS: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "de": _DE}
+_RW = {
+    **_EN,
+    "invoice": "Fagitire",
+    "credit_note": "Inyandiko y'igabanywa",
+    "corrected_invoice": "Fagitire ikosoye",
+    "number": "Nomero",
+    "issue_date": "Itariki yatangiweho",
+    "due_date": "Itariki ntarengwa yo kwishyura",
+    "status": "Imiterere",
+    "bill_to": "Yishyurwa na",
+    "details": "Ibisobanuro",
+    "buyer_reference": "Indango yanyu",
+    "order_reference": "Itegeko ry'ubuguzi",
+    "preceding_invoice": "Ikosora fagitire",
+    "period": "Igihe",
+    "delivery_date": "Itariki yo kugeza",
+    "deliver_to": "Bigezwa kuri",
+    "vat_id": "Nomero ya TVA",
+    "tax_number": "Nomero y'umusoro (TIN)",
+    "registration": "Iyandikwa",
+    "col_item": "Igicuruzwa",
+    "col_quantity": "Ingano",
+    "col_unit_price": "Igiciro kimwe",
+    "col_vat": "TVA",
+    "col_amount": "Amafaranga",
+    "sku": "Kode",
+    "vat_breakdown": "Isesengura rya TVA",
+    "category": "Icyiciro",
+    "rate": "Igipimo",
+    "taxable": "Amafaranga asoreshwa",
+    "tax": "TVA",
+    "subtotal": "Igiteranyo gito",
+    "discount": "Igabanyirizwa",
+    "charge": "Ikiguzi cy'inyongera",
+    "net_total": "Igiteranyo hatarimo TVA",
+    "vat_total": "TVA",
+    "total": "Igiteranyo",
+    "prepaid": "Ayishyuwe mbere",
+    "amount_due": "Amafaranga yo kwishyura",
+    "amount_paid": "Amafaranga yishyuwe",
+    "balance": "Asigaye kwishyurwa",
+    "payment": "Kwishyura",
+    "payment_terms": "Amabwiriza yo kwishyura",
+    "how_to_pay": "Uko wakwishyura",
+    "account_name": "Nyir'konti",
+    "iban": "Konti / IBAN",
+    "bic": "BIC",
+    "bank": "Banki",
+    "reference": "Indango",
+    "mandate": "Indango y'uruhushya",
+    "card": "Ikarita",
+    "notes": "Icyitonderwa",
+    "exemption": "Gusonerwa TVA",
+    "scan_to_view": "Sikana urebe kandi wishyure kuri interineti",
+    "page": "Urupapuro {page} kuri {pages}",
+    "draft": "IMBANZIRIZA",
+    "contact": "Aho tubarizwa",
+    "status_draft": "Imbanziriza",
+    "status_issued": "Yatanzwe",
+    "status_sent": "Yoherejwe",
+    "status_paid": "Yishyuwe",
+    "status_overdue": "Yarengeje igihe",
+    "status_cancelled": "Yahagaritswe",
+}
+
+LABELS: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "de": _DE, "rw": _RW}
 
 # (thousands separator, decimal separator) per language.
-_SEPARATORS = {"en": (",", "."), "fr": ("\u202f", ","), "de": (".", ",")}
+_SEPARATORS = {"en": (",", "."), "fr": ("\u202f", ","), "de": (".", ","), "rw": (",", ".")}
 
 CURRENCY_SYMBOLS = {
     "EUR": "€",

@@ -303,7 +303,8 @@ class _Layout:
         ]
         if doc.due_date:
             meta.append((labels["due_date"], doc.due_date.isoformat()))
-        meta.append((labels["status"], doc.status.value.capitalize()))
+        status = labels.get(f"status_{doc.status.value}", doc.status.value.capitalize())
+        meta.append((labels["status"], status))
         right: list[Flowable] = [self.text(self.title(), styles.title)]
         meta_table = Table(
             [[self.text(k, styles.muted), self.text(v, styles.right)] for k, v in meta],

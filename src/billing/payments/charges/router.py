@@ -46,6 +46,7 @@ from billing.payments.errors import (
     ProviderNotConfigured,
     ProviderTimeout,
 )
+from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.payments.methods.schemas import NextActionRead
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
@@ -71,6 +72,8 @@ CHARGE_ERRORS = error_responses(
     ProviderFailed,
     ProviderTimeout,
     ProviderNotConfigured,
+    PaymentLinkExpired,
+    PaymentMethodNotAccepted,
 )
 
 

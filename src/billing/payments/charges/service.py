@@ -41,6 +41,7 @@ from billing.payments.errors import (
     upstream_error,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference, try_advisory_lock
+from billing.payments.links.guard import check_can_start
 from billing.payments.methods.repository import PaymentMethodRepository
 from billing.payments.methods.service import payment_method as payment_method_service
 from billing.payments.repository import TransactionRepository
@@ -127,6 +128,7 @@ class ChargeService:
         method = await self._method(session, scope, invoice.tenant_id, method_id)
         key = ProviderKey(method.provider)
         settings_service.check_payment_method(await settings_service.get(session), key.value)
+        await check_can_start(session, scope=scope, invoice=invoice, method=key.value)
         plugin = providers.build(key)
         if not plugin.supports_currency(invoice.currency):
             raise CurrencyNotSupported(

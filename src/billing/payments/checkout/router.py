@@ -43,6 +43,7 @@ from billing.payments.errors import (
     ProviderTimeout,
 )
 from billing.payments.ledger import invoice_balance
+from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.providers.base import ProviderKey
 from billing.providers.registry import ProviderFactory
 from billing.routing import TransactionalRoute, accepts_any_query
@@ -63,6 +64,8 @@ START_ERROR_TYPES = (
     InvalidPhoneNumber,
     ProviderFailed,
     ProviderTimeout,
+    PaymentLinkExpired,
+    PaymentMethodNotAccepted,
 )
 
 

@@ -36,9 +36,11 @@ from billing.payments.errors import (
     InvoiceAlreadyPaid,
     PayerContactRequired,
     ProviderFailed,
+    ProviderNotConfigured,
     ProviderTimeout,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference
+from billing.payments.links.guard import check_can_start
 from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN, settlement
 from billing.providers.base import (
@@ -143,7 +145,7 @@ class CheckoutService:
         """
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, Method.MPESA)
-        payable = await self._payable_for(session, body)
+        payable = await self._payable_for(session, body, Method.MPESA)
         invoice = payable.invoice
         if invoice.currency != "KES":
             raise CurrencyNotSupported(
@@ -189,11 +191,13 @@ class CheckoutService:
         providers: ProviderFactory,
         body: PesapalInitiate,
         callbacks: CallbackUrls,
+        return_url: str | None = None,
     ) -> Started:
-        """Submit a Pesapal order; the payer is redirected to Pesapal's page."""
+        """Submit a Pesapal order; the payer is redirected to Pesapal's page, and back to
+        ``return_url`` (default: the checkout's return page)."""
         settings = await settings_service.get(session)
         settings_service.check_payment_method(settings, Method.PESAPAL)
-        payable = await self._payable_for(session, body)
+        payable = await self._payable_for(session, body, Method.PESAPAL)
         invoice = payable.invoice
         provider = providers.build(ProviderKey.PESAPAL)
         if body.currency and body.currency != invoice.currency:
@@ -217,10 +221,83 @@ class CheckoutService:
             amount=amount,
             request_extra={"country_code": str(invoice.buyer.get("country_code") or "")},
             callback_url=callbacks.pesapal_ipn(),
-            return_url=callbacks.pesapal_return(),
+            return_url=return_url or callbacks.pesapal_return(),
             contact_phone=phone,
             contact_email=email,
         )
+
+    async def start_card(
+        self,
+        session: AsyncSession,
+        *,
+        providers: ProviderFactory,
+        public_id: str,
+        callbacks: CallbackUrls,
+    ) -> Started:
+        """Create a Stripe PaymentIntent for the balance of the invoice behind a public page;
+        the page confirms it with Stripe.js (Payment Element) and the signed webhook settles
+        it (the browser's word counts for nothing)."""
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, Method.STRIPE)
+        payable = await self._payable_for(
+            session, InvoiceCapability(public_id=public_id), Method.STRIPE
+        )
+        invoice = payable.invoice
+        provider = self._online(providers, ProviderKey.STRIPE, invoice.currency)
+        return await self._start(
+            session,
+            scope=payable.scope,
+            invoice=invoice,
+            provider=provider,
+            amount=self._amount(invoice, None),
+            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
+            callback_url=callbacks.webhook(ProviderKey.STRIPE),
+            return_url=None,
+            contact_phone=None,
+            contact_email=invoice.buyer.get("email"),
+        )
+
+    async def start_mollie(
+        self,
+        session: AsyncSession,
+        *,
+        providers: ProviderFactory,
+        public_id: str,
+        callbacks: CallbackUrls,
+        return_url: str,
+    ) -> Started:
+        """Create a Mollie payment for the balance of the invoice behind a public page; the
+        payer's browser goes to Mollie's checkout, then back to ``return_url``, and the
+        webhook (fetched back) settles it."""
+        settings = await settings_service.get(session)
+        settings_service.check_payment_method(settings, Method.MOLLIE)
+        payable = await self._payable_for(
+            session, InvoiceCapability(public_id=public_id), Method.MOLLIE
+        )
+        invoice = payable.invoice
+        provider = self._online(providers, ProviderKey.MOLLIE, invoice.currency)
+        return await self._start(
+            session,
+            scope=payable.scope,
+            invoice=invoice,
+            provider=provider,
+            amount=self._amount(invoice, None),
+            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
+            callback_url=callbacks.webhook(ProviderKey.MOLLIE),
+            return_url=return_url,
+            contact_phone=None,
+            contact_email=invoice.buyer.get("email"),
+        )
+
+    def _online(
+        self, providers: ProviderFactory, key: ProviderKey, currency: str
+    ) -> PaymentProvider:
+        provider = providers.build(key)
+        if not provider.supports_currency(currency):
+            raise CurrencyNotSupported(f"{provider.display_name} does not charge in {currency}.")
+        if not providers.configured(key):
+            raise ProviderNotConfigured(f"{provider.display_name} is not configured.")
+        return provider
 
     async def refresh(
         self,
@@ -247,11 +324,15 @@ class CheckoutService:
                 pass  # the stored state stands; the poller will try again
         return attempt
 
-    async def _payable_for(self, session: AsyncSession, body: InvoiceCapability) -> Payable:
+    async def _payable_for(
+        self, session: AsyncSession, body: InvoiceCapability, method: str
+    ) -> Payable:
         payable = await self.payable(session, number=body.invoice_number, public_id=body.public_id)
         check_payable(payable.invoice)
         if invoice_balance(payable.invoice) <= 0:
             raise InvoiceAlreadyPaid
+        # A payment link refuses new attempts once expired, and methods its account refuses.
+        await check_can_start(session, scope=payable.scope, invoice=payable.invoice, method=method)
         return payable
 
     def _amount(self, invoice: Invoice, requested: Decimal | None) -> Decimal:

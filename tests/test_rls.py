@@ -9,11 +9,18 @@ import pytest
 
 from billing.config import Settings
 from billing.core.db import libpq_database_url
+from billing.core.tenancy import ScopeKind, scope_role
+from billing.models.rls import scope_role_names
 from tests.fixtures.factories import Factory
 
 
 async def _connect(database_url: str) -> asyncpg.Connection:
     return await asyncpg.connect(libpq_database_url(database_url))
+
+
+def _roles(settings: Settings) -> list[str]:
+    """The application role and the role of each kind of scope."""
+    return [settings.app_role, *scope_role_names(settings.app_role)]
 
 
 class TestCatalog:
@@ -155,12 +162,17 @@ async def test_money_tables_are_append_only_for_the_app_role(
 
     connection = await _connect(database_url)
     try:
-        for table in APPEND_ONLY_TABLES:
-            for privilege, expected in (("INSERT", True), ("UPDATE", False), ("DELETE", False)):
-                allowed = await connection.fetchval(
-                    "SELECT has_table_privilege($1, $2, $3)", settings.app_role, table, privilege
-                )
-                assert allowed is expected, (table, privilege)
+        for role in _roles(settings):
+            for table in APPEND_ONLY_TABLES:
+                for privilege, expected in (
+                    ("INSERT", True),
+                    ("UPDATE", False),
+                    ("DELETE", False),
+                ):
+                    allowed = await connection.fetchval(
+                        "SELECT has_table_privilege($1, $2, $3)", role, table, privilege
+                    )
+                    assert allowed is expected, (role, table, privilege)
     finally:
         await connection.close()
 
@@ -172,20 +184,18 @@ async def test_attempts_are_never_deleted_and_change_only_their_state(
 
     connection = await _connect(database_url)
     try:
-        for table, columns in STATE_COLUMNS.items():
-            assert not await connection.fetchval(
-                "SELECT has_table_privilege($1, $2, 'DELETE')", settings.app_role, table
-            ), table
-            assert not await connection.fetchval(
-                "SELECT has_table_privilege($1, $2, 'UPDATE')", settings.app_role, table
-            ), table
-            for column in columns:
-                assert await connection.fetchval(
-                    "SELECT has_column_privilege($1, $2, $3, 'UPDATE')",
-                    settings.app_role,
-                    table,
-                    column,
-                ), (table, column)
+        for role in _roles(settings):
+            for table, columns in STATE_COLUMNS.items():
+                assert not await connection.fetchval(
+                    "SELECT has_table_privilege($1, $2, 'DELETE')", role, table
+                ), (role, table)
+                assert not await connection.fetchval(
+                    "SELECT has_table_privilege($1, $2, 'UPDATE')", role, table
+                ), (role, table)
+                for column in columns:
+                    assert await connection.fetchval(
+                        "SELECT has_column_privilege($1, $2, $3, 'UPDATE')", role, table, column
+                    ), (role, table, column)
         for column in ("amount", "currency", "invoice_id", "tenant_id", "reference", "method"):
             assert not await connection.fetchval(
                 "SELECT has_column_privilege($1, 'payment_transactions', $2, 'UPDATE')",
@@ -241,3 +251,130 @@ async def test_operator_tables_holding_responses_and_deliveries_fail_closed(
                 assert await connection.fetchval(f"SELECT count(*) FROM {table}") >= 1
     finally:
         await connection.close()
+
+
+class TestScopeRoles:
+    """Each kind of scope runs under its own role, whose policies read only that scope."""
+
+    @pytest.fixture
+    async def tree(self, factory: Factory) -> dict[str, uuid.UUID]:
+        reseller = await factory.create_reseller()
+        inside = await factory.create_tenant(reseller_id=uuid.UUID(reseller["id"]))
+        outside = await factory.create_tenant()
+        for tenant in (inside, outside):
+            await factory.create_invoice(tenant["id"])
+        return {
+            "reseller": uuid.UUID(reseller["id"]),
+            "inside": uuid.UUID(inside["id"]),
+            "outside": uuid.UUID(outside["id"]),
+        }
+
+    async def _visible(
+        self,
+        connection: asyncpg.Connection,
+        settings: Settings,
+        kind: ScopeKind,
+        *,
+        scope: str,
+        tenant: uuid.UUID | None = None,
+        resellers: list[uuid.UUID] | None = None,
+        table: str = "invoices",
+    ) -> set[uuid.UUID]:
+        column = "id" if table == "tenants" else "tenant_id"
+        async with connection.transaction():
+            await connection.execute(
+                "SELECT set_config('role', $1, true), set_config('app.scope', $2, true),"
+                " set_config('app.tenant_id', $3, true),"
+                " set_config('app.reseller_ids', $4, true)",
+                scope_role(settings.app_role, kind),
+                scope,
+                str(tenant) if tenant else "",
+                "{" + ",".join(map(str, resellers)) + "}" if resellers else "",
+            )
+            rows = await connection.fetch(f"SELECT DISTINCT {column} FROM {table}")
+        return {row[0] for row in rows}
+
+    async def test_each_role_sees_its_scope(
+        self, database_url: str, settings: Settings, tree: dict[str, uuid.UUID]
+    ) -> None:
+        connection = await _connect(database_url)
+        try:
+            await connection.execute(f'SET ROLE "{settings.app_role}"')
+            inside, outside = tree["inside"], tree["outside"]
+            for table in ("invoices", "tenants"):
+                tenant = await self._visible(
+                    connection, settings, ScopeKind.TENANT, scope="tenant", tenant=inside,
+                    table=table,
+                )  # fmt: skip
+                assert tenant == {inside}, table
+                reseller = await self._visible(
+                    connection, settings, ScopeKind.RESELLER, scope="reseller",
+                    resellers=[tree["reseller"]], table=table,
+                )  # fmt: skip
+                assert reseller == {inside}, table
+                admin = await self._visible(
+                    connection, settings, ScopeKind.ADMIN, scope="admin", table=table
+                )
+                assert {inside, outside} <= admin, table
+        finally:
+            await connection.close()
+
+    async def test_a_scope_role_ignores_the_other_settings(
+        self, database_url: str, settings: Settings, tree: dict[str, uuid.UUID]
+    ) -> None:
+        """Under the tenant role, claiming ``app.scope = 'admin'`` or a reseller subtree shows
+        nothing more; without a tenant it shows nothing at all."""
+        connection = await _connect(database_url)
+        try:
+            await connection.execute(f'SET ROLE "{settings.app_role}"')
+            claimed = await self._visible(
+                connection, settings, ScopeKind.TENANT, scope="admin", tenant=tree["inside"],
+                resellers=[tree["reseller"]],
+            )  # fmt: skip
+            assert claimed == {tree["inside"]}
+            nobody = await self._visible(connection, settings, ScopeKind.TENANT, scope="admin")
+            assert nobody == set()
+            no_subtree = await self._visible(
+                connection, settings, ScopeKind.RESELLER, scope="admin"
+            )
+            assert no_subtree == set()
+        finally:
+            await connection.close()
+
+    async def test_a_tenant_role_cannot_write_for_another_tenant(
+        self, database_url: str, settings: Settings, tree: dict[str, uuid.UUID]
+    ) -> None:
+        connection = await _connect(database_url)
+        try:
+            await connection.execute(f'SET ROLE "{settings.app_role}"')
+            async with connection.transaction():
+                await connection.execute(
+                    "SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true)",
+                    scope_role(settings.app_role, ScopeKind.TENANT),
+                    str(tree["inside"]),
+                )
+                moved = await connection.execute(
+                    "UPDATE invoices SET notes = 'x' WHERE tenant_id = $1", tree["outside"]
+                )
+                assert moved == "UPDATE 0"
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await connection.execute(
+                        "UPDATE invoices SET tenant_id = $1 WHERE tenant_id = $2",
+                        tree["outside"],
+                        tree["inside"],
+                    )
+        finally:
+            await connection.close()
+
+    async def test_scope_roles_are_not_members_of_the_application_role(
+        self, database_url: str, settings: Settings
+    ) -> None:
+        """Membership would apply the application role's combined policies to them too."""
+        connection = await _connect(database_url)
+        try:
+            for role in scope_role_names(settings.app_role):
+                assert not await connection.fetchval(
+                    "SELECT pg_has_role($1, $2, 'USAGE')", role, settings.app_role
+                ), role
+        finally:
+            await connection.close()

@@ -72,6 +72,10 @@ def create_engine(
     return engine
 
 
+APP_ROLE_INFO = "app_role"
+"""``Session.info`` key of the application role the session's connections assume."""
+
+
 @dataclass(frozen=True, slots=True)
 class Database:
     """The engine and session factory of one process."""
@@ -101,7 +105,12 @@ class Database:
             statement_cache_size=statement_cache_size,
             echo=echo,
         )
-        return cls(engine, async_sessionmaker(engine, expire_on_commit=False, autoflush=False))
+        # Sessions know the role so that ``apply_scope`` can narrow it to the scope's role.
+        info = {APP_ROLE_INFO: role} if role is not None else {}
+        return cls(
+            engine,
+            async_sessionmaker(engine, expire_on_commit=False, autoflush=False, info=info),
+        )
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -10,9 +10,21 @@ sets at the start of every request or job:
 Every comparison goes through ``NULLIF(current_setting(name, true), '')``: a setting that was never
 made is NULL and one left behind by an earlier pooled transaction is '' (also NULL), so a
 connection without a scope sees no rows at all.
+
+Each kind of scope also has a database role (``billing.core.tenancy.scope_role``: the
+application role ``app`` has ``app_tenant``, ``app_reseller`` and ``app_admin``), which a
+transaction takes with its scope. Each of those roles has one policy per table with no OR in
+it (``tenant_id = <the tenant>`` for a tenant), which the planner reads as the condition the
+query already has: it estimates it from the statistics and keeps the index that serves the
+query's order. The application role itself keeps the combined policy (scope setting OR ...)
+for what runs without a scope role: public capabilities and the resolvers. The scope roles
+are not members of the application role (its policies would apply to them too, ORed); they
+receive the same grants instead.
 """
 
 from __future__ import annotations
+
+from billing.core.tenancy import SCOPE_ROLE_SUFFIXES, ScopeKind, scope_role
 
 # Each setting is read through a scalar sub-select: the planner evaluates it once per query (an
 # InitPlan) instead of once per row, and keeps ``tenant_id = <value>`` usable as an index
@@ -42,13 +54,51 @@ def replace_policy(table: str, name: str, predicate: str) -> list[str]:
 
 
 def enable_tenant_rls(table: str, column: str = "tenant_id") -> list[str]:
-    """Statements enabling and forcing RLS on a tenant-owned table with a fail-closed policy."""
+    """Statements enabling and forcing RLS on a tenant-owned table with fail-closed policies:
+    the combined one of the application role and one per scope role."""
     predicate = tenant_visible(column)
+    app = _quote(app_role_name())
     return [
+        # A database migrated before the scope roles existed meets them here first.
+        *create_scope_roles(app_role_name()),
         f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
         f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY tenant_isolation ON {table} USING {predicate} WITH CHECK {predicate}",
+        f"DROP POLICY IF EXISTS tenant_isolation ON {table}",
+        f"CREATE POLICY tenant_isolation ON {table} TO {app}"
+        f" USING {predicate} WITH CHECK {predicate}",
+        *scope_role_policies(
+            table,
+            tenant_match=f"{column} = {APP_TENANT}",
+            reseller_match=(
+                f"{column} IN (SELECT t.id FROM tenants t"
+                f" WHERE t.reseller_id = ANY ({APP_RESELLERS}))"
+            ),
+        ),
     ]
+
+
+SCOPE_POLICIES = {
+    ScopeKind.TENANT: "tenant_rows",
+    ScopeKind.RESELLER: "reseller_rows",
+    ScopeKind.ADMIN: "admin_rows",
+}
+
+
+def scope_role_policies(table: str, *, tenant_match: str, reseller_match: str) -> list[str]:
+    """One policy per scope role on ``table``, each a single condition (admins: every row)."""
+    app = app_role_name()
+    matches = {ScopeKind.TENANT: tenant_match, ScopeKind.RESELLER: reseller_match}
+    statements: list[str] = []
+    for kind, name in SCOPE_POLICIES.items():
+        role = scope_role(app, kind)
+        assert role is not None
+        predicate = f"({matches.get(kind, 'true')})"
+        statements += [
+            f"DROP POLICY IF EXISTS {name} ON {table}",
+            f"CREATE POLICY {name} ON {table} TO {_quote(role)}"
+            f" USING {predicate} WITH CHECK {predicate}",
+        ]
+    return statements
 
 
 def tenants_predicate() -> str:
@@ -62,15 +112,47 @@ def tenants_predicate() -> str:
 def tenants_table_rls() -> list[str]:
     """RLS for ``tenants`` itself: a reseller sees tenants whose reseller is in its subtree."""
     predicate = tenants_predicate()
+    app = _quote(app_role_name())
     return [
+        *create_scope_roles(app_role_name()),
         "ALTER TABLE tenants ENABLE ROW LEVEL SECURITY",
         "ALTER TABLE tenants FORCE ROW LEVEL SECURITY",
-        f"CREATE POLICY tenant_isolation ON tenants USING {predicate} WITH CHECK {predicate}",
+        "DROP POLICY IF EXISTS tenant_isolation ON tenants",
+        f"CREATE POLICY tenant_isolation ON tenants TO {app}"
+        f" USING {predicate} WITH CHECK {predicate}",
+        *scope_role_policies(
+            "tenants",
+            tenant_match=f"id = {APP_TENANT}",
+            reseller_match=f"reseller_id = ANY ({APP_RESELLERS})",
+        ),
     ]
 
 
 def create_app_role(role: str) -> list[str]:
-    """Create the unprivileged API role (cluster-wide, so tolerate concurrent creation)."""
+    """Create the unprivileged API role and its scope roles (cluster-wide, so tolerate
+    concurrent creation), with the privileges of a fresh schema."""
+    quoted = _quote(role)
+    return [
+        *create_scope_roles(role),
+        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+    ]
+
+
+def create_scope_roles(role: str) -> list[str]:
+    """Create the application role ``role`` and its scope roles where they do not exist yet
+    (a policy names them; a database made before the scope roles meets them here)."""
+    return [
+        statement for name in (role, *scope_role_names(role)) for statement in _create_role(name)
+    ]
+
+
+def scope_role_names(role: str) -> list[str]:
+    """The scope roles of the application role ``role``."""
+    return [role + suffix for suffix in SCOPE_ROLE_SUFFIXES.values()]
+
+
+def _create_role(role: str) -> list[str]:
     quoted = _quote(role)
     literal = role.replace("'", "''")
     return [
@@ -96,8 +178,8 @@ def create_app_role(role: str) -> list[str]:
         $$
         """,
         f"GRANT USAGE ON SCHEMA public TO {quoted}",
-        f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
+        # Tables that exist get their grants from ``grant_app_role`` (which also takes
+        # UPDATE and DELETE away on the append-only ones); new tables start with these.
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public "
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {quoted}",
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {quoted}",
@@ -176,11 +258,20 @@ append-only tables above."""
 
 
 def grant_app_role(role: str) -> list[str]:
-    """Re-grant table privileges after a migration creates tables.
+    """Re-grant table privileges after a migration creates tables, to the application role
+    and to each of its scope roles (made here if the database predates them).
 
     Granting on ALL TABLES would hand UPDATE and DELETE back on the append-only tables, so
     the same statements take them away again for every one that exists.
     """
+    return [
+        *create_scope_roles(role),
+        *_grants(role),
+        *(statement for scope in scope_role_names(role) for statement in _grants(scope)),
+    ]
+
+
+def _grants(role: str) -> list[str]:
     quoted = _quote(role)
     literal = role.replace("'", "''")
     restricted = (*APPEND_ONLY_TABLES, *STATE_COLUMNS)

@@ -30,6 +30,11 @@ class SettingsService:
         # an explicit null clears one.
         seller_changes = changes.pop("seller", None) or {}
         merged["seller"] = {**merged["seller"], **seller_changes}
+        subscription_changes = changes.pop("subscriptions", None) or {}
+        merged["subscriptions"] = {
+            **merged["subscriptions"],
+            **{key: value for key, value in subscription_changes.items() if value is not None},
+        }
         merged.update({key: value for key, value in changes.items() if value is not None})
         try:
             validated = OperatorSettings.model_validate(merged)

@@ -104,9 +104,10 @@ async def billing(
     await helper.reset_clock()
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def clock_back(billing: Billing) -> AsyncIterator[None]:
-    """Every test starts and ends on the wall clock."""
+    """The test starts and ends on the wall clock (modules that use the database ask for it
+    with ``pytestmark``)."""
     await billing.reset_clock()
     yield
     await billing.reset_clock()

@@ -90,9 +90,7 @@ class Billing:
 
     async def records(self, subscription_id: str) -> list[Any]:
         """The subscription's invoices with their collection state, oldest first."""
-        rows = await self.get(
-            f"{ADMIN}/subscriptions/{subscription_id}/invoices", per_page=500
-        )
+        rows = await self.get(f"{ADMIN}/subscriptions/{subscription_id}/invoices", per_page=500)
         return list(reversed(rows))
 
     async def invoice(self, invoice_id: str) -> Any:

@@ -48,10 +48,28 @@ class ReadSchema(BaseModel):
         return self
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class WriteSchema(BaseModel):
-    """Request bodies: unknown fields are refused, strings are stripped."""
+    """Request bodies: unknown fields are refused, strings are stripped, and text holding a
+    NUL character (which PostgreSQL cannot store) is a validation error, not a failed insert."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, data: Any) -> Any:
+        if _contains_nul(data):
+            raise ValueError("text must not contain NUL (\\u0000) characters")
+        return data
 
 
 def required_in_schema(*names: str) -> Callable[[dict[str, Any]], None]:

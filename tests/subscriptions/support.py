@@ -121,7 +121,10 @@ class Billing:
         return date.fromisoformat(data["today"])
 
     async def move_to(self, day: date) -> Any:
-        """Move the service clock to noon UTC of ``day`` (without queuing a cycle)."""
+        """Move the service clock to noon UTC of ``day`` (without queuing a cycle); a day
+        already reached stays."""
+        if await self.today() >= day:
+            return None
         return await self.ok(
             await self.http.post(
                 "/api/v1/test/clock",

@@ -35,7 +35,7 @@ async def june_subscriber(billing: Billing, amount: str = "30.00", **fields: Any
 
 class TestCreate:
     async def test_first_period_is_invoiced_at_once(self, billing: Billing) -> None:
-        tenant, price, sub = await june_subscriber(billing)
+        _, price, sub = await june_subscriber(billing)
 
         assert sub["status"] == "active"
         assert (sub["current_period_start"], sub["current_period_end"]) == (

@@ -51,7 +51,8 @@ from billing.subscriptions.usage import USAGE, usage_input
 BILLING_CYCLE = Principal(
     kind="user", subject="billing-cycle", role=Role.ADMIN, permissions=frozenset()
 )
-"""Who creates subscription invoices (each invoice then names its subscription)."""
+"""Who creates subscription invoices (``created_by`` ``user:billing-cycle``; the notes and
+``subscription_invoices`` name the subscription)."""
 
 WALLET_CREDIT_KIND = "subscription_credit"
 
@@ -181,6 +182,7 @@ async def settle_pending(
     settings: OperatorSettings,
     today: date,
     defer_collection: bool,
+    catalog: Catalog | None = None,
 ) -> Settled:
     """Invoice (or credit) every pending charge of the subscription.
 
@@ -193,7 +195,9 @@ async def settle_pending(
     charges = list(await ChargeRepository(session, scope).pending(subscription.id))
     if not charges:
         return outcome
-    catalog = await load_catalog(session, {charge.price_id for charge in charges})
+    wanted = {charge.price_id for charge in charges}
+    if catalog is None or not wanted <= catalog.prices.keys():
+        catalog = await load_catalog(session, wanted)
     invoiced = charges
     if kind is SubscriptionInvoiceKind.RENEWAL:
         gross = await _gross(session, scope, subscription, charges, catalog, settings, today)

@@ -184,6 +184,7 @@ async def begin_period(
         settings=settings,
         today=today,
         defer_collection=defer_collection,
+        catalog=catalog,
     )
 
 
@@ -217,6 +218,7 @@ async def bill_arrears(
         settings=settings,
         today=today,
         defer_collection=defer_collection,
+        catalog=catalog,
     )
 
 

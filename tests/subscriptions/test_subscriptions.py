@@ -4,6 +4,7 @@ monthly price costs exactly 1.00 a day in it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -421,6 +422,42 @@ class TestChange:
         assert quote["net_amount_due"] == "15.00"
         (june,) = await billing.invoices(sub["id"])
         assert june["subtotal"] == "45.00"  # 15 days at 30.00, 15 days at 60.00 = 30.00 + 15.00
+
+    async def test_concurrent_changes_apply_one_after_the_other(self, billing: Billing) -> None:
+        await billing.move_to(JUNE_1)
+        tenant = await billing.tenant()
+        price = await billing.price("3.00")
+        sub = await billing.subscribe(tenant["id"], price, quantities=["10"])
+        await billing.move_to(date(2027, 6, 21))
+
+        responses = await asyncio.gather(
+            *(
+                billing.http.post(
+                    f"{ADMIN}/subscriptions/{sub['id']}/change",
+                    json={"quantity": str(seats), "proration_behavior": "invoice_now"},
+                    headers=billing.admin,
+                )
+                for seats in range(11, 16)
+            )
+        )
+
+        assert [r.status_code for r in responses] == [200] * 5
+        final = Decimal((await billing.subscription(sub["id"]))["items"][0]["quantity"])
+        results = [r.json()["data"] for r in responses]
+        # Days 1-20 at 10 seats (20.00), days 21-30 at the final count (1.00 a seat): whatever
+        # the order, the changes add exactly that to the 30.00 billed on June 1.
+        nets = [Decimal(r["proration"]["net_amount_due"]) for r in results]
+        assert sum(nets, Decimal(0)) == final - 10
+        for result, net in zip(results, nets, strict=True):
+            if net > 0:
+                assert (await billing.invoice(result["invoice_id"]))["subtotal"] == str(net)
+            else:
+                assert Decimal(result["wallet_credit"]) == -net * Decimal("1.16")
+        chain = sorted(
+            (Decimal(r["proration"]["old_quantity"]), Decimal(r["proration"]["new_quantity"]))
+            for r in results
+        )
+        assert {old for old, _ in chain} - {new for _, new in chain} == {Decimal(10)}
 
     async def test_nothing_to_change_and_unknown_items(self, billing: Billing) -> None:
         _, price, sub = await june_subscriber(billing)

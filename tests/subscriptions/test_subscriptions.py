@@ -112,6 +112,30 @@ class TestCreate:
         assert (record["period_start"], record["period_end"]) == ("2027-03-01", "2027-04-01")
         assert (await billing.invoice(record["invoice_id"]))["subtotal"] == "31.00"
 
+    async def test_a_start_in_the_past_bills_each_period_since(self, billing: Billing) -> None:
+        await billing.move_to(date(2027, 4, 20))
+        tenant = await billing.tenant()
+        price = await billing.price("31.00")
+
+        sub = await billing.subscribe(tenant["id"], price, start_date="2027-01-31")
+        first = await billing.records(sub["id"])
+        await billing.run_cycle()
+        again = await billing.run_cycle()
+
+        assert [r["period_start"] for r in first] == ["2027-01-31"]
+        records = await billing.records(sub["id"])
+        assert [(r["period_start"], r["period_end"]) for r in records] == [
+            ("2027-01-31", "2027-02-28"),
+            ("2027-02-28", "2027-03-31"),
+            ("2027-03-31", "2027-04-30"),
+        ]
+        assert again.periods_advanced == 0
+        current = await billing.subscription(sub["id"])
+        assert (current["current_period_start"], current["current_period_end"]) == (
+            "2027-03-31",
+            "2027-04-30",
+        )
+
     async def test_seats_bill_quantity_times_price(self, billing: Billing) -> None:
         await billing.move_to(JUNE_1)
         tenant = await billing.tenant()
@@ -612,3 +636,30 @@ class TestEnding:
             f"{ADMIN}/subscriptions/{sub['id']}/resume", json={}, headers=billing.admin
         )
         assert response.status_code == 409
+
+
+class TestOperatorTimeZone:
+    async def test_days_are_the_operators(self, billing: Billing) -> None:
+        # 10:00 UTC on June 30 is already July 1 on Kiritimati (UTC+14).
+        await billing.put_settings(timezone="Pacific/Kiritimati")
+        try:
+            await billing.move_to(date(2027, 5, 31))
+            tenant = await billing.tenant()
+            price = await billing.price("30.00")
+            sub = await billing.subscribe(tenant["id"], price)
+            assert sub["current_period_start"] == "2027-06-01"  # local today at 12:00 UTC
+            await billing.ok(
+                await billing.http.post(
+                    "/api/v1/test/clock",
+                    json={"now": "2027-06-30T10:00:00+00:00", "run_cycle": False},
+                )
+            )
+            quote = await billing.quote(tenant_id=tenant["id"], quantity="2")
+            await billing.run_cycle()
+
+            assert quote["proration_date"] == "2027-07-01"
+            assert quote["period_start"] == "2027-07-01"
+            records = await billing.records(sub["id"])
+            assert [r["period_start"] for r in records] == ["2027-06-01", "2027-07-01"]
+        finally:
+            await billing.put_settings(timezone="UTC")

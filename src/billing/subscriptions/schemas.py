@@ -155,9 +155,15 @@ class ResumeRequest(WriteSchema):
 class ProrationQuoteRequest(WriteSchema):
     """Seed 003's proration calculation: a subscriber (tenant) and a new service (price)."""
 
-    tenant_id: uuid.UUID = Field(validation_alias=AliasChoices("tenant_id", "subscriber_id"))
+    tenant_id: uuid.UUID = Field(
+        validation_alias=AliasChoices("tenant_id", "subscriber_id"),
+        description="The subscriber; also accepted as 'subscriber_id' (seed 003).",
+    )
     price_id: uuid.UUID | None = Field(
-        default=None, validation_alias=AliasChoices("price_id", "new_price_id", "new_service_id")
+        default=None,
+        validation_alias=AliasChoices("price_id", "new_price_id", "new_service_id"),
+        description="The new price; also accepted as 'new_price_id' or 'new_service_id' "
+        "(seed 003). Left out: the item's price (a quantity change).",
     )
     quantity: QuantityString | None = Field(
         default=None, gt=0, max_digits=20, decimal_places=6, description=_QUANTITY

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import os
 import uuid
 from collections.abc import AsyncIterator, Coroutine, Iterator
 from contextlib import asynccontextmanager
@@ -317,8 +318,8 @@ async def _scenario(runner: Runner, scenario: Scenario) -> None:
     model = Model(scenario.interval, scenario.count, anchor, anchor_day)
     assert (sub["billing_anchor"], sub["billing_anchor_day"]) == (anchor.isoformat(), anchor_day)
     horizon = scenario.start + timedelta(days=HORIZON_DAYS)
-    # (change date, effective date, per-period amount): the configuration of a day is the
-    # latest change (by date) already in effect.
+    # (change date, effective date, price, quantity): the configuration of a day is the
+    # latest change (by date, then order) already in effect.
     timeline = [(scenario.start, scenario.start, price_a["id"], scenario.quantity)]
     current = (price_a["id"], scenario.quantity)
 
@@ -396,8 +397,9 @@ async def _scenario(runner: Runner, scenario: Scenario) -> None:
 
     # The model, day by day.
     def per_period(day: date) -> Fraction:
-        in_effect = [t for t in timeline if t[1] <= day]
-        _, _, price_id, quantity = max(in_effect, key=lambda t: t[0])
+        # The latest change in effect: by change date, then by order within a day.
+        in_effect = [(t, order) for order, t in enumerate(timeline) if t[1] <= day]
+        (_, _, price_id, quantity), _ = max(in_effect, key=lambda pair: (pair[0][0], pair[1]))
         amount = amounts[price_id]
         return Fraction(amount * quantity if scenario.scheme == "per_unit" else amount)
 
@@ -477,7 +479,8 @@ async def _wallet_credits(runner: Runner, tenant_id: str) -> Decimal:
 
 
 @settings(
-    max_examples=12,
+    # BILLING_PROPERTY_EXAMPLES=200 for a deeper run; each example is a 3-year subscription.
+    max_examples=int(os.environ.get("BILLING_PROPERTY_EXAMPLES", "12")),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -250,6 +250,9 @@ class TestScoping:
             f"{ADMIN}/subscriptions/{sub['id']}/cancel", json={}, headers=mine
         )
         upcoming_other = await billing.http.get(f"{BILLING}/upcoming", headers=theirs)
+        upcoming_named = await billing.http.get(
+            f"{BILLING}/upcoming", params={"subscription_id": sub["id"]}, headers=theirs
+        )
 
         assert [s["id"] for s in listed.json()["data"]] == [sub["id"]]
         assert got.status_code == 200
@@ -257,6 +260,7 @@ class TestScoping:
         assert hidden.json()["error"]["code"] == "subscription_not_found"
         assert staff_only.status_code == 403
         assert upcoming_other.status_code == 404
+        assert upcoming_named.status_code == 404
         assert (await billing.subscription(sub["id"]))["status"] == "active"
 
     async def test_resellers_act_only_in_their_subtree(self, billing: Billing) -> None:
@@ -292,14 +296,29 @@ class TestScoping:
             await billing.http.get(
                 f"{ADMIN}/tenants/{foreign['tenant_id']}/upcoming", headers=headers
             ),
+            await billing.http.post(
+                f"{ADMIN}/subscriptions/{foreign['id']}/pause", json={}, headers=headers
+            ),
+            await billing.http.post(
+                f"{ADMIN}/subscriptions/{foreign['id']}/resume", json={}, headers=headers
+            ),
+            await billing.http.patch(
+                f"{ADMIN}/subscriptions/{foreign['id']}",
+                json={"cancel_at_period_end": True},
+                headers=headers,
+            ),
+            await billing.http.get(
+                f"{ADMIN}/subscriptions/{foreign['id']}/invoices", headers=headers
+            ),
         ]
         listed = await billing.http.get(f"{ADMIN}/subscriptions", headers=headers)
 
         assert created.status_code == 201, created.text
-        assert [a.status_code for a in attempts] == [404] * 5
+        assert [a.status_code for a in attempts] == [404] * 9
         assert [s["id"] for s in listed.json()["data"]] == [created.json()["data"]["id"]]
         untouched = await billing.subscription(foreign["id"])
         assert (untouched["status"], untouched["items"][0]["quantity"]) == ("active", "1")
+        assert untouched["cancel_at_period_end"] is False
 
 
 class TestChange:
@@ -482,6 +501,31 @@ class TestChange:
             for r in results
         )
         assert {old for old, _ in chain} - {new for _, new in chain} == {Decimal(10)}
+
+    async def test_a_replayed_change_bills_once(self, billing: Billing) -> None:
+        _, _, sub = await june_subscriber(billing)
+        await billing.move_to(JUNE_16)
+        headers = {**billing.admin, "Idempotency-Key": uuid.uuid4().hex}
+        body = {"quantity": "2", "proration_behavior": "invoice_now"}
+
+        first = await billing.http.post(
+            f"{ADMIN}/subscriptions/{sub['id']}/change", json=body, headers=headers
+        )
+        second = await billing.http.post(
+            f"{ADMIN}/subscriptions/{sub['id']}/change", json=body, headers=headers
+        )
+        huge = await billing.http.post(
+            f"{ADMIN}/subscriptions/{sub['id']}/change",
+            json={"quantity": "9" * 40},
+            headers=billing.admin,
+        )
+
+        assert first.status_code == second.status_code == 200
+        assert second.headers.get("Idempotent-Replayed") == "true"
+        assert first.json()["data"]["invoice_id"] == second.json()["data"]["invoice_id"]
+        assert len(await billing.records(sub["id"])) == 2
+        assert huge.status_code == 422
+        assert (await billing.subscription(sub["id"]))["items"][0]["quantity"] == "2"
 
     async def test_nothing_to_change_and_unknown_items(self, billing: Billing) -> None:
         _, price, sub = await june_subscriber(billing)

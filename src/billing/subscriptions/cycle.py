@@ -124,10 +124,12 @@ async def advance_subscription(
             )
             report.errors.append(f"subscription {ref.id}: {exc}")
             break
-        if outcome is not Advance.ADVANCED:
+        if outcome not in (Advance.ADVANCED, Advance.CAUGHT_UP):
             break
         advanced += 1
         report.periods_advanced += 1
+        if outcome is Advance.CAUGHT_UP:
+            break
     if advanced:
         report.subscriptions_advanced += 1
 

@@ -35,7 +35,8 @@ from billing.subscriptions.repository import ChargeRepository, SubscriptionRepos
 class Advance(StrEnum):
     """What one advance step found."""
 
-    ADVANCED = "advanced"
+    ADVANCED = "advanced"  # one period on, and still due (another step follows)
+    CAUGHT_UP = "caught_up"  # one period on, and now current
     NOT_DUE = "not_due"
     BUSY = "busy"  # locked by another transaction, or gone
 
@@ -65,7 +66,12 @@ async def advance_once(
     ):
         return Advance.NOT_DUE
     await roll(session, scope, subscription, today=today, settings=settings, defer_collection=False)
-    return Advance.ADVANCED
+    if (
+        SubscriptionStatus(subscription.status) in RENEWING_STATUSES
+        and subscription.current_period_end <= today
+    ):
+        return Advance.ADVANCED
+    return Advance.CAUGHT_UP
 
 
 async def catch_up(

@@ -337,6 +337,7 @@ async def _scenario(runner: Runner, scenario: Scenario) -> None:
         if target == current:
             continue
         before = await _upcoming(runner, tenant["id"], sub["id"])
+        pending_before = await _pending(runner, sub["id"])
         quote = await call(
             "POST",
             f"{ADMIN}/proration/calculate",
@@ -357,7 +358,6 @@ async def _scenario(runner: Runner, scenario: Scenario) -> None:
             },
         )
         net = Decimal(quote["net_amount_due"])
-        pending_before = before.pending if before else Decimal(0)
         in_trial = day < billing_start
         if change.behavior == "none" or in_trial:
             assert result["proration"] is None
@@ -447,7 +447,6 @@ async def _scenario(runner: Runner, scenario: Scenario) -> None:
 @dataclass(frozen=True)
 class Upcoming:
     subtotal: Decimal
-    pending: Decimal
 
 
 async def _upcoming(runner: Runner, tenant_id: str, subscription_id: str) -> Upcoming | None:
@@ -460,13 +459,17 @@ async def _upcoming(runner: Runner, tenant_id: str, subscription_id: str) -> Upc
         return None
     assert response.status_code == 200, response.text
     data = response.json()["data"]
-    return Upcoming(
-        subtotal=Decimal(data["subtotal"]),
-        pending=sum(
-            (Decimal(line["line_total"]) for line in data["lines"] if line["kind"] == "proration"),
-            Decimal(0),
-        ),
+    return Upcoming(subtotal=Decimal(data["subtotal"]))
+
+
+async def _pending(runner: Runner, subscription_id: str) -> Decimal:
+    """Charges waiting for the next invoice (read behind the API)."""
+    rows = await runner.fetch(
+        "SELECT coalesce(sum(amount), 0) AS total FROM subscription_charges"
+        " WHERE subscription_id = $1::uuid AND state = 'pending'",
+        subscription_id,
     )
+    return Decimal(rows[0]["total"])
 
 
 async def _wallet_credits(runner: Runner, tenant_id: str) -> Decimal:

@@ -31,6 +31,8 @@ from billing.subscriptions.errors import (
     SubscriptionNotFound,
     SubscriptionStateConflict,
 )
+from billing.subscriptions.lifecycle import lifecycle as lifecycle_service
+from billing.subscriptions.operations import Outcome
 from billing.subscriptions.schemas import (
     CancelRequest,
     ChangeRequest,
@@ -45,7 +47,6 @@ from billing.subscriptions.schemas import (
     SubscriptionUpdate,
     UpcomingInvoiceRead,
 )
-from billing.subscriptions.service import Outcome
 from billing.subscriptions.service import subscription as subscription_service
 from billing.subscriptions.upcoming import upcoming_invoice
 from billing.tenants.errors import TenantNotFound
@@ -257,7 +258,7 @@ async def cancel_subscription(
     """Cancel at the period end (``at_period_end``), or now: the unused days are credited
     to the wallet (billed in advance) or the used days invoiced (in arrears), and what is
     pending is settled in a final invoice or credit."""
-    outcome = await subscription_service.cancel(
+    outcome = await lifecycle_service.cancel(
         session, scope=scope, subscription_id=subscription_id, body=body
     )
     return ApiResponse(data=await _result(session, outcome))
@@ -274,7 +275,7 @@ async def pause_subscription(
 ) -> ApiResponse[ChangeResult]:
     """Pause billing from today (crediting the unused days, or invoicing the used ones, as
     asked); nothing renews until it is resumed."""
-    outcome = await subscription_service.pause(
+    outcome = await lifecycle_service.pause(
         session, scope=scope, subscription_id=subscription_id, body=body
     )
     return ApiResponse(data=await _result(session, outcome))
@@ -291,7 +292,7 @@ async def resume_subscription(
 ) -> ApiResponse[ChangeResult]:
     """Resume a paused subscription today; the rest of the current period is invoiced now,
     added to the next invoice, or free (``none``), as asked."""
-    outcome = await subscription_service.resume(
+    outcome = await lifecycle_service.resume(
         session, scope=scope, subscription_id=subscription_id, body=body
     )
     return ApiResponse(data=await _result(session, outcome))

@@ -1,4 +1,5 @@
-"""Subscription rules: create, read, change with proration, cancel, pause, resume.
+"""Subscription rules: create, read, update, and change with proration (cancel, pause and
+resume live in ``lifecycle``).
 
 Every operation that moves money locks the subscription row (waiting: a billing cycle step
 holding it finishes first), first brings the subscription up to today (the periods the cycle
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -20,7 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth.principal import Principal
 from billing.catalog.prices.errors import PriceInactive, UnknownPrice
 from billing.catalog.prices.repository import PriceRepository
-from billing.core.clock import today_in, utcnow
 from billing.core.jobs import ADVANCE_SUBSCRIPTION_TASK, defer
 from billing.core.tenancy import AccessScope
 from billing.models.catalog import BillingScheme, BillingTiming, Price, PriceInterval
@@ -34,8 +33,6 @@ from billing.models.subscription import (
     SubscriptionItem,
     SubscriptionStatus,
 )
-from billing.settings.schemas import OperatorSettings
-from billing.settings.service import settings as settings_service
 from billing.subscriptions.errors import (
     PricesIncompatible,
     ProrationNotSupported,
@@ -45,19 +42,20 @@ from billing.subscriptions.errors import (
     SubscriptionNotFound,
     SubscriptionStateConflict,
 )
-from billing.subscriptions.invoicing import Settled, settle_pending
+from billing.subscriptions.invoicing import settle_pending
 from billing.subscriptions.ledger import ZERO, Catalog, load_catalog
+from billing.subscriptions.operations import Outcome, pending_amount, store_segments, today_of
 from billing.subscriptions.periods import (
     ItemChange,
     PeriodState,
     anchored,
     change_item,
-    end_segments,
     load_period,
     open_segments,
     settle_renewals,
 )
-from billing.subscriptions.renewal import begin_period, catch_up, end, in_advance
+from billing.subscriptions.presenter import read
+from billing.subscriptions.renewal import begin_period, catch_up, in_advance
 from billing.subscriptions.repository import (
     ChargeRepository,
     SubscriptionInvoiceRepository,
@@ -65,15 +63,10 @@ from billing.subscriptions.repository import (
 )
 from billing.subscriptions.schedule import first_anchor
 from billing.subscriptions.schemas import (
-    CancelRequest,
     ChangeRequest,
-    EndBehavior,
-    ItemRead,
-    PauseRequest,
     ProrationBehavior,
     ProrationQuote,
     ProrationQuoteRequest,
-    ResumeRequest,
     SubscriptionCreate,
     SubscriptionRead,
     SubscriptionUpdate,
@@ -81,16 +74,6 @@ from billing.subscriptions.schemas import (
 from billing.tenants.service import tenant as tenant_service
 
 _DAY_INTERVALS = (PriceInterval.DAY, PriceInterval.WEEK)
-
-
-@dataclass(slots=True)
-class Outcome:
-    """A subscription after an operation, with what the operation billed."""
-
-    subscription: Subscription
-    quote: ProrationQuote | None = None
-    settled: Settled | None = None
-    pending_amount: Decimal = ZERO
 
 
 class SubscriptionService:
@@ -165,7 +148,7 @@ class SubscriptionService:
     ) -> Subscription:
         """Subscribe a visible tenant; the first period (after any trial) is billed now."""
         tenant = await tenant_service.get(session, scope=scope, tenant_id=body.tenant_id)
-        settings, today = await _today(session)
+        settings, today = await today_of(session)
         prices = await PriceRepository(session).get_many(item.price_id for item in body.items)
         ordered = [
             _new_price(prices, item.price_id, position) for position, item in enumerate(body.items)
@@ -313,7 +296,7 @@ class SubscriptionService:
                 details=[{"subscription_id": str(s.id)} for s in candidates],
             )
         subscription = candidates[0]
-        _, today = await _today(session)
+        _, today = await today_of(session)
         item = _item(subscription, body.item_id)
         price_id, quantity = await _target(
             session, subscription, item, body.price_id, body.quantity
@@ -356,7 +339,7 @@ class SubscriptionService:
         subscription = await self.get(
             session, scope=scope, subscription_id=subscription_id, for_update=True
         )
-        settings, today = await _today(session)
+        settings, today = await today_of(session)
         status = SubscriptionStatus(subscription.status)
         if status not in RENEWING_STATUSES:
             raise SubscriptionStateConflict(
@@ -383,7 +366,7 @@ class SubscriptionService:
         if trialing or behavior is ProrationBehavior.NONE:
             item.price_id, item.quantity = price_id, quantity
             await SubscriptionRepository(session, scope).flush()
-            outcome.pending_amount = await _pending(session, scope, subscription)
+            outcome.pending_amount = await pending_amount(session, scope, subscription)
             return outcome
         period = anchored(subscription, subscription.current_period_start)
         state = await load_period(session, scope, subscription, period)
@@ -404,7 +387,7 @@ class SubscriptionService:
             in_advance=in_advance(subscription),
             write=True,
         )
-        _store_segments(session, state)
+        store_segments(session, state)
         ChargeRepository(session, scope).add_all(d.store(subscription) for d in change.drafts)
         outcome.quote = _quote(subscription, item, change, price_id, quantity)
         item.price_id, item.quantity = price_id, quantity
@@ -420,313 +403,8 @@ class SubscriptionService:
                 today=today,
                 defer_collection=True,
             )
-        outcome.pending_amount = await _pending(session, scope, subscription)
+        outcome.pending_amount = await pending_amount(session, scope, subscription)
         return outcome
-
-    # -- ending, pausing, resuming ----------------------------------------------------------
-
-    async def cancel(
-        self,
-        session: AsyncSession,
-        *,
-        scope: AccessScope,
-        subscription_id: uuid.UUID,
-        body: CancelRequest,
-    ) -> Outcome:
-        """Cancel at the period end, or now (crediting or billing the current period as
-        asked, then settling whatever is pending)."""
-        subscription = await self.get(
-            session, scope=scope, subscription_id=subscription_id, for_update=True
-        )
-        settings, today = await _today(session)
-        status = SubscriptionStatus(subscription.status)
-        if status is SubscriptionStatus.CANCELLED:
-            raise SubscriptionStateConflict("The subscription is already cancelled.")
-        if body.at_period_end:
-            if status is SubscriptionStatus.PAUSED:
-                raise SubscriptionStateConflict(
-                    "A paused subscription has no period to end; cancel it now."
-                )
-            subscription.cancel_at_period_end = True
-            subscription.cancellation_reason = body.reason
-            await SubscriptionRepository(session, scope).flush()
-            return Outcome(
-                subscription, pending_amount=await _pending(session, scope, subscription)
-            )
-        await catch_up(session, scope, subscription, today=today, settings=settings)
-        outcome = Outcome(subscription)
-        if SubscriptionStatus(subscription.status) is SubscriptionStatus.CANCELLED:
-            return outcome  # it ended at a period end on the way to today
-        if SubscriptionStatus(subscription.status) in (
-            SubscriptionStatus.ACTIVE,
-            SubscriptionStatus.PAST_DUE,
-        ):
-            await self._stop_now(
-                session, scope, subscription, today, EndBehavior(body.proration_behavior)
-            )
-        subscription.cancellation_reason = body.reason
-        end(subscription, on=today, reason=body.reason or "cancelled")
-        await session.flush()
-        outcome.settled = await settle_pending(
-            session,
-            scope,
-            subscription,
-            kind=SubscriptionInvoiceKind.FINAL,
-            period=None,
-            settings=settings,
-            today=today,
-            defer_collection=True,
-        )
-        return outcome
-
-    async def pause(
-        self,
-        session: AsyncSession,
-        *,
-        scope: AccessScope,
-        subscription_id: uuid.UUID,
-        body: PauseRequest,
-    ) -> Outcome:
-        """Stop billing from today until resumed."""
-        subscription = await self.get(
-            session, scope=scope, subscription_id=subscription_id, for_update=True
-        )
-        settings, today = await _today(session)
-        if SubscriptionStatus(subscription.status) not in (
-            SubscriptionStatus.ACTIVE,
-            SubscriptionStatus.PAST_DUE,
-        ):
-            raise SubscriptionStateConflict(
-                f"Only an active or past_due subscription can be paused; this one is "
-                f"{subscription.status}."
-            )
-        await catch_up(session, scope, subscription, today=today, settings=settings)
-        if SubscriptionStatus(subscription.status) is SubscriptionStatus.CANCELLED:
-            raise SubscriptionStateConflict("The subscription ended at its period end.")
-        behavior = EndBehavior(body.proration_behavior)
-        await self._stop_now(session, scope, subscription, today, behavior)
-        subscription.status = SubscriptionStatus.PAUSED
-        subscription.paused_at = utcnow()
-        await session.flush()
-        outcome = Outcome(subscription)
-        if behavior is EndBehavior.INVOICE_NOW:
-            outcome.settled = await settle_pending(
-                session,
-                scope,
-                subscription,
-                kind=SubscriptionInvoiceKind.PRORATION,
-                period=None,
-                settings=settings,
-                today=today,
-                defer_collection=True,
-            )
-        outcome.pending_amount = await _pending(session, scope, subscription)
-        return outcome
-
-    async def resume(
-        self,
-        session: AsyncSession,
-        *,
-        scope: AccessScope,
-        subscription_id: uuid.UUID,
-        body: ResumeRequest,
-    ) -> Outcome:
-        """Bill again from today: the rest of the current period as asked, then as usual."""
-        subscription = await self.get(
-            session, scope=scope, subscription_id=subscription_id, for_update=True
-        )
-        settings, today = await _today(session)
-        if SubscriptionStatus(subscription.status) is not SubscriptionStatus.PAUSED:
-            raise SubscriptionStateConflict(
-                f"Only a paused subscription can be resumed; this one is {subscription.status}."
-            )
-        behavior = ProrationBehavior(body.proration_behavior)
-        subscription.status = SubscriptionStatus.ACTIVE
-        subscription.paused_at = None
-        outcome = Outcome(subscription)
-        if today >= subscription.current_period_end:
-            # A later period: it starts today, and the days before it were paused.
-            outcome.settled = await begin_period(
-                session,
-                scope,
-                subscription,
-                start=today,
-                bill=in_advance(subscription) and behavior is ProrationBehavior.INVOICE_NOW,
-                settings=settings,
-                today=today,
-                defer_collection=True,
-                open_items=behavior is not ProrationBehavior.NONE,
-            )
-            if in_advance(subscription) and behavior is ProrationBehavior.NEXT_INVOICE:
-                await self._bill_rest_pending(session, scope, subscription)
-            outcome.pending_amount = await _pending(session, scope, subscription)
-            return outcome
-        if behavior is not ProrationBehavior.NONE:
-            period = anchored(subscription, subscription.current_period_start)
-            state = await load_period(session, scope, subscription, period)
-            catalog = await load_catalog(
-                session,
-                {item.price_id for item in subscription.items}
-                | {s.price_id for s in state.segments}
-                | {c.price_id for c in state.charges},
-            )
-            for item in subscription.items:
-                covered = state.covered_until(item.id)
-                if covered is not None and covered >= period.end:
-                    continue  # paused without a credit: these days were never given back
-                change = change_item(
-                    subscription,
-                    state,
-                    catalog,
-                    item=item,
-                    on=today,
-                    new_price_id=item.price_id,
-                    new_quantity=item.quantity,
-                    in_advance=in_advance(subscription),
-                    write=True,
-                )
-                ChargeRepository(session, scope).add_all(
-                    d.store(subscription) for d in change.drafts
-                )
-            _store_segments(session, state)
-            await session.flush()
-            if behavior is ProrationBehavior.INVOICE_NOW and in_advance(subscription):
-                outcome.settled = await settle_pending(
-                    session,
-                    scope,
-                    subscription,
-                    kind=SubscriptionInvoiceKind.PRORATION,
-                    period=None,
-                    settings=settings,
-                    today=today,
-                    defer_collection=True,
-                )
-        await session.flush()
-        outcome.pending_amount = await _pending(session, scope, subscription)
-        return outcome
-
-    async def _bill_rest_pending(
-        self, session: AsyncSession, scope: AccessScope, subscription: Subscription
-    ) -> None:
-        """Resumed in a later period with next_invoice: the rest of that period waits for the
-        next renewal invoice."""
-        period = anchored(subscription, subscription.current_period_start)
-        state = await load_period(session, scope, subscription, period)
-        catalog = await load_catalog(session, {item.price_id for item in subscription.items})
-        drafts = settle_renewals(subscription, state, catalog)
-        ChargeRepository(session, scope).add_all(d.store(subscription) for d in drafts)
-        await session.flush()
-
-    async def _stop_now(
-        self,
-        session: AsyncSession,
-        scope: AccessScope,
-        subscription: Subscription,
-        today: date,
-        behavior: EndBehavior,
-    ) -> None:
-        """End every item's current period today: in advance, credit the unused days; in
-        arrears, bill the days used (``invoice_now``), or forgive them (``none``)."""
-        period = anchored(subscription, subscription.current_period_start)
-        state = await load_period(session, scope, subscription, period)
-        if behavior is EndBehavior.NONE:
-            if not in_advance(subscription):
-                end_segments(state, None, today)
-            return
-        catalog = await load_catalog(
-            session,
-            {item.price_id for item in subscription.items}
-            | {s.price_id for s in state.segments}
-            | {c.price_id for c in state.charges},
-        )
-        charges = ChargeRepository(session, scope)
-        if in_advance(subscription):
-            for item_id in state.item_ids():
-                item = next((i for i in subscription.items if i.id == item_id), None)
-                if item is None:
-                    continue
-                change = change_item(
-                    subscription,
-                    state,
-                    catalog,
-                    item=item,
-                    on=today,
-                    new_price_id=None,
-                    new_quantity=None,
-                    in_advance=True,
-                    write=True,
-                )
-                charges.add_all(d.store(subscription) for d in change.drafts)
-        else:
-            end_segments(state, None, today)
-            charges.add_all(
-                d.store(subscription) for d in settle_renewals(subscription, state, catalog)
-            )
-        await session.flush()
-
-
-def read(subscription: Subscription, catalog: Catalog) -> SubscriptionRead:
-    """The API representation of a subscription (items must be loaded)."""
-    return SubscriptionRead(
-        id=subscription.id,
-        tenant_id=subscription.tenant_id,
-        status=SubscriptionStatus(subscription.status),
-        currency=subscription.currency,
-        interval=PriceInterval(subscription.interval),
-        interval_count=subscription.interval_count,
-        billing_timing=BillingTiming(subscription.billing_timing),
-        collection_method=CollectionMethod(subscription.collection_method),
-        days_until_due=subscription.days_until_due,
-        start_date=subscription.start_date,
-        billing_anchor_day=subscription.billing_anchor_day,
-        billing_anchor=subscription.billing_anchor,
-        trial_end=subscription.trial_end,
-        current_period_start=subscription.current_period_start,
-        current_period_end=subscription.current_period_end,
-        next_invoice_date=next_invoice_date(subscription),
-        cancel_at_period_end=subscription.cancel_at_period_end,
-        cancelled_at=subscription.cancelled_at,
-        ended_at=subscription.ended_at,
-        cancellation_reason=subscription.cancellation_reason,
-        paused_at=subscription.paused_at,
-        notes=subscription.notes,
-        items=[
-            ItemRead(
-                id=item.id,
-                price_id=item.price_id,
-                product_id=catalog.price(item.price_id).product_id,
-                name=catalog.product(item.price_id).name,
-                nickname=catalog.price(item.price_id).nickname,
-                quantity=item.quantity.normalize(),
-                unit_amount=catalog.price(item.price_id).unit_amount.normalize(),
-                billing_scheme=BillingScheme(catalog.price(item.price_id).billing_scheme),
-            )
-            for item in subscription.items
-        ],
-        created_at=subscription.created_at,
-        updated_at=subscription.updated_at,
-    )
-
-
-def next_invoice_date(subscription: Subscription) -> date | None:
-    """When the billing cycle issues the subscription's next renewal invoice."""
-    status = SubscriptionStatus(subscription.status)
-    if status not in RENEWING_STATUSES:
-        return None
-    if status is SubscriptionStatus.TRIALING:
-        if subscription.cancel_at_period_end:
-            return None
-        if in_advance(subscription):
-            return subscription.current_period_end
-        return anchored(subscription, subscription.current_period_end).end
-    if in_advance(subscription) and subscription.cancel_at_period_end:
-        return None
-    return subscription.current_period_end
-
-
-async def _today(session: AsyncSession) -> tuple[OperatorSettings, date]:
-    current = await settings_service.get(session)
-    return current, today_in(current.timezone)
 
 
 def _new_price(prices: dict[uuid.UUID, Price], price_id: uuid.UUID, position: int) -> Price:
@@ -842,12 +520,6 @@ async def _state_as_of(
     return state
 
 
-def _store_segments(session: AsyncSession, state: PeriodState) -> None:
-    for segment in state.segments:
-        if segment not in session:
-            session.add(segment)
-
-
 def _quote(
     subscription: Subscription,
     item: SubscriptionItem,
@@ -905,14 +577,6 @@ def _trial_quote(
         new_quantity=quantity.normalize(),
         billing_timing=BillingTiming(subscription.billing_timing),
     )
-
-
-async def _pending(
-    session: AsyncSession, scope: AccessScope, subscription: Subscription
-) -> Decimal:
-    await session.flush()
-    pending = await ChargeRepository(session, scope).pending(subscription.id)
-    return sum((charge.amount for charge in pending), ZERO)
 
 
 subscription = SubscriptionService()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -64,7 +64,6 @@ class Settled:
     record: SubscriptionInvoice | None = None
     invoice: Invoice | None = None
     wallet_credit: Decimal = ZERO
-    credited: list[SubscriptionCharge] = field(default_factory=list)
 
 
 def created_by(subscription: Subscription) -> str:
@@ -169,7 +168,6 @@ async def _credit(
     for charge in charges:
         charge.state = ChargeState.CREDITED
         charge.wallet_entry_id = entry_id
-        outcome.credited.append(charge)
 
 
 async def settle_pending(

@@ -9,7 +9,6 @@ of a period always add up to the rounded day-weighted value of its segments.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -290,18 +289,3 @@ def change_item(
 
 def _per_period(catalog: Catalog, price_id: uuid.UUID, quantity: Decimal) -> Decimal:
     return per_period(catalog.price(price_id), quantity)
-
-
-def new_rows(state: PeriodState, session: AsyncSession) -> None:
-    """Add the period's segments that are not stored yet."""
-    for segment in state.segments:
-        if segment not in session:
-            session.add(segment)
-
-
-def charges_by_item(charges: Sequence[SubscriptionCharge]) -> dict[uuid.UUID, Decimal]:
-    """Sum of charges per item."""
-    sums: dict[uuid.UUID, Decimal] = defaultdict(lambda: ZERO)
-    for charge in charges:
-        sums[charge.item_id] += charge.amount
-    return dict(sums)

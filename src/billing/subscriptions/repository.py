@@ -192,14 +192,6 @@ class ChargeRepository(ScopedRepository[SubscriptionCharge]):
             .order_by(SubscriptionCharge.created_at, SubscriptionCharge.id)
         )
 
-    async def for_subscription(self, subscription_id: uuid.UUID) -> Sequence[SubscriptionCharge]:
-        """Every charge of a subscription, oldest first."""
-        return await self.get_all(
-            self.base_statement()
-            .where(SubscriptionCharge.subscription_id == subscription_id)
-            .order_by(SubscriptionCharge.period_start, SubscriptionCharge.created_at)
-        )
-
     def add_all(self, charges: Iterable[SubscriptionCharge]) -> None:
         """Add new charges (flushed with the transaction's next statement)."""
         self.session.add_all(list(charges))

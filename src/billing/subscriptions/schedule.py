@@ -22,9 +22,6 @@ from billing.models.catalog import PriceInterval
 _MONTHS = {PriceInterval.MONTH: 1, PriceInterval.QUARTER: 3, PriceInterval.YEAR: 12}
 _DAYS = {PriceInterval.DAY: 1, PriceInterval.WEEK: 7}
 
-MAX_PERIOD_DAYS = 3 * 366
-"""The longest period a price may have (3 years): keeps every schedule computation small."""
-
 
 @dataclass(frozen=True, slots=True)
 class Cadence:
@@ -104,11 +101,3 @@ def first_anchor(interval: PriceInterval, start: date, anchor_day: int | None) -
         year = start.year + (following - 1) // 12
         candidate = clamped(year, (following - 1) % 12 + 1, anchor_day)
     return candidate, anchor_day
-
-
-def period_days(interval: PriceInterval, count: int) -> int:
-    """The longest period this cadence can produce, in days (used to bound prices)."""
-    interval = PriceInterval(interval)
-    if interval in _DAYS:
-        return _DAYS[interval] * count
-    return _MONTHS[interval] * count * 31

@@ -12,6 +12,7 @@ from bench import (
     bench_payment_page,
     bench_rate_limits,
     bench_renderers,
+    bench_subscriptions,
     bench_tenants,
 )
 from bench.harness import scratch_database
@@ -22,6 +23,9 @@ def main() -> None:
     """Parse options and run the benchmarks in one scratch database."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
+    parser.add_argument(
+        "--subscriptions", type=int, default=10_000, help="due subscriptions the cycle renews"
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")
     with scratch_database() as url:
@@ -31,6 +35,10 @@ def main() -> None:
         asyncio.run(bench_deliveries.run(url, seconds=args.seconds))
         asyncio.run(bench_rate_limits.run(url, seconds=args.seconds))
         asyncio.run(bench_payment_page.run(url, seconds=args.seconds))
+    with scratch_database() as url:
+        asyncio.run(
+            bench_subscriptions.run(url, seconds=args.seconds, subscriptions=args.subscriptions)
+        )
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

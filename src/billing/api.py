@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from billing.api_keys.router import router as api_keys_router
 from billing.billing_profiles.router import admin_router as admin_billing_profile_router
 from billing.billing_profiles.router import tenant_router as billing_profile_router
+from billing.catalog.prices.router import router as prices_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
 from billing.documents.router import admin_credit_notes_router as admin_credit_note_files_router
@@ -37,7 +38,15 @@ from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.payments.webhooks.admin import router as deliveries_router
 from billing.payments.webhooks.router import callbacks_router, webhooks_router
 from billing.resellers.router import router as resellers_router
+from billing.service_clock.router import router as clock_router
 from billing.settings.router import router as settings_router
+from billing.subscriptions.router import admin_router as admin_subscriptions_router
+from billing.subscriptions.router import (
+    admin_upcoming_router,
+    proration_router,
+    tenant_upcoming_router,
+)
+from billing.subscriptions.router import tenant_router as tenant_subscriptions_router
 from billing.tenants.router import router as tenants_router
 from billing.throttling import PublicRateLimit
 
@@ -55,6 +64,7 @@ admin_router.include_router(api_keys_router)
 admin_router.include_router(settings_router)
 admin_router.include_router(tax_rates_router)
 admin_router.include_router(products_router)
+admin_router.include_router(prices_router)
 admin_router.include_router(admin_invoices_router)
 admin_router.include_router(admin_documents_router)
 admin_router.include_router(credit_note_issue_router)
@@ -65,6 +75,9 @@ admin_router.include_router(admin_charges_router)
 admin_router.include_router(deliveries_router)
 admin_router.include_router(payment_accounts_router)
 admin_router.include_router(admin_payment_links_router)
+admin_router.include_router(admin_subscriptions_router)
+admin_router.include_router(proration_router)
+admin_router.include_router(admin_upcoming_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
@@ -80,6 +93,8 @@ billing_router.include_router(
 )
 billing_router.include_router(tenant_payment_methods_router)
 billing_router.include_router(tenant_charges_router)
+billing_router.include_router(tenant_subscriptions_router)
+billing_router.include_router(tenant_upcoming_router)
 
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))
@@ -93,6 +108,7 @@ public_router.include_router(
 )
 public_router.include_router(callbacks_router)
 public_router.include_router(test_routes_router)
+public_router.include_router(clock_router)
 public_router.include_router(
     public_documents_router, dependencies=_LIMITED_DEPENDENCIES, responses=_LIMITED_ERRORS
 )

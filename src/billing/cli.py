@@ -294,6 +294,58 @@ def worker(
         asyncio.run(run())
 
 
+@app.command()
+def cycle(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Bill what is due by this date (YYYY-MM-DD); default today."),
+    ] = None,
+) -> None:
+    """Run the billing cycle once: renew due subscriptions, then collect what is due.
+
+    The same engine as the worker's periodic run; safe beside running workers.
+    """
+    import json
+    from datetime import date
+
+    from billing.core.logging import configure_logging
+    from billing.subscriptions.cycle import BillingDateInFuture, run_cycle
+    from billing.worker.app import worker_context
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise typer.BadParameter("--as-of must be a date as YYYY-MM-DD") from None
+    settings = get_settings()
+    configure_logging(level=settings.log_level, json=settings.log_json)
+    with database_url():
+        settings = get_settings()
+        context = worker_context(settings)
+
+        async def run() -> dict[str, Any]:
+            try:
+                report = await run_cycle(context.cycle(), as_of=day)
+            finally:
+                await context.database.dispose()
+                await context.providers.http.aclose()
+            return {
+                "as_of": report.as_of.isoformat(),
+                "periods_advanced": report.periods_advanced,
+                "subscriptions_advanced": report.subscriptions_advanced,
+                "collection_steps": report.collection_steps,
+                "errors": report.errors,
+            }
+
+        try:
+            summary = asyncio.run(run())
+        except BillingDateInFuture as exc:
+            typer.echo(f"billing: {exc}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(json.dumps(summary))
+    if summary["errors"]:
+        raise typer.Exit(1)
+
+
 @app.command("callback-urls")
 def callback_urls(
     base_url: Annotated[

@@ -22,6 +22,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from billing.config import Settings
+from billing.core import clock
 from billing.core.crypto import encryptor_for
 from billing.core.errors import Unprocessable
 from billing.core.network import client_address
@@ -160,6 +161,9 @@ class TransactionalRoute(APIRoute):
             database = request.app.state.database
             async with database.sessionmaker() as session:
                 request.state.session = session
+                if request.app.state.settings.enable_test_routes:
+                    # Tests may have moved the service clock from another process.
+                    await clock.refresh(session)
                 token = _current_request.set(request)
                 try:
                     response = await handler(request)

@@ -119,6 +119,14 @@ async def narrow(
     return scope
 
 
+async def for_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> AccessScope:
+    """Work from now on as the tenant a job resolved (the billing cycle renewing and
+    collecting that tenant's own subscriptions): the tenant's rows only."""
+    scope = AccessScope.tenant(tenant_id)
+    await apply_scope(session, scope)
+    return scope
+
+
 async def open_inbox(session: AsyncSession) -> None:
     """Let this transaction read and write the provider inbox (``webhook_events``)."""
     await session.execute(text("SELECT set_config('app.inbox', 'on', true)"))

@@ -39,6 +39,8 @@ class Permission(StrEnum):
     INVOICES_DELETE = "invoices:delete"
     PAYMENTS_READ = "payments:read"
     PAYMENTS_WRITE = "payments:write"
+    SUBSCRIPTIONS_READ = "subscriptions:read"
+    SUBSCRIPTIONS_WRITE = "subscriptions:write"
     BILLING_READ = "billing:read"
     BILLING_WRITE = "billing:write"
 
@@ -55,6 +57,8 @@ _STAFF_SHARED = frozenset(
         Permission.INVOICES_WRITE,
         Permission.PAYMENTS_READ,
         Permission.PAYMENTS_WRITE,
+        Permission.SUBSCRIPTIONS_READ,
+        Permission.SUBSCRIPTIONS_WRITE,
     }
 )
 

@@ -57,3 +57,10 @@ class ProductCodeTaken(Conflict):
 
     code = "product_code_taken"
     message = "Another product already has this code."
+
+
+class ProductInUse(Conflict):
+    """Recurring prices belong to the product."""
+
+    code = "product_in_use"
+    message = "Recurring prices belong to this product; deactivate it (active: false) instead."

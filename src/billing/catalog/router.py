@@ -16,6 +16,7 @@ from billing.catalog.dependencies import AdminScope
 from billing.catalog.errors import (
     InvalidTaxRate,
     ProductCodeTaken,
+    ProductInUse,
     ProductNotFound,
     TaxRateInactive,
     TaxRateInUse,
@@ -184,11 +185,14 @@ async def update_product(
     "/{product_id}",
     name="products_delete",
     dependencies=[require(Permission.CATALOG_WRITE)],
-    responses=error_responses(ProductNotFound),
+    responses=error_responses(ProductNotFound, ProductInUse),
 )
 async def delete_product(
     product_id: uuid.UUID, scope: AdminScope, session: Session
 ) -> ApiResponse[CatalogDeleted]:
-    """Delete a product for good (admins only); issued invoices keep their copy."""
+    """Delete a product for good (admins only); issued invoices keep their copy.
+
+    A product with recurring prices cannot be deleted (409 ``product_in_use``).
+    """
     await product_service.delete(session, product_id=product_id)
     return ApiResponse(data=CatalogDeleted(id=product_id))

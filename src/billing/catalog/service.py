@@ -11,12 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.catalog.errors import (
     InvalidTaxRate,
     ProductCodeTaken,
+    ProductInUse,
     ProductNotFound,
     TaxRateInactive,
     TaxRateInUse,
     TaxRateNotFound,
     UnknownTaxRate,
 )
+from billing.catalog.prices.repository import PriceRepository
 from billing.catalog.repository import (
     PRODUCT_CODE_CONSTRAINT,
     ProductRepository,
@@ -234,8 +236,14 @@ class ProductService:
         return product
 
     async def delete(self, session: AsyncSession, *, product_id: uuid.UUID) -> None:
-        """Delete a product for good; issued invoices keep their own copy of its data."""
+        """Delete a product for good; issued invoices keep their own copy of its data.
+
+        A product with recurring prices stays (subscriptions bill through it): 409
+        ``product_in_use``.
+        """
         product = await self.get(session, product_id=product_id)
+        if await PriceRepository(session).count_for_product(product.id):
+            raise ProductInUse
         await ProductRepository(session).delete(product)
 
     async def _check_tax_rate(self, session: AsyncSession, tax_rate_id: uuid.UUID | None) -> None:

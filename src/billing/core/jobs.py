@@ -15,13 +15,16 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.core.clock import utcnow
+from billing.core.clock import wall_now
 
 DEFAULT_QUEUE = "billing"
 POLL_TASK = "billing.poll_attempt"
 SWEEP_TASK = "billing.sweep_attempts"
 SETTLE_DELIVERY_TASK = "billing.settle_delivery"
 RECOVER_STALLED_TASK = "billing.recover_stalled_jobs"
+BILLING_CYCLE_TASK = "billing.billing_cycle"
+ADVANCE_SUBSCRIPTION_TASK = "billing.advance_subscription"
+COLLECT_SUBSCRIPTION_INVOICE_TASK = "billing.collect_subscription_invoice"
 
 _DEFER = text(
     "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL,"
@@ -39,7 +42,8 @@ async def defer(
     queue: str = DEFAULT_QUEUE,
 ) -> None:
     """Queue ``task_name(**args)`` to run after the current transaction commits."""
-    scheduled_at = utcnow() + delay if delay else None
+    # procrastinate compares schedules with the database's now(): wall time, not service time.
+    scheduled_at = wall_now() + delay if delay else None
     await session.execute(
         _DEFER,
         {

@@ -108,6 +108,16 @@ def mark_text_properties(schema: dict[str, Any]) -> None:
         mark_text(prop)
 
 
+def _contains_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_contains_nul(key) or _contains_nul(item) for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return any(_contains_nul(item) for item in value)
+    return False
+
+
 class WriteSchema(BaseModel):
     """Request bodies: unknown fields are refused, strings are stripped, and no string (at any
     depth, free-form objects included) may hold a NUL, another control character than tab and

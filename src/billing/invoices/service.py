@@ -99,6 +99,37 @@ class InvoiceService:
 
         Creating it ``paid`` records the payment through ``recorder``.
         """
+        invoice, settings, buyer = await self._draft(
+            session, scope=scope, body=body, created_by=principal.key
+        )
+        if body.invoice_number:
+            await self._reserve_requested_number(session, body.invoice_number)
+            invoice.invoice_number = body.invoice_number
+        repository = InvoiceRepository(session, scope)
+        await repository.create(invoice)
+        await self._apply_requested_state(session, scope, invoice, body, settings, buyer, recorder)
+        await repository.flush()
+        return invoice
+
+    async def preview(
+        self, session: AsyncSession, *, scope: AccessScope, body: InvoiceCreate
+    ) -> Invoice:
+        """The draft ``create`` would make from ``body``, with its lines and totals, not stored.
+
+        What an invoice would look like before it exists (the upcoming invoice of a
+        subscription): the same line, tax and totals rules as ``create``, nothing written.
+        """
+        invoice, _, _ = await self._draft(session, scope=scope, body=body, created_by=None)
+        return invoice
+
+    async def _draft(
+        self,
+        session: AsyncSession,
+        *,
+        scope: AccessScope,
+        body: InvoiceCreate,
+        created_by: str | None,
+    ) -> tuple[Invoice, OperatorSettings, BuyerContext]:
         settings, today = await load_settings(session)
         buyer = await load_buyer(session, scope, body.tenant_id)
         currency = self._currency(settings, buyer, body.currency)
@@ -135,7 +166,7 @@ class InvoiceService:
             or (buyer.profile.purchase_order_reference if buyer.profile else None),
             customer=overrides,
             buyer=buyer_snapshot(buyer.tenant, buyer.profile, overrides),
-            created_by=principal.key,
+            created_by=created_by,
         )
         _apply_commission(invoice, buyer)
         inputs = list(body.items)
@@ -152,14 +183,7 @@ class InvoiceService:
         )
         invoice.items = lines
         recalculate(invoice, lines)
-        if body.invoice_number:
-            await self._reserve_requested_number(session, body.invoice_number)
-            invoice.invoice_number = body.invoice_number
-        repository = InvoiceRepository(session, scope)
-        await repository.create(invoice)
-        await self._apply_requested_state(session, scope, invoice, body, settings, buyer, recorder)
-        await repository.flush()
-        return invoice
+        return invoice, settings, buyer
 
     async def update(
         self,

@@ -3,7 +3,8 @@
 from billing.models.api_key import ApiKey
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.billing_profile import BillingProfile
-from billing.models.catalog import Product, TaxRate
+from billing.models.catalog import Price, Product, TaxRate
+from billing.models.clock import ServiceClock
 from billing.models.credit_note import CreditNote, CreditNoteDocument, CreditNoteLine
 from billing.models.document import StoredDocument
 from billing.models.idempotency import IdempotencyRecord
@@ -25,6 +26,13 @@ from billing.models.payment_link import PaymentAccount, PaymentLink
 from billing.models.payment_method import PaymentMethod, ProviderCustomer
 from billing.models.settings import OperatorSettingsRow
 from billing.models.states import TenantStatus
+from billing.models.subscription import (
+    Subscription,
+    SubscriptionCharge,
+    SubscriptionInvoice,
+    SubscriptionItem,
+    SubscriptionSegment,
+)
 from billing.models.tenant import Reseller, Tenant
 from billing.models.webhook_event import WebhookEvent
 
@@ -49,11 +57,18 @@ __all__ = [
     "PaymentLink",
     "PaymentMethod",
     "PaymentTransaction",
+    "Price",
     "Product",
     "ProviderCustomer",
     "Refund",
     "Reseller",
+    "ServiceClock",
     "StoredDocument",
+    "Subscription",
+    "SubscriptionCharge",
+    "SubscriptionInvoice",
+    "SubscriptionItem",
+    "SubscriptionSegment",
     "TaxRate",
     "Tenant",
     "TenantScopedMixin",

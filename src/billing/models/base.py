@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, ForeignKey, MetaData, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+from billing.core.clock import utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -24,7 +26,7 @@ class Base(DeclarativeBase):
 
 
 def _utcnow() -> datetime:
-    return datetime.now(UTC)
+    return utcnow()  # the service clock (moved by tests), see billing.core.clock
 
 
 class TimestampMixin:

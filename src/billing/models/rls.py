@@ -251,6 +251,7 @@ STATE_COLUMNS: dict[str, tuple[str, ...]] = {
         "verified_by",
         "updated_at",
     ),
+    "subscription_charges": ("state", "invoice_id", "wallet_entry_id", "updated_at"),
 }
 """Attempts are state machines: never deleted, and only their state columns change (what was
 asked, of whom, for how much stays as first written). The money they produce goes to the

@@ -63,6 +63,8 @@ class WalletEntryKind(StrEnum):
     REFUND = "refund"
     REFUND_CREDIT = "refund_credit"
     CREDIT_NOTE = "credit_note"
+    SUBSCRIPTION_CREDIT = "subscription_credit"
+    """Owed to the tenant without money received: the unused days of a subscription."""
 
 
 class CashStatus(StrEnum):

@@ -286,6 +286,35 @@ async def pay_from_wallet(
     return receipt
 
 
+async def credit_wallet(
+    session: AsyncSession,
+    *,
+    tenant_id: uuid.UUID,
+    currency: str,
+    amount: Decimal,
+    kind: WalletEntryKind,
+    notes: str | None = None,
+    created_by: str | None = None,
+) -> WalletEntry:
+    """Credit what the operator owes a tenant to its wallet, without money received (the
+    unused part of a subscription period, say); later invoices are paid from it."""
+    check_amount(amount, currency)
+    await lock_wallet(session, tenant_id, currency)
+    entry = WalletEntry(
+        id=uuid.uuid4(),
+        tenant_id=tenant_id,
+        currency=currency,
+        amount=amount,
+        kind=kind,
+        notes=notes,
+        created_by=created_by,
+        created_at=utcnow(),
+    )
+    LedgerRepository(session).append(entry)
+    await session.flush()
+    return entry
+
+
 @dataclass(frozen=True, slots=True)
 class RefundPlan:
     """Where the refunded money comes from."""
@@ -395,7 +424,8 @@ async def move_to_wallet(
     """
     await lock_wallet(session, invoice.tenant_id, invoice.currency)
     now = utcnow()
-    session.add(
+    ledger = LedgerRepository(session)
+    ledger.append(
         PaymentAllocation(
             id=uuid.uuid4(),
             tenant_id=invoice.tenant_id,
@@ -406,7 +436,7 @@ async def move_to_wallet(
             created_at=now,
         )
     )
-    session.add(
+    ledger.append(
         WalletEntry(
             id=uuid.uuid4(),
             tenant_id=invoice.tenant_id,

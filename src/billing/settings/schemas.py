@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -139,6 +140,53 @@ class Seller(BaseModel):
     peppol_scheme: EasCode | None = None
 
 
+class DunningFinalAction(StrEnum):
+    """What happens to a subscription when every retry of a failed charge failed."""
+
+    CANCEL = "cancel"
+    PAUSE = "pause"
+    LEAVE_UNPAID = "leave_unpaid"  # stays past_due, the invoice stays open, no more retries
+
+
+def _retry_days(value: list[int]) -> list[int]:
+    if any(later <= earlier for earlier, later in pairwise(value)):
+        raise ValueError("retry days must be strictly increasing, e.g. [1, 3, 5, 7]")
+    return value
+
+
+RetryDays = Annotated[
+    list[Annotated[int, Field(ge=1, le=90)]],
+    Field(max_length=10),
+    AfterValidator(_retry_days),
+]
+
+
+class SubscriptionSettings(BaseModel):
+    """How subscriptions collect: the dunning schedule and its final outcome."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dunning_retry_days: RetryDays = Field(
+        default_factory=lambda: [1, 3, 5, 7],
+        description="Days after the first failed automatic charge at which it is retried "
+        "(each 1 to 90, increasing; empty: no retries).",
+    )
+    dunning_final_action: DunningFinalAction = Field(
+        default=DunningFinalAction.CANCEL,
+        description="What happens after the last retry failed: cancel, pause, or leave_unpaid "
+        "(past_due with the invoice open).",
+    )
+
+
+class SubscriptionSettingsUpdate(BaseModel):
+    """A partial update of the subscription settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dunning_retry_days: RetryDays | None = None
+    dunning_final_action: DunningFinalAction | None = None
+
+
 class OperatorSettings(BaseModel):
     """The whole settings document (what GET returns)."""
 
@@ -164,6 +212,7 @@ class OperatorSettings(BaseModel):
     public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis = CommissionBasis.PAID
     timezone: TimeZoneName = "UTC"
+    subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
     enable_cash: bool = True
     enable_mpesa: bool = False
     enable_bank_payments: bool = True
@@ -208,6 +257,9 @@ class SettingsUpdate(WriteSchema):
     public_base_url: BaseUrl | None = Field(default=None, max_length=300)
     commission_basis: CommissionBasis | None = None
     timezone: TimeZoneName | None = None
+    subscriptions: SubscriptionSettingsUpdate | None = Field(
+        default=None, description="Any subset of the subscription settings."
+    )
     enable_cash: bool | None = None
     enable_mpesa: bool | None = None
     enable_bank_payments: bool | None = None

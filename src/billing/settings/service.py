@@ -56,6 +56,11 @@ class SettingsService:
         # an explicit null clears one.
         seller_changes = changes.pop("seller", None) or {}
         merged["seller"] = {**merged["seller"], **seller_changes}
+        subscription_changes = changes.pop("subscriptions", None) or {}
+        merged["subscriptions"] = {
+            **merged["subscriptions"],
+            **{key: value for key, value in subscription_changes.items() if value is not None},
+        }
         # null leaves a field as it is, except on optional fields (public_base_url), where it
         # clears the value.
         merged.update(

@@ -16,8 +16,12 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.config import Settings
+from billing.core import clock
 from billing.core.db import Database, libpq_database_url
 from billing.core.jobs import (
+    ADVANCE_SUBSCRIPTION_TASK,
+    BILLING_CYCLE_TASK,
+    COLLECT_SUBSCRIPTION_INVOICE_TASK,
     DEFAULT_QUEUE,
     POLL_TASK,
     RECOVER_STALLED_TASK,
@@ -27,8 +31,11 @@ from billing.core.jobs import (
 from billing.payments import jobs
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
+from billing.subscriptions import jobs as subscription_jobs
+from billing.subscriptions.cycle import CycleContext
 
 __all__ = [
+    "BILLING_CYCLE_TASK",
     "POLL_TASK",
     "RECOVER_STALLED_TASK",
     "SETTLE_DELIVERY_TASK",
@@ -57,7 +64,15 @@ class WorkerContext:
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction with no scope (fail closed), committed on success."""
         async with self.database.sessionmaker() as session, session.begin():
+            if self.settings is not None and self.settings.enable_test_routes:
+                # Tests may have moved the service clock from another process.
+                await clock.refresh(session)
             yield session
+
+    def cycle(self) -> CycleContext:
+        """What the billing cycle needs from this worker."""
+        assert self.settings is not None
+        return CycleContext(self.transaction, self.providers, self.settings)
 
 
 def create_worker_app(settings: Settings, context: WorkerContext) -> procrastinate.App:
@@ -82,6 +97,22 @@ def create_worker_app(settings: Settings, context: WorkerContext) -> procrastina
     async def sweep(timestamp: int) -> None:
         """Every minute: poll open attempts whose callback has not come (lost or late)."""
         await jobs.sweep(context.transaction)
+
+    @app.periodic(cron="* * * * *", periodic_id="billing-cycle")
+    @app.task(name=BILLING_CYCLE_TASK, queue=DEFAULT_QUEUE)
+    async def billing_cycle(timestamp: int | None = None) -> None:
+        """Every minute: renew subscriptions whose period ended, then collect what is due."""
+        await subscription_jobs.billing_cycle(context.cycle())
+
+    @app.task(name=ADVANCE_SUBSCRIPTION_TASK, queue=DEFAULT_QUEUE)
+    async def advance_subscription(tenant_id: str, subscription_id: str) -> None:
+        """Bring one subscription up to today (created in the past), then collect."""
+        await subscription_jobs.advance_subscription(context.cycle(), tenant_id, subscription_id)
+
+    @app.task(name=COLLECT_SUBSCRIPTION_INVOICE_TASK, queue=DEFAULT_QUEUE)
+    async def collect_subscription_invoice(tenant_id: str, record_id: str) -> None:
+        """Charge one subscription invoice that is due (a change invoiced at once)."""
+        await subscription_jobs.collect_invoice(context.cycle(), tenant_id, record_id)
 
     @app.periodic(cron="* * * * *", periodic_id="recover-stalled")
     @app.task(name=RECOVER_STALLED_TASK, queue=DEFAULT_QUEUE, pass_context=True)

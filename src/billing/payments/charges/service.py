@@ -111,12 +111,17 @@ class ChargeService:
         amount: Decimal | None,
         initiated_by: str,
         callbacks: CallbackUrls,
+        attempt_id: uuid.UUID | None = None,
     ) -> Charged:
         """Charge an invoice to one of its tenant's saved methods (default if unnamed).
 
         One charge of an invoice runs at a time, and a second one does not wait: it answers
         409 at once. The provider is called holding no row lock; what it answers is applied by
         settlement, which locks the attempt and the invoice only then.
+
+        ``attempt_id`` names the attempt (and so the provider's idempotency key) when the
+        caller derives it itself: subscription collection derives it from the invoice and the
+        retry number, so a retry replayed after a crash is the same charge at the provider.
         """
         if not await try_advisory_lock(session, f"charge:{invoice_id}"):
             raise PaymentInProgress("Another charge of this invoice is in progress.")
@@ -140,7 +145,7 @@ class ChargeService:
         await self._no_open_charge(session, scope, invoice)
         earlier = await TransactionRepository(session, scope).for_invoice(invoice.id)
         attempt = PaymentTransaction(
-            id=charge_attempt_id(invoice, method, charge_amount, len(earlier)),
+            id=attempt_id or charge_attempt_id(invoice, method, charge_amount, len(earlier)),
             tenant_id=invoice.tenant_id,
             reference=new_reference("TXN"),
             invoice_id=invoice.id,

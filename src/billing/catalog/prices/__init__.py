@@ -1,0 +1,1 @@
+"""Recurring prices of the catalog's products (what subscriptions are made of)."""

@@ -1,0 +1,105 @@
+"""Request and response bodies of recurring prices."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import Field, computed_field, model_validator
+
+from billing.core.money import display_decimal, minor_unit
+from billing.core.schemas import CurrencyCode, PriceString, ReadSchema, WriteSchema
+from billing.models.catalog import BillingScheme, BillingTiming, PriceInterval
+
+_AMOUNT_DESCRIPTION = (
+    "Net amount per period (flat) or per unit and period (per_unit), at least 0, up to 6 decimals."
+)
+_COUNT_DESCRIPTION = "Periods of `interval` per billing period (3 x month = quarterly)."
+_TRIAL_DESCRIPTION = "Free days before the first billing period of a new subscription."
+_TAX_DESCRIPTION = (
+    "Tax rate of the subscription lines; empty: the product's rules (destination, product "
+    "rate, operator default), exactly as on any invoice line."
+)
+
+
+class PriceCreate(WriteSchema):
+    """A new recurring price of a product."""
+
+    product_id: uuid.UUID
+    nickname: str | None = Field(default=None, min_length=1, max_length=200)
+    currency: CurrencyCode | None = Field(
+        default=None, description="ISO 4217; the product's currency when left out."
+    )
+    unit_amount: PriceString = Field(
+        ge=0, max_digits=20, decimal_places=6, description=_AMOUNT_DESCRIPTION
+    )
+    billing_scheme: BillingScheme = Field(
+        default=BillingScheme.PER_UNIT,
+        description="per_unit: amount x quantity (seats); flat: the amount, quantity 1.",
+    )
+    interval: PriceInterval
+    interval_count: int = Field(default=1, ge=1, le=365, description=_COUNT_DESCRIPTION)
+    billing_timing: BillingTiming = Field(
+        default=BillingTiming.IN_ADVANCE,
+        description="in_advance: billed at the start of the period; in_arrears: at its end.",
+    )
+    trial_days: int = Field(default=0, ge=0, le=730, description=_TRIAL_DESCRIPTION)
+    tax_rate_id: uuid.UUID | None = Field(default=None, description=_TAX_DESCRIPTION)
+    active: bool = True
+    replaces_price_id: uuid.UUID | None = Field(
+        default=None,
+        description="A price this one replaces for new subscriptions: it is deactivated; "
+        "subscriptions already on it keep it.",
+    )
+
+
+class PriceUpdate(WriteSchema):
+    """A partial update. ``nickname`` and ``active`` can always change; the terms only while
+    no subscription used the price (409 ``price_in_use`` otherwise)."""
+
+    nickname: str | None = Field(default=None, min_length=1, max_length=200)
+    active: bool | None = None
+    unit_amount: PriceString | None = Field(
+        default=None, ge=0, max_digits=20, decimal_places=6, description=_AMOUNT_DESCRIPTION
+    )
+    billing_scheme: BillingScheme | None = None
+    interval: PriceInterval | None = None
+    interval_count: int | None = Field(default=None, ge=1, le=365, description=_COUNT_DESCRIPTION)
+    billing_timing: BillingTiming | None = None
+    trial_days: int | None = Field(default=None, ge=0, le=730, description=_TRIAL_DESCRIPTION)
+    tax_rate_id: uuid.UUID | None = Field(default=None, description=_TAX_DESCRIPTION)
+
+
+class PriceRead(ReadSchema):
+    """A recurring price."""
+
+    id: uuid.UUID
+    product_id: uuid.UUID
+    nickname: str | None
+    currency: str
+    unit_amount: PriceString
+    billing_scheme: BillingScheme
+    interval: PriceInterval
+    interval_count: int
+    billing_timing: BillingTiming
+    trial_days: int
+    tax_rate_id: uuid.UUID | None
+    active: bool
+    replaces_price_id: uuid.UUID | None
+    used_at: datetime | None = Field(
+        description="When a subscription first used the price; from then on its terms are frozen."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def in_use(self) -> bool:
+        """True once a subscription used the price (its terms can no longer change)."""
+        return self.used_at is not None
+
+    @model_validator(mode="after")
+    def _display_amount(self) -> PriceRead:
+        # The column's scale (12.500000) is not what was sent: 12.50, or 0.0125 per unit.
+        self.unit_amount = display_decimal(self.unit_amount, min_places=minor_unit(self.currency))
+        return self

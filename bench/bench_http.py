@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +63,9 @@ SELECT i.tenant_id, gen_random_uuid(), i.id, p, 'Line ' || p, 1, 'C62', 15.00, 1
 FROM invoices i CROSS JOIN generate_series(1, 2) AS p WHERE i.tenant_id = $1::uuid
 """
 
+DRAFT_LINES = 300
+"""Lines of the draft whose PDF renders on every download (about 7 pages)."""
+
 PAYMENT_SCRIPT = """
 counter = 0
 request = function()
@@ -81,6 +86,7 @@ class Fixture:
     tenant_id: str
     invoice_id: str
     payable_id: str
+    draft_id: str
     small_tenant: str
     large_tenant: str
     admin: str
@@ -129,6 +135,20 @@ async def prepare(url: str, *, small: int, large: int) -> Fixture:
         )
         stored = await client.get(f"/api/v1/admin/invoices/{invoice_id}/pdf", headers=headers)
         assert stored.status_code == 200, stored.text
+        # A draft's PDF is rendered on every download: the load that must not stall the loop.
+        drafted = await client.post(
+            "/api/v1/admin/invoices",
+            headers=headers,
+            json={
+                "tenant_id": tenant_id,
+                "items": [
+                    {"name": f"Usage {n}", "unit_price": "1.25", "tax_rate": "19"}
+                    for n in range(DRAFT_LINES)
+                ],
+            },
+        )
+        assert drafted.status_code == 201, drafted.text
+        draft_id = str(drafted.json()["data"]["id"])
         small_tenant, large_tenant = await tenant("Small"), await tenant("Large")
     await database.dispose()
     connection = await asyncpg.connect(libpq_database_url(url))
@@ -149,6 +169,7 @@ async def prepare(url: str, *, small: int, large: int) -> Fixture:
         tenant_id=tenant_id,
         invoice_id=invoice_id,
         payable_id=payable_id,
+        draft_id=draft_id,
         small_tenant=small_tenant,
         large_tenant=large_tenant,
         admin=admin,
@@ -170,6 +191,8 @@ def run(url: str, *, seconds: float, large: int) -> list[LoadResult]:
         "BILLING_LOG_LEVEL": "WARNING",
         "BILLING_EMBEDDED_WORKER": "false",
         "BILLING_ENVIRONMENT": "test",
+        # The hot path itself; bench_rate_limits prices the limiter beside it.
+        "BILLING_RATE_LIMIT_ENABLED": "false",
     }
     python = str(Path(__import__("sys").executable))
     rows: list[tuple[LoadResult, LoadResult | None]] = []
@@ -245,16 +268,31 @@ def run(url: str, *, seconds: float, large: int) -> list[LoadResult]:
             rows += [(bare, None), (rls, bare), (full, bare)]
             results += [bare, rls, full]
         bare16 = next(r for r in results if r.name.startswith("(a)") and r.connections == 16)
-        for label, token in (("1,000", fixture.small_owner), (f"{large:,}", fixture.large_owner)):
+        idle = next(r for r in results if r.name.startswith("GET /billing") and r.connections == 1)
+        lists = (
+            ("1,000", fixture.small_owner, "&include_total=false"),
+            (f"{large:,}", fixture.large_owner, "&include_total=false"),
+            (f"{large:,}, counted", fixture.large_owner, ""),
+        )
+        for label, token, query in lists:
             listed = wrk(
-                f"GET /billing/invoices?per_page=20, {label} in the tenant",
-                f"{service}/billing/invoices?per_page=20",
+                f"GET /billing/invoices?per_page=20{query}, {label}",
+                f"{service}/billing/invoices?per_page=20{query}",
                 connections=1,
                 seconds=seconds,
                 headers={"Authorization": f"Bearer {token}"},
             )
             rows.append((listed, None))
             results.append(listed)
+        contended = _while_rendering(
+            f"{service}/billing/invoices/{fixture.invoice_id}",
+            f"{service}/admin/invoices/{fixture.draft_id}/pdf",
+            owner=owner,
+            admin={"Authorization": f"Bearer {fixture.admin}"},
+            seconds=seconds,
+        )
+        rows.append((contended, None))
+        results.append(contended)
         pdf = wrk(
             "GET /billing/invoices/{id}/pdf (stored)",
             f"{service}/billing/invoices/{fixture.invoice_id}/pdf",
@@ -279,9 +317,37 @@ def run(url: str, *, seconds: float, large: int) -> list[LoadResult]:
         rows += [(pdf, bare16), (payment, bare16)]
         results += [pdf, payment]
     print_load_table("Hot path over HTTP: one worker, wrk (percent of (a) at the same c)", rows)
-    small_list, large_list = (r for r in results if r.name.startswith("GET /billing/invoices?"))
+    small_list, large_list, _ = (r for r in results if r.name.startswith("GET /billing/invoices?"))
     print(f"list p50 at {large:,} vs 1,000 invoices: {large_list.p50_ms / small_list.p50_ms:.2f}x")
+    print(
+        f"JSON GET p50 while 4 PDFs of {DRAFT_LINES} lines render: "
+        f"{contended.p50_ms / idle.p50_ms:.2f}x its idle p50"
+    )
     return results
+
+
+def _while_rendering(
+    url: str, render_url: str, *, owner: dict[str, str], admin: dict[str, str], seconds: float
+) -> LoadResult:
+    """``url`` at c=1 while 4 connections download a PDF rendered on every request."""
+    renders: list[LoadResult] = []
+    background = threading.Thread(
+        target=lambda: renders.append(
+            wrk("renders", render_url, connections=4, seconds=seconds + 2, headers=admin)
+        )
+    )
+    background.start()
+    time.sleep(1.0)
+    try:
+        return wrk(
+            f"GET /billing/invoices/{{id}} while 4 PDFs render ({DRAFT_LINES} lines)",
+            url,
+            connections=1,
+            seconds=seconds,
+            headers=owner,
+        )
+    finally:
+        background.join()
 
 
 def main() -> None:

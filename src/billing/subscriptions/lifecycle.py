@@ -32,11 +32,11 @@ from billing.subscriptions.periods import (
 from billing.subscriptions.renewal import begin_period, catch_up, end, in_advance
 from billing.subscriptions.repository import ChargeRepository, SubscriptionRepository
 from billing.subscriptions.schemas import (
-    CancelRequest,
     EndBehavior,
     PauseRequest,
     ProrationBehavior,
     ResumeRequest,
+    SubscriptionCancelRequest,
 )
 
 
@@ -57,7 +57,7 @@ class LifecycleService:
         *,
         scope: AccessScope,
         subscription_id: uuid.UUID,
-        body: CancelRequest,
+        body: SubscriptionCancelRequest,
     ) -> Outcome:
         """Cancel at the period end, or now (crediting or billing the current period as
         asked, then settling whatever is pending)."""

@@ -34,13 +34,13 @@ from billing.subscriptions.errors import (
 from billing.subscriptions.lifecycle import lifecycle as lifecycle_service
 from billing.subscriptions.operations import Outcome
 from billing.subscriptions.schemas import (
-    CancelRequest,
     ChangeRequest,
     ChangeResult,
     PauseRequest,
     ProrationQuote,
     ProrationQuoteRequest,
     ResumeRequest,
+    SubscriptionCancelRequest,
     SubscriptionCreate,
     SubscriptionInvoiceRead,
     SubscriptionRead,
@@ -253,7 +253,7 @@ async def change_subscription(
     responses=_END_ERRORS,
 )
 async def cancel_subscription(
-    subscription_id: uuid.UUID, body: CancelRequest, scope: StaffScope, session: Session
+    subscription_id: uuid.UUID, body: SubscriptionCancelRequest, scope: StaffScope, session: Session
 ) -> ApiResponse[ChangeResult]:
     """Cancel at the period end (``at_period_end``), or now: the unused days are credited
     to the wallet (billed in advance) or the used days invoiced (in arrears), and what is

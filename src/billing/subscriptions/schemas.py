@@ -120,7 +120,7 @@ class ChangeRequest(WriteSchema):
         return self
 
 
-class CancelRequest(WriteSchema):
+class SubscriptionCancelRequest(WriteSchema):
     """Cancel now, or at the end of the current period."""
 
     at_period_end: bool = False

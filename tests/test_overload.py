@@ -5,9 +5,12 @@ configures its logging."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -19,7 +22,7 @@ import typer
 from billing.cli import check_connection_budget
 from billing.config import Settings
 from billing.core.db import Database, libpq_database_url
-from billing.documents.render_pool import RenderPool, render_document
+from billing.documents.render_pool import RENDER_NICENESS, RenderPool, render_document
 from billing.main import create_app, create_served_app
 from billing.renderers import DocumentFormat, EInvoiceIncompleteError
 from billing.renderers.base import RenderOptions
@@ -133,6 +136,33 @@ async def test_documents_render_in_other_processes_with_the_same_result() -> Non
             await pool.render(incomplete, DocumentFormat.XRECHNUNG, options)
         # The error crossed the process boundary with the fields it names.
         assert any(item.term == "BT-10" for item in raised.value.missing)
+    finally:
+        pool.shutdown()
+
+
+def _spawned_children() -> set[int]:
+    """This process's children started by multiprocessing's ``spawn`` (Linux ``/proc``)."""
+    children = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # The command name (field 2) may hold spaces; fields after its ")" are plain.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+            if int(fields[1]) == os.getpid() and b"spawn_main" in command:
+                children.add(int(stat.parent.name))
+    return children
+
+
+async def test_rendering_processes_yield_the_cores_to_the_event_loop() -> None:
+    before = _spawned_children()
+    pool = RenderPool(1)
+    try:
+        await pool.render(single_rate(), DocumentFormat.UBL, RenderOptions())
+        renderers = _spawned_children() - before
+        assert renderers
+        own = os.getpriority(os.PRIO_PROCESS, 0)
+        for pid in renderers:
+            assert os.getpriority(os.PRIO_PROCESS, pid) >= min(own + RENDER_NICENESS, 19)
     finally:
         pool.shutdown()
 

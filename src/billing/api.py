@@ -10,6 +10,7 @@ from billing.billing_profiles.router import tenant_router as billing_profile_rou
 from billing.catalog.prices.router import router as prices_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
+from billing.core.gated_router import GatedRouter
 from billing.documents.router import admin_credit_notes_router as admin_credit_note_files_router
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
@@ -56,7 +57,10 @@ _AUTHENTICATED_ERRORS = error_responses(401, 403, 422, 429, 500)
 _LIMITED_DEPENDENCIES = [PublicRateLimit]
 _LIMITED_ERRORS = error_responses(429)
 
-admin_router = APIRouter(prefix="/admin", responses=_AUTHENTICATED_ERRORS)
+# The groups under fixed prefixes are gated: a request is matched against its own group only.
+admin_router = GatedRouter(
+    prefix="/admin", mounted_at=f"{API_PREFIX}/admin", responses=_AUTHENTICATED_ERRORS
+)
 admin_router.include_router(tenants_router)
 admin_router.include_router(admin_billing_profile_router)
 admin_router.include_router(resellers_router)
@@ -79,7 +83,9 @@ admin_router.include_router(admin_subscriptions_router)
 admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
 
-billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
+billing_router = GatedRouter(
+    prefix="/billing", mounted_at=f"{API_PREFIX}/billing", responses=_AUTHENTICATED_ERRORS
+)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
@@ -124,7 +130,7 @@ public_router.include_router(webhooks_router)
 merchant_router = APIRouter()
 merchant_router.include_router(payment_links_router)
 
-api_router = APIRouter(prefix=API_PREFIX)
+api_router = GatedRouter(prefix=API_PREFIX, mounted_at=API_PREFIX)
 api_router.include_router(admin_router)
 api_router.include_router(billing_router)
 api_router.include_router(merchant_router)

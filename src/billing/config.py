@@ -90,8 +90,9 @@ class Settings(BaseSettings):
     render_processes: int | None = Field(
         default=None,
         ge=0,
-        description="Processes that render PDFs and e-invoices (off the event loop). Unset: the "
-        "number of CPUs, at most 4. 0: render in a thread of the serving process.",
+        description="Processes that render PDFs and e-invoices (off the event loop, at a lower "
+        "priority). Unset: one fewer than the CPUs (at least 1, at most 4). 0: render in a "
+        "thread of the serving process.",
     )
 
     jwt_secret: SecretStr = SecretStr(DEVELOPMENT_JWT_SECRET)
@@ -216,7 +217,8 @@ class Settings(BaseSettings):
         """How many processes render documents (0: a thread of the serving process)."""
         if self.render_processes is not None:
             return self.render_processes
-        return min(os.cpu_count() or 1, 4)
+        # One core stays with the event loop and PostgreSQL.
+        return max(1, min((os.cpu_count() or 1) - 1, 4))
 
     @property
     def encryption_key_list(self) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,16 @@ def _is_money(metadata: Sequence[Any], annotation: Any) -> bool:
     )
 
 
+@functools.cache
+def _money_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The names of ``model``'s amount fields: read once per class, not on every response."""
+    return tuple(
+        name
+        for name, field in model.model_fields.items()
+        if _is_money(field.metadata, field.annotation)
+    )
+
+
 class ReadSchema(BaseModel):
     """Response bodies, built from ORM objects.
 
@@ -56,11 +67,10 @@ class ReadSchema(BaseModel):
         currency = getattr(self, "currency", None)
         if not isinstance(currency, str):
             return self
-        for name, field in type(self).model_fields.items():
-            if _is_money(field.metadata, field.annotation):
-                value = getattr(self, name)
-                if isinstance(value, Decimal):
-                    object.__setattr__(self, name, round_money(value, currency))
+        for name in _money_fields(type(self)):
+            value = getattr(self, name)
+            if isinstance(value, Decimal):
+                object.__setattr__(self, name, round_money(value, currency))
         return self
 
     def updated(self, **changes: Any) -> Self:

@@ -2,16 +2,21 @@
 
 Rendering a PDF or an e-invoice is CPU work that holds the GIL; in a thread of the serving
 process it still slows every other request (a JSON GET waits for the PDF next to it). The pool
-renders in separate processes, at most one per CPU (``BILLING_RENDER_PROCESSES``), started on
-first use with ``spawn`` (never ``fork`` from a process running an event loop and threads) and
-warmed so that fonts and renderers are loaded before the first document. With 0 processes the
-rendering runs in a thread, which tests and small machines may prefer.
+renders in separate processes (``BILLING_RENDER_PROCESSES``; by default one CPU fewer than the
+machine has, so that one core always serves), started on first use with ``spawn`` (never
+``fork`` from a process running an event loop and threads) and warmed so that fonts and
+renderers are loaded before the first document. The rendering processes run at a lower
+scheduling priority: when the cores are busy, the kernel gives them to the event loop and to
+PostgreSQL first, so a JSON GET does not queue behind a 300-line PDF. With 0 processes the
+rendering runs in a thread, which tests may prefer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor
 
@@ -26,6 +31,17 @@ def render_document(
 ) -> RenderedDocument:
     """Render ``document``; pure and deterministic, so it may run in any process."""
     return RENDERERS[document_format].render(document, options)
+
+
+# Niceness of the rendering processes: a PDF may take a second longer under load, a JSON
+# request may not.
+RENDER_NICENESS = 10
+
+
+def _start_renderer() -> None:
+    with contextlib.suppress(OSError):  # a platform without nice(2) renders at full priority
+        os.nice(RENDER_NICENESS)
+    _warm()
 
 
 def _warm() -> None:
@@ -47,7 +63,7 @@ class RenderPool:
                 self._executor = ProcessPoolExecutor(
                     max_workers=self.processes,
                     mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_warm,
+                    initializer=_start_renderer,
                 )
             return self._executor
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -9,8 +10,9 @@ import jwt
 import pytest
 
 from billing.auth.principal import Role
-from billing.auth.tokens import mint_token
+from billing.auth.tokens import mint_token, principal_from_token
 from billing.config import Settings
+from billing.core.errors import Unauthorized
 from tests.fixtures.auth import Tokens, bearer
 from tests.fixtures.factories import Factory
 
@@ -245,3 +247,27 @@ class TestCommissionRate:
             json={"commission_rate": "12.50"},
         )
         assert by_admin.json()["data"]["commission_rate"] == "12.50"
+
+
+class TestVerifiedTokenMemory:
+    """Verified tokens are remembered, never beyond their expiry or under other settings."""
+
+    def test_a_remembered_token_is_refused_under_another_secret(self) -> None:
+        signer = Settings(environment="test", jwt_secret="s" * 40)
+        token = mint_token(signer, role=Role.ADMIN, subject="ops")
+        assert principal_from_token(token, signer).subject == "ops"
+        assert principal_from_token(token, signer).subject == "ops"
+        other = Settings(environment="test", jwt_secret="t" * 40)
+        with pytest.raises(Unauthorized):
+            principal_from_token(token, other)
+        audience = Settings(environment="test", jwt_secret="s" * 40, jwt_audience="billing")
+        with pytest.raises(Unauthorized):
+            principal_from_token(token, audience)
+
+    def test_a_remembered_token_expires_on_time(self) -> None:
+        settings = Settings(environment="test", jwt_secret="u" * 40, jwt_leeway_seconds=0)
+        token = mint_token(settings, role=Role.ADMIN, subject="ops", ttl_seconds=1)
+        assert principal_from_token(token, settings).subject == "ops"
+        time.sleep(1.2)
+        with pytest.raises(Unauthorized):
+            principal_from_token(token, settings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,12 +43,42 @@ def mint_token(
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), settings.jwt_algorithm)
 
 
+# A client sends the same token on every request until it expires; verifying it again costs
+# more than the rest of authentication. Verified tokens are remembered with their expiry, keyed
+# by everything the verification depends on (a token is never trusted under another secret,
+# algorithm, audience or issuer). Failures are never remembered: each is verified and refused.
+_VERIFIED_MAX = 4096
+_verified: OrderedDict[tuple[str, ...], tuple[Principal, float]] = OrderedDict()
+
+
 def principal_from_token(token: str, settings: Settings) -> Principal:
     """Verify a JWT and turn its claims into a principal.
 
     Raises:
         Unauthorized: bad signature, expired, or claims that do not fit the role.
     """
+    key = (
+        token,
+        settings.jwt_secret.get_secret_value(),
+        settings.jwt_algorithm,
+        settings.jwt_audience or "",
+        settings.jwt_issuer or "",
+    )
+    remembered = _verified.get(key)
+    if remembered is not None:
+        principal, expires_at = remembered
+        if time.time() < expires_at:
+            return principal
+        _verified.pop(key, None)
+    principal, expires_at = _verify(token, settings)
+    _verified[key] = (principal, expires_at)
+    if len(_verified) > _VERIFIED_MAX:
+        _verified.popitem(last=False)
+    return principal
+
+
+def _verify(token: str, settings: Settings) -> tuple[Principal, float]:
+    """The principal of a verified token and the moment it stops being accepted."""
     try:
         claims = jwt.decode(
             token,
@@ -72,7 +104,7 @@ def principal_from_token(token: str, settings: Settings) -> Principal:
         raise Unauthorized("A tenant token must carry a tenant_id claim.")
     if role is Role.RESELLER and reseller_id is None:
         raise Unauthorized("A reseller token must carry a reseller_id claim.")
-    return Principal(
+    principal = Principal(
         kind="user",
         subject=str(claims["sub"]),
         role=role,
@@ -80,6 +112,8 @@ def principal_from_token(token: str, settings: Settings) -> Principal:
         tenant_id=tenant_id if not role.is_staff else None,
         reseller_id=reseller_id if role is Role.RESELLER else None,
     )
+    # Accepted until the same moment jwt.decode would stop accepting it.
+    return principal, float(claims["exp"]) + settings.jwt_leeway_seconds
 
 
 def _uuid_claim(claims: dict[str, Any], name: str) -> uuid.UUID | None:

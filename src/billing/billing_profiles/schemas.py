@@ -8,9 +8,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, EmailStr, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
-from billing.core.schemas import CountryCode, CurrencyCode, ReadSchema, VatId, WriteSchema
+from billing.core.schemas import (
+    CountryCode,
+    CurrencyCode,
+    EmailAddress,
+    ReadSchema,
+    VatId,
+    WriteSchema,
+)
 from billing.settings.schemas import EasCode
 
 
@@ -88,7 +95,7 @@ class BillingProfileUpdate(WriteSchema):
     legal_registration_id: str | None = Field(
         default=None, max_length=60, description="Company registration number (BT-47)."
     )
-    billing_email: EmailStr | None = Field(default=None, description="Where invoices are sent.")
+    billing_email: EmailAddress | None = Field(default=None, description="Where invoices are sent.")
     contact_name: str | None = Field(default=None, max_length=200, description="BT-56.")
     phone: PhoneNumber | None = Field(default=None, description="BT-57.")
     buyer_reference: str | None = Field(

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Self, get_args
 
+import email_validator
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,7 +22,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
-from pydantic_core import CoreSchema
+from pydantic_core import CoreSchema, PydanticCustomError
 
 from billing.core.countries import COUNTRIES
 from billing.core.money import UnknownCurrencyError, normalize_currency, round_money
@@ -514,3 +515,24 @@ BaseUrl = Annotated[
 ]
 """The public base of the service's links (QR codes, provider callbacks): http(s), a host,
 an optional path, no query; stored without a trailing slash."""
+
+
+def _email_address(value: str) -> str:
+    """Checked and normalised as ``pydantic.EmailStr`` does (email-validator, no DNS lookup)."""
+    try:
+        checked = email_validator.validate_email(value.strip(), check_deliverability=False)
+    except email_validator.EmailNotValidError as error:
+        raise PydanticCustomError(
+            "value_error",
+            "value is not a valid email address: {reason}",
+            {"reason": str(error.args[0])},
+        ) from error
+    return str(checked.normalized)
+
+
+# ``EmailStr`` looks up the installed email-validator's version on every value it checks (a
+# scan of the package metadata on disk, on every response that carries an address); this
+# type calls the same validator directly.
+EmailAddress = Annotated[
+    str, AfterValidator(_email_address), WithJsonSchema({"type": "string", "format": "email"})
+]

@@ -6,9 +6,9 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
-from billing.core.schemas import RateString, ReadSchema, WriteSchema
+from billing.core.schemas import EmailAddress, RateString, ReadSchema, WriteSchema
 
 
 class ResellerCreate(WriteSchema):
@@ -26,7 +26,7 @@ class ResellerCreate(WriteSchema):
         decimal_places=2,
         description="Percent.",
     )
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
 
 
 class ResellerUpdate(WriteSchema):
@@ -37,7 +37,7 @@ class ResellerUpdate(WriteSchema):
     commission_rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=5, decimal_places=2
     )
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
 
 
 class ResellerRead(ReadSchema):

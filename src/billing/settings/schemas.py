@@ -10,12 +10,13 @@ from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from billing.core.schemas import (
     BaseUrl,
     CountryCode,
     CurrencyCode,
+    EmailAddress,
     RateString,
     WriteSchema,
     mark_text_properties,
@@ -131,7 +132,7 @@ class Seller(BaseModel):
     registration_id: str | None = Field(default=None, max_length=60, description="BT-30")
     contact_name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     iban: str | None = Field(default=None, max_length=34, description="BT-84")
     bic: str | None = Field(default=None, max_length=11, description="BT-86")
     bank_name: str | None = Field(default=None, max_length=200)

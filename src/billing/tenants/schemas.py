@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import EmailStr, Field
+from pydantic import Field
 
-from billing.core.schemas import CountryCode, CurrencyCode, ReadSchema, WriteSchema
+from billing.core.schemas import CountryCode, CurrencyCode, EmailAddress, ReadSchema, WriteSchema
 from billing.models.states import TenantStatus
 
 
@@ -16,7 +16,7 @@ class TenantCreate(WriteSchema):
 
     name: str = Field(min_length=1, max_length=200)
     legal_name: str | None = Field(default=None, max_length=300)
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     country_code: CountryCode | None = None
     default_currency: CurrencyCode = "EUR"
     status: TenantStatus = TenantStatus.ACTIVE
@@ -30,7 +30,7 @@ class TenantUpdate(WriteSchema):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     legal_name: str | None = Field(default=None, max_length=300)
-    email: EmailStr | None = None
+    email: EmailAddress | None = None
     country_code: CountryCode | None = None
     default_currency: CurrencyCode | None = None
     status: TenantStatus | None = None

@@ -37,6 +37,7 @@ from billing.payments.router import public_router as public_payments_router
 from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.payments.webhooks.admin import router as deliveries_router
 from billing.payments.webhooks.router import callbacks_router, webhooks_router
+from billing.reports.commissions.router import router as commissions_router
 from billing.resellers.router import router as resellers_router
 from billing.service_clock.router import router as clock_router
 from billing.settings.router import router as settings_router
@@ -78,6 +79,7 @@ admin_router.include_router(admin_payment_links_router)
 admin_router.include_router(admin_subscriptions_router)
 admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
+admin_router.include_router(commissions_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)

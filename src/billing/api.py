@@ -38,6 +38,7 @@ from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.payments.webhooks.admin import router as deliveries_router
 from billing.payments.webhooks.router import callbacks_router, webhooks_router
 from billing.reports.commissions.router import router as commissions_router
+from billing.reports.overview.router import router as overview_router
 from billing.resellers.router import router as resellers_router
 from billing.service_clock.router import router as clock_router
 from billing.settings.router import router as settings_router
@@ -97,6 +98,7 @@ billing_router.include_router(tenant_payment_methods_router)
 billing_router.include_router(tenant_charges_router)
 billing_router.include_router(tenant_subscriptions_router)
 billing_router.include_router(tenant_upcoming_router)
+billing_router.include_router(overview_router)
 
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))

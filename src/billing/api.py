@@ -38,6 +38,7 @@ from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.payments.webhooks.admin import router as deliveries_router
 from billing.payments.webhooks.router import callbacks_router, webhooks_router
 from billing.reports.commissions.router import router as commissions_router
+from billing.reports.operator.router import router as operator_reports_router
 from billing.reports.overview.router import router as overview_router
 from billing.resellers.router import router as resellers_router
 from billing.service_clock.router import router as clock_router
@@ -81,6 +82,7 @@ admin_router.include_router(admin_subscriptions_router)
 admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
 admin_router.include_router(commissions_router)
+admin_router.include_router(operator_reports_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)

@@ -9,6 +9,7 @@ from bench import (
     bench_deliveries,
     bench_documents,
     bench_invoices,
+    bench_overview,
     bench_payment_page,
     bench_rate_limits,
     bench_renderers,
@@ -39,6 +40,8 @@ def main() -> None:
         asyncio.run(
             bench_subscriptions.run(url, seconds=args.seconds, subscriptions=args.subscriptions)
         )
+    with scratch_database() as url:
+        asyncio.run(bench_overview.run(url, seconds=args.seconds))
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

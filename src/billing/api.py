@@ -38,6 +38,9 @@ from billing.payments.router import public_router as public_payments_router
 from billing.payments.router import tenant_router as tenant_wallet_router
 from billing.payments.webhooks.admin import router as deliveries_router
 from billing.payments.webhooks.router import callbacks_router, webhooks_router
+from billing.reports.commissions.router import router as commissions_router
+from billing.reports.operator.router import router as operator_reports_router
+from billing.reports.overview.router import router as overview_router
 from billing.resellers.router import router as resellers_router
 from billing.service_clock.router import router as clock_router
 from billing.settings.router import router as settings_router
@@ -82,6 +85,8 @@ admin_router.include_router(admin_payment_links_router)
 admin_router.include_router(admin_subscriptions_router)
 admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
+admin_router.include_router(commissions_router)
+admin_router.include_router(operator_reports_router)
 
 billing_router = GatedRouter(
     prefix="/billing", mounted_at=f"{API_PREFIX}/billing", responses=_AUTHENTICATED_ERRORS
@@ -101,6 +106,7 @@ billing_router.include_router(tenant_payment_methods_router)
 billing_router.include_router(tenant_charges_router)
 billing_router.include_router(tenant_subscriptions_router)
 billing_router.include_router(tenant_upcoming_router)
+billing_router.include_router(overview_router)
 
 # Unauthenticated: checkout, public status; each route documents what it exposes.
 public_router = APIRouter(responses=error_responses(422, 500))

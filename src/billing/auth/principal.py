@@ -41,6 +41,7 @@ class Permission(StrEnum):
     PAYMENTS_WRITE = "payments:write"
     SUBSCRIPTIONS_READ = "subscriptions:read"
     SUBSCRIPTIONS_WRITE = "subscriptions:write"
+    REPORTS_READ = "reports:read"
     BILLING_READ = "billing:read"
     BILLING_WRITE = "billing:write"
 

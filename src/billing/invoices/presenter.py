@@ -82,7 +82,10 @@ def public_url(base_url: str, public_id: str) -> str:
 
 
 def commission_amount(invoice: Invoice) -> Decimal | None:
-    """The reseller's commission on the invoice's net (subtotal less discount), rounded."""
+    """The reseller's commission on the invoice's net (subtotal less discount), rounded: the
+    amount frozen at issue, or what the draft's current rate gives."""
+    if invoice.commission_amount is not None:
+        return round_money(invoice.commission_amount, invoice.currency)
     if invoice.commission_rate is None:
         return None
     net = invoice.subtotal - invoice.discount_amount

@@ -31,7 +31,7 @@ from billing.invoices.errors import (
 from billing.invoices.lines import LineContext, build_lines
 from billing.invoices.numbering import allocate_number, reserve_number
 from billing.invoices.ports import PaymentRecorder
-from billing.invoices.presenter import balance
+from billing.invoices.presenter import balance, commission_amount
 from billing.invoices.readiness import check_seller, invoice_formats
 from billing.invoices.repository import InvoiceFilters, InvoiceRepository
 from billing.invoices.schemas import (
@@ -410,6 +410,7 @@ class InvoiceService:
         invoice.buyer = buyer_snapshot(buyer.tenant, buyer.profile, invoice.customer)
         invoice.seller = seller_snapshot(settings)
         _apply_commission(invoice, buyer)  # frozen from here on
+        invoice.commission_amount = commission_amount(invoice)
         # Before a number is taken: a refused issue must leave no gap in the series.
         check_seller(invoice, settings, invoice_formats(buyer.profile))
         if invoice.invoice_number is None:

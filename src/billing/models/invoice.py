@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -47,6 +48,13 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
         Index("ix_invoices_tenant_id_issue_date_id", "tenant_id", "issue_date", "id"),
         Index("ix_invoices_issue_date_id", "issue_date", "id"),
         Index("ix_invoices_id", "id", unique=True),
+        # The commission report: one reseller's invoices by issue date.
+        Index(
+            "ix_invoices_reseller_id_issue_date",
+            "reseller_id",
+            "issue_date",
+            postgresql_where=text("reseller_id IS NOT NULL"),
+        ),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -83,6 +91,8 @@ class Invoice(TenantScopedMixin, TimestampMixin, Base):
     # and frozen at issue: a later change of the reseller's rate leaves issued invoices alone.
     reseller_id: Mapped[uuid.UUID | None] = mapped_column()
     commission_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    # The commission the frozen rate gives on the net, written once at issue (seed 003).
+    commission_amount: Mapped[Decimal | None] = mapped_column(MONEY)
 
     cash_transactions: Mapped[list[CashTransaction]] = relationship(
         lazy="raise", viewonly=True, order_by="CashTransaction.created_at"

@@ -1,0 +1,1 @@
+"""Reseller commission (seed 003): what each reseller earned, per month and currency."""

@@ -1,0 +1,25 @@
+"""``GET /api/v1/billing/overview`` (seed 002)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from billing.auth.dependencies import TenantScope, require
+from billing.auth.principal import Permission
+from billing.core.envelope import ApiResponse
+from billing.core.session import Session
+from billing.reports.overview.schemas import BillingOverview
+from billing.reports.overview.service import overview as overview_service
+from billing.routing import TransactionalRoute
+
+router = APIRouter(tags=["billing-overview"], route_class=TransactionalRoute)
+
+
+@router.get("/overview", name="billing_overview", dependencies=[require(Permission.BILLING_READ)])
+async def get_overview(scope: TenantScope, session: Session) -> ApiResponse[BillingOverview]:
+    """Billing summary of the authenticated tenant (seed 002): what it owes and what is overdue
+    per currency, wallet credit, the next invoice, subscriptions, default payment method, and
+    its last invoices and payments."""
+    assert scope.tenant_id is not None
+    data = await overview_service.overview(session, scope=scope, tenant_id=scope.tenant_id)
+    return ApiResponse(data=data)

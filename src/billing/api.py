@@ -10,6 +10,10 @@ from billing.billing_profiles.router import tenant_router as billing_profile_rou
 from billing.catalog.prices.router import router as prices_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
+from billing.delivery.router import admin_invoices_router as admin_delivery_invoices_router
+from billing.delivery.router import deliveries_router as outbox_router
+from billing.delivery.router import endpoints_router as webhook_endpoints_router
+from billing.delivery.router import tenant_invoices_router as tenant_delivery_invoices_router
 from billing.documents.router import admin_credit_notes_router as admin_credit_note_files_router
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
@@ -78,11 +82,15 @@ admin_router.include_router(admin_payment_links_router)
 admin_router.include_router(admin_subscriptions_router)
 admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
+admin_router.include_router(admin_delivery_invoices_router)
+admin_router.include_router(outbox_router)
+admin_router.include_router(webhook_endpoints_router)
 
 billing_router = APIRouter(prefix="/billing", responses=_AUTHENTICATED_ERRORS)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
+billing_router.include_router(tenant_delivery_invoices_router)
 billing_router.include_router(tenant_credit_notes_router)
 billing_router.include_router(tenant_credit_note_files_router)
 billing_router.include_router(tenant_wallet_router)

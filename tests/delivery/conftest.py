@@ -8,11 +8,16 @@ import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
+from pydantic import SecretStr
 
 from billing.config import Settings
 from billing.core.db import Database, libpq_database_url
@@ -23,6 +28,7 @@ from billing.worker.app import WorkerContext, create_worker_app
 from billing_fakes.server import CallbackRecorder, FakeServer, ReceivedRequest
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
+from tests.fixtures.servers import free_port
 
 ADMIN = "/api/v1/admin"
 
@@ -61,11 +67,49 @@ def receiver() -> Iterator[tuple[Receiver, str]]:
         yield receiver, server.base_url
 
 
+class MailSink:
+    """What the SMTP server received; refuses ``failures`` messages with 451 first."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+        self.messages: list[EmailMessage] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.failures > 0:
+                self.failures -= 1
+                return "451 4.3.0 Try again later"
+            message = BytesParser(policy=policy.default).parsebytes(envelope.content)
+            assert isinstance(message, EmailMessage)
+            self.messages.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.messages if address in str(m["To"])]
+
+
 @pytest.fixture(scope="session")
-def delivery_settings(settings: Settings) -> Settings:
-    """The worker's settings: retries after a fraction of a second."""
+def smtp() -> Iterator[tuple[MailSink, int]]:
+    """A real SMTP server (aiosmtpd) on a free local port."""
+    sink = MailSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+@pytest.fixture(scope="session")
+def delivery_settings(settings: Settings, smtp: tuple[MailSink, int]) -> Settings:
+    """The worker's settings: the test mail server, retries after a fraction of a second."""
     return settings.model_copy(
-        update={"delivery_retry_base_seconds": 0.2, "delivery_retry_max_seconds": 0.5}
+        update={
+            "delivery_retry_base_seconds": 0.2,
+            "delivery_retry_max_seconds": 0.5,
+            "smtp_url": SecretStr(f"smtp://127.0.0.1:{smtp[1]}"),
+            "email_from": "billing@operator.example",
+        }
     )
 
 

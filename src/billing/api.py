@@ -11,6 +11,10 @@ from billing.catalog.prices.router import router as prices_router
 from billing.catalog.router import products_router, tax_rates_router
 from billing.core.envelope import error_responses
 from billing.core.gated_router import GatedRouter
+from billing.delivery.router import admin_invoices_router as admin_delivery_invoices_router
+from billing.delivery.router import deliveries_router as outbox_router
+from billing.delivery.router import endpoints_router as webhook_endpoints_router
+from billing.delivery.router import tenant_invoices_router as tenant_delivery_invoices_router
 from billing.documents.router import admin_credit_notes_router as admin_credit_note_files_router
 from billing.documents.router import admin_router as admin_documents_router
 from billing.documents.router import public_router as public_documents_router
@@ -87,6 +91,9 @@ admin_router.include_router(proration_router)
 admin_router.include_router(admin_upcoming_router)
 admin_router.include_router(commissions_router)
 admin_router.include_router(operator_reports_router)
+admin_router.include_router(admin_delivery_invoices_router)
+admin_router.include_router(outbox_router)
+admin_router.include_router(webhook_endpoints_router)
 
 billing_router = GatedRouter(
     prefix="/billing", mounted_at=f"{API_PREFIX}/billing", responses=_AUTHENTICATED_ERRORS
@@ -94,6 +101,7 @@ billing_router = GatedRouter(
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
+billing_router.include_router(tenant_delivery_invoices_router)
 billing_router.include_router(tenant_credit_notes_router)
 billing_router.include_router(tenant_credit_note_files_router)
 billing_router.include_router(tenant_wallet_router)

@@ -155,6 +155,38 @@ class Settings(BaseSettings):
     rate_limit_cod_verify: str = Field(
         default="5/minute", description="Verification codes tried per cash-on-delivery payment."
     )
+    smtp_url: SecretStr | None = Field(
+        default=None,
+        description="Mail server: smtp://user:password@host:587 (STARTTLS), "
+        "smtps://user:password@host:465 (TLS), or smtp://host:1025?starttls=false (a local "
+        "catcher). Unset: e-mails wait in the outbox, retried until one is set.",
+    )
+    email_from: str = Field(
+        default="billing@localhost", max_length=320, description="Sender of every e-mail."
+    )
+    delivery_retry_base_seconds: float = Field(
+        default=30.0, gt=0, description="First retry delay of a failed delivery (then doubled)."
+    )
+    delivery_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest delay between two delivery attempts."
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=60, description="How long a webhook endpoint has to answer."
+    )
+    whatsapp_provider: Literal["cloud", "ultramsg"] | None = Field(
+        default=None,
+        description="WhatsApp plugin: cloud (WhatsApp Business Cloud API) or ultramsg; "
+        "unset: WhatsApp routes answer 503.",
+    )
+    whatsapp_base_url: str = Field(
+        default="", description="Base URL of the WhatsApp API (a fake one in tests)."
+    )
+    whatsapp_token: SecretStr | None = Field(
+        default=None, description="Cloud API access token, or the Ultramsg instance token."
+    )
+    whatsapp_sender_id: str = Field(
+        default="", description="Cloud API phone number id, or the Ultramsg instance id."
+    )
     log_level: str = "INFO"
     log_json: bool = True
     enable_test_routes: bool = False

@@ -17,6 +17,7 @@ from billing.core.logging import RequestContextMiddleware, configure_logging
 from billing.core.methods import MethodGuard
 from billing.core.metrics import MetricsMiddleware
 from billing.core.overload import InFlightLimitMiddleware, install_overload_handlers
+from billing.delivery.notifier import OutboxNotifier
 from billing.docs import install_docs
 from billing.documents.render_pool import RenderPool
 from billing.health.router import router as health_router
@@ -89,9 +90,8 @@ def create_app(
     # What an invoice's public page offers the payer (documents' port, payments' answer).
     app.state.payment_options = HostedPaymentOptions(app.state.providers)
     app.state.payment_recorder = payment_recorder
-    # Seed 004's customer notification: the delivery outbox implements
-    # billing.payments.links.notifications.PaymentLinkNotifier; none sends anything yet.
-    app.state.payment_link_notifier = None
+    # Seed 004's customer notification, queued in the delivery outbox.
+    app.state.payment_link_notifier = OutboxNotifier(settings)
     app.state.render_pool = render_pool
     install_error_handlers(app)
     install_overload_handlers(app)

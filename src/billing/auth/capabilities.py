@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,3 +138,32 @@ async def operator_scope(session: AsyncSession) -> AccessScope:
     scope = AccessScope.admin()
     await apply_scope(session, scope)
     return scope
+
+
+async def due_deliveries(session: AsyncSession, *, before: datetime, limit: int) -> list[ObjectRef]:
+    """Pending deliveries whose attempt was due before ``before`` (the sweep's work list:
+    jobs lost to a crash; ids only)."""
+    rows = (
+        await session.execute(
+            text("SELECT tenant_id, id FROM billing_due_delivery_refs(:p_before, :p_limit)"),
+            {"p_before": before, "p_limit": limit},
+        )
+    ).all()
+    return [ObjectRef(tenant_id=row.tenant_id, id=row.id) for row in rows]
+
+
+async def reminder_invoices(
+    session: AsyncSession, *, due_from: date, due_to: date, after: uuid.UUID, limit: int
+) -> list[ObjectRef]:
+    """Open invoices (issued or sent) due between two days, by id after ``after`` (the
+    reminder job's work list; ids only)."""
+    rows = (
+        await session.execute(
+            text(
+                "SELECT tenant_id, id FROM"
+                " billing_reminder_invoice_refs(:p_from, :p_to, :p_after, :p_limit)"
+            ),
+            {"p_from": due_from, "p_to": due_to, "p_after": after, "p_limit": limit},
+        )
+    ).all()
+    return [ObjectRef(tenant_id=row.tenant_id, id=row.id) for row in rows]

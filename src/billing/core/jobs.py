@@ -25,9 +25,12 @@ RECOVER_STALLED_TASK = "billing.recover_stalled_jobs"
 BILLING_CYCLE_TASK = "billing.billing_cycle"
 ADVANCE_SUBSCRIPTION_TASK = "billing.advance_subscription"
 COLLECT_SUBSCRIPTION_INVOICE_TASK = "billing.collect_subscription_invoice"
+DELIVER_TASK = "billing.deliver"
+DELIVERY_SWEEP_TASK = "billing.sweep_deliveries"
+REMINDERS_TASK = "billing.send_reminders"
 
 _DEFER = text(
-    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, NULL, NULL,"
+    "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(:queue, :task, 0, :lock, NULL,"
     " CAST(:args AS jsonb), CAST(:scheduled_at AS timestamptz))"
     "::procrastinate_job_to_defer_v1])"
 )
@@ -40,8 +43,12 @@ async def defer(
     args: dict[str, Any],
     delay: timedelta | None = None,
     queue: str = DEFAULT_QUEUE,
+    lock: str | None = None,
 ) -> None:
-    """Queue ``task_name(**args)`` to run after the current transaction commits."""
+    """Queue ``task_name(**args)`` to run after the current transaction commits.
+
+    Jobs sharing a ``lock`` never run at the same time (procrastinate runs them one by one).
+    """
     # procrastinate compares schedules with the database's now(): wall time, not service time.
     scheduled_at = wall_now() + delay if delay else None
     await session.execute(
@@ -49,6 +56,7 @@ async def defer(
         {
             "queue": queue,
             "task": task_name,
+            "lock": lock,
             "args": json.dumps(args),
             "scheduled_at": scheduled_at,
         },

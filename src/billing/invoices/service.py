@@ -28,6 +28,7 @@ from billing.invoices.errors import (
     InvoiceNumberTaken,
     PaymentStatusNotSettable,
 )
+from billing.invoices.events import emit_invoice
 from billing.invoices.lines import LineContext, build_lines
 from billing.invoices.numbering import allocate_number, reserve_number
 from billing.invoices.ports import PaymentRecorder
@@ -44,7 +45,7 @@ from billing.invoices.schemas import (
 from billing.invoices.snapshots import buyer_snapshot, seller_snapshot
 from billing.invoices.taxes import LineTax, destination_tax
 from billing.models.invoice import Invoice, InvoiceLine
-from billing.models.states import InvoiceStatus
+from billing.models.states import EventType, InvoiceStatus
 from billing.settings.schemas import OperatorSettings
 from billing.settings.service import settings as settings_service
 
@@ -107,6 +108,7 @@ class InvoiceService:
             invoice.invoice_number = body.invoice_number
         repository = InvoiceRepository(session, scope)
         await repository.create(invoice)
+        await emit_invoice(session, EventType.INVOICE_CREATED, invoice)
         await self._apply_requested_state(session, scope, invoice, body, settings, buyer, recorder)
         await repository.flush()
         return invoice
@@ -332,7 +334,7 @@ class InvoiceService:
                 buyer = await load_buyer(session, scope, invoice.tenant_id)
                 await self._issue(session, invoice, settings, buyer)
             if target is InvoiceStatus.SENT and invoice.status == InvoiceStatus.ISSUED:
-                invoice.status = InvoiceStatus.SENT
+                await self.mark_sent(session, invoice=invoice)
         if body.payment_method is not None:
             invoice.payment_method = body.payment_method
         if body.payment_reference is not None:
@@ -347,6 +349,13 @@ class InvoiceService:
             )
         await InvoiceRepository(session, scope).flush()
         return invoice
+
+    async def mark_sent(self, session: AsyncSession, *, invoice: Invoice) -> None:
+        """Issued -> sent (the invoice went to the customer); later states stay."""
+        if invoice.status == InvoiceStatus.ISSUED:
+            invoice.status = InvoiceStatus.SENT
+            await session.flush()
+            await emit_invoice(session, EventType.INVOICE_SENT, invoice)
 
     async def delete(self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice) -> None:
         """Delete a draft. Paid or numbered invoices stay: cancel those instead."""
@@ -382,7 +391,7 @@ class InvoiceService:
             return
         await self._issue(session, invoice, settings, buyer)
         if target is InvoiceStatus.SENT:
-            invoice.status = InvoiceStatus.SENT
+            await self.mark_sent(session, invoice=invoice)
         if wants_paid and balance(invoice) > 0:
             if recorder is None:
                 raise InvalidStatusTransition("This invoice cannot be created paid here.")
@@ -422,6 +431,8 @@ class InvoiceService:
             )
         invoice.issued_at = utcnow()
         invoice.status = InvoiceStatus.ISSUED
+        await session.flush()
+        await emit_invoice(session, EventType.INVOICE_ISSUED, invoice)
 
     async def _cancel(
         self,
@@ -455,6 +466,7 @@ class InvoiceService:
         if issued:
             await session.flush()
             await session.refresh(invoice, ["credit_notes"])
+        await emit_invoice(session, EventType.INVOICE_CANCELLED, invoice)
 
     async def _reserve_requested_number(self, session: AsyncSession, number: str) -> None:
         if not await reserve_number(session, number):

@@ -6,6 +6,14 @@ from billing.models.billing_profile import BillingProfile
 from billing.models.catalog import Price, Product, TaxRate
 from billing.models.clock import ServiceClock
 from billing.models.credit_note import CreditNote, CreditNoteDocument, CreditNoteLine
+from billing.models.delivery import (
+    Delivery,
+    DeliveryAttempt,
+    InvoiceNotice,
+    ObjectSequence,
+    OutboundEvent,
+    WebhookEndpoint,
+)
 from billing.models.document import StoredDocument
 from billing.models.idempotency import IdempotencyRecord
 from billing.models.invoice import (
@@ -45,12 +53,17 @@ __all__ = [
     "CreditNote",
     "CreditNoteDocument",
     "CreditNoteLine",
+    "Delivery",
+    "DeliveryAttempt",
     "IdempotencyRecord",
     "Invoice",
     "InvoiceLine",
+    "InvoiceNotice",
     "InvoiceNumberCounter",
     "InvoiceNumberRegistry",
+    "ObjectSequence",
     "OperatorSettingsRow",
+    "OutboundEvent",
     "Payment",
     "PaymentAccount",
     "PaymentAllocation",
@@ -75,5 +88,6 @@ __all__ = [
     "TenantStatus",
     "TimestampMixin",
     "WalletEntry",
+    "WebhookEndpoint",
     "WebhookEvent",
 ]

@@ -226,6 +226,9 @@ APPEND_ONLY_TABLES = (
     "credit_note_lines",
     "credit_note_documents",
     "payment_links",
+    "outbound_events",
+    "delivery_attempts",
+    "invoice_notices",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

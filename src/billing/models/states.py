@@ -104,3 +104,60 @@ class TenantStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     CLOSED = "closed"
+
+
+class DeliveryChannel(StrEnum):
+    """How an outbox message leaves the service."""
+
+    EMAIL = "email"
+    WHATSAPP = "whatsapp"
+    WEBHOOK = "webhook"
+
+
+class DeliveryKind(StrEnum):
+    """What an outbox message is about (decides how the job builds it)."""
+
+    INVOICE = "invoice"
+    """An invoice with its documents (e-mail: PDF and e-invoice; WhatsApp: the PDF)."""
+    COMBINED = "combined"
+    """One PDF of a tenant's pending invoices, rendered when sent (WhatsApp)."""
+    REMINDER = "reminder"
+    """A payment reminder of one step of the operator's schedule."""
+    PAYMENT_LINK = "payment_link"
+    """Seed 004: the customer hears of a new payment-link invoice."""
+    EVENT = "event"
+    """A signed event to one of the operator's webhook endpoints."""
+
+
+class DeliveryStatus(StrEnum):
+    """Lifecycle of an outbox message: ``pending`` until an attempt succeeds (``delivered``)
+    or retries run out or the failure cannot heal (``failed``); a manual retry makes a failed
+    one ``pending`` again."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    """No longer wanted when its turn came (a reminder of an invoice paid meanwhile)."""
+
+
+class AttemptOutcome(StrEnum):
+    """The result of one delivery attempt."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class EventType(StrEnum):
+    """Events the SaaS hears about through its webhook endpoints."""
+
+    INVOICE_CREATED = "invoice.created"
+    INVOICE_ISSUED = "invoice.issued"
+    INVOICE_SENT = "invoice.sent"
+    INVOICE_PAID = "invoice.paid"
+    INVOICE_OVERDUE = "invoice.overdue"
+    INVOICE_CANCELLED = "invoice.cancelled"
+    PAYMENT_SUCCEEDED = "payment.succeeded"
+    PAYMENT_FAILED = "payment.failed"
+    PAYMENT_REFUNDED = "payment.refunded"
+    CREDIT_NOTE_CREATED = "credit_note.created"

@@ -29,11 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.core.money import format_money, round_money
+from billing.invoices.events import emit_invoice
 from billing.invoices.presenter import balance
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction, Refund, WalletEntry
 from billing.models.payment import Payment, PaymentAllocation
 from billing.models.states import (
+    EventType,
     InvoiceStatus,
     Method,
     RefundStatus,
@@ -46,6 +48,7 @@ from billing.payments.errors import (
     InvalidPaymentAmount,
     InvoiceNotPayable,
 )
+from billing.payments.events import emit_payment, emit_refund
 from billing.payments.repository import LedgerRepository, wallet_balance
 
 PAYABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PAID})
@@ -218,6 +221,10 @@ async def record_receipt(
             )
         )
     await session.flush()
+    await emit_payment(session, EventType.PAYMENT_SUCCEEDED, payment)
+    for invoice, _ in allocations:
+        if invoice.status is InvoiceStatus.PAID:
+            await emit_invoice(session, EventType.INVOICE_PAID, invoice)
     return Receipt(payment, transaction, tuple(rows), wallet_credit)
 
 
@@ -404,6 +411,7 @@ async def record_refund(
             )
         )
     await session.flush()
+    await emit_refund(session, refund)
     return refund
 
 

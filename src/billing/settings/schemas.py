@@ -188,6 +188,48 @@ class SubscriptionSettingsUpdate(BaseModel):
     dunning_final_action: DunningFinalAction | None = None
 
 
+def _reminder_days(value: list[int]) -> list[int]:
+    if any(later <= earlier for earlier, later in pairwise(value)):
+        raise ValueError("reminder days must be strictly increasing, e.g. [-3, 0, 3, 7, 14]")
+    return value
+
+
+ReminderDays = Annotated[
+    list[Annotated[int, Field(ge=-60, le=365)]],
+    Field(max_length=12),
+    AfterValidator(_reminder_days),
+]
+BrandColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", examples=["#1f4e79"])]
+
+
+class NotificationSettings(BaseModel):
+    """How customers hear from the operator: payment reminders and the e-mails' branding."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reminders_enabled: bool = Field(default=True, description="Send payment reminders.")
+    reminder_days: ReminderDays = Field(
+        default_factory=lambda: [-3, 0, 3, 7, 14],
+        description="Days relative to the due date at which an unpaid invoice is reminded "
+        "(-3: three days before, 0: on the due day, 7: a week late); increasing.",
+    )
+    reminder_whatsapp: bool = Field(
+        default=False, description="Also remind over WhatsApp when the tenant has a phone."
+    )
+    brand_color: BrandColor = Field(default="#1f4e79", description="Accent colour of e-mails.")
+
+
+class NotificationSettingsUpdate(BaseModel):
+    """A partial update of the notification settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reminders_enabled: bool | None = None
+    reminder_days: ReminderDays | None = None
+    reminder_whatsapp: bool | None = None
+    brand_color: BrandColor | None = None
+
+
 class OperatorSettings(BaseModel):
     """The whole settings document (what GET returns)."""
 
@@ -214,6 +256,7 @@ class OperatorSettings(BaseModel):
     commission_basis: CommissionBasis = CommissionBasis.PAID
     timezone: TimeZoneName = "UTC"
     subscriptions: SubscriptionSettings = Field(default_factory=SubscriptionSettings)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
     enable_cash: bool = True
     enable_mpesa: bool = False
     enable_bank_payments: bool = True
@@ -260,6 +303,9 @@ class SettingsUpdate(WriteSchema):
     timezone: TimeZoneName | None = None
     subscriptions: SubscriptionSettingsUpdate | None = Field(
         default=None, description="Any subset of the subscription settings."
+    )
+    notifications: NotificationSettingsUpdate | None = Field(
+        default=None, description="Any subset of the notification settings."
     )
     enable_cash: bool | None = None
     enable_mpesa: bool | None = None

@@ -61,6 +61,11 @@ class SettingsService:
             **merged["subscriptions"],
             **{key: value for key, value in subscription_changes.items() if value is not None},
         }
+        notification_changes = changes.pop("notifications", None) or {}
+        merged["notifications"] = {
+            **merged["notifications"],
+            **{key: value for key, value in notification_changes.items() if value is not None},
+        }
         # null leaves a field as it is, except on optional fields (public_base_url), where it
         # clears the value.
         merged.update(

@@ -23,11 +23,16 @@ from billing.core.jobs import (
     BILLING_CYCLE_TASK,
     COLLECT_SUBSCRIPTION_INVOICE_TASK,
     DEFAULT_QUEUE,
+    DELIVER_TASK,
+    DELIVERY_SWEEP_TASK,
     POLL_TASK,
     RECOVER_STALLED_TASK,
+    REMINDERS_TASK,
     SETTLE_DELIVERY_TASK,
     SWEEP_TASK,
 )
+from billing.delivery import jobs as delivery_jobs
+from billing.delivery.context import DeliveryContext
 from billing.payments import jobs
 from billing.providers.http import build_http_client
 from billing.providers.registry import ProviderFactory, ProviderSettings
@@ -68,6 +73,11 @@ class WorkerContext:
                 # Tests may have moved the service clock from another process.
                 await clock.refresh(session)
             yield session
+
+    def delivery(self) -> DeliveryContext:
+        """What sending the outbox needs from this worker."""
+        assert self.settings is not None
+        return DeliveryContext(self.transaction, self.providers.http, self.settings)
 
     def cycle(self) -> CycleContext:
         """What the billing cycle needs from this worker."""
@@ -113,6 +123,23 @@ def create_worker_app(settings: Settings, context: WorkerContext) -> procrastina
     async def collect_subscription_invoice(tenant_id: str, record_id: str) -> None:
         """Charge one subscription invoice that is due (a change invoiced at once)."""
         await subscription_jobs.collect_invoice(context.cycle(), tenant_id, record_id)
+
+    @app.task(name=DELIVER_TASK, queue=DEFAULT_QUEUE)
+    async def deliver(tenant_id: str, delivery_id: str) -> None:
+        """One attempt at one outbox message (e-mail, WhatsApp, webhook)."""
+        await delivery_jobs.deliver_one(context.delivery(), tenant_id, delivery_id)
+
+    @app.periodic(cron="* * * * *", periodic_id="sweep-deliveries")
+    @app.task(name=DELIVERY_SWEEP_TASK, queue=DEFAULT_QUEUE)
+    async def sweep_deliveries(timestamp: int | None = None) -> None:
+        """Every minute: queue pending deliveries whose job was lost."""
+        await delivery_jobs.sweep(context.delivery())
+
+    @app.periodic(cron="* * * * *", periodic_id="reminders")
+    @app.task(name=REMINDERS_TASK, queue=DEFAULT_QUEUE)
+    async def send_reminders(timestamp: int | None = None) -> None:
+        """Every minute: payment reminders due today and overdue notices (each once)."""
+        await delivery_jobs.reminders(context.delivery())
 
     @app.periodic(cron="* * * * *", periodic_id="recover-stalled")
     @app.task(name=RECOVER_STALLED_TASK, queue=DEFAULT_QUEUE, pass_context=True)

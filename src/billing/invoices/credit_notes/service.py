@@ -32,14 +32,16 @@ from billing.invoices.credit_notes.errors import (
     InvoiceNotCreditable,
 )
 from billing.invoices.credit_notes.planning import Creditable, CreditPlan
+from billing.invoices.credit_notes.presenter import present as present_credit_note
 from billing.invoices.credit_notes.repository import CreditNoteFilters, CreditNoteRepository
-from billing.invoices.credit_notes.schemas import CreditNoteCreate
+from billing.invoices.credit_notes.schemas import CreditNoteCreate, CreditNoteRead
 from billing.invoices.numbering import DocumentSeries, allocate_number
 from billing.invoices.presenter import balance
 from billing.invoices.schemas import CreditNoteSettlement
 from billing.models.credit_note import CreditNote, CreditNoteLine
 from billing.models.invoice import Invoice
-from billing.models.states import InvoiceStatus
+from billing.models.states import EventType, InvoiceStatus
+from billing.outbox import events
 
 CREDITABLE_STATUSES = frozenset({InvoiceStatus.ISSUED, InvoiceStatus.SENT, InvoiceStatus.PAID})
 
@@ -232,6 +234,18 @@ class CreditNoteService:
             round_money(invoice.amount_credited, currency) + totals.tax_inclusive
         )
         await session.flush()
+
+        async def read() -> CreditNoteRead:
+            return present_credit_note(stored)
+
+        await events.emit(
+            session,
+            EventType.CREDIT_NOTE_CREATED,
+            tenant_id=stored.tenant_id,
+            object_type="credit_note",
+            object_id=stored.id,
+            payload=read,
+        )
         return stored
 
     async def settle(

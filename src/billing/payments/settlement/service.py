@@ -36,6 +36,7 @@ from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.ledger import PaymentTransaction
 from billing.models.states import TransactionStatus
+from billing.payments.events import emit_failed_attempt
 from billing.payments.ledger import PAYABLE_STATUSES, invoice_balance, lock_wallet, record_receipt
 from billing.payments.refunds import reconcile_refunds
 from billing.payments.repository import TransactionRepository
@@ -185,6 +186,8 @@ class SettlementService:
         attempt.status = final
         attempt.failure_code = (result.failure_code or result.raw_status)[:100]
         attempt.failure_message = (result.failure_message or "")[:500] or None
+        if final is TransactionStatus.FAILED:
+            await emit_failed_attempt(session, attempt)
         return Outcome(final.value)
 
     async def _record(

@@ -226,6 +226,7 @@ APPEND_ONLY_TABLES = (
     "credit_note_lines",
     "credit_note_documents",
     "payment_links",
+    "usage_events",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

@@ -75,3 +75,11 @@ def event(
     if when is not None:
         body["timestamp"] = when.isoformat()
     return body
+
+
+async def move_clock(billing: Billing, instant: datetime) -> None:
+    """Move the service clock to ``instant`` (forward only), without queuing a cycle."""
+    response = await billing.http.post(
+        "/api/v1/test/clock", json={"now": instant.isoformat(), "run_cycle": False}
+    )
+    assert response.status_code == 200, response.text

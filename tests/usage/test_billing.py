@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.subscriptions.support import ADMIN, BILLING, Billing
+from tests.subscriptions.support import ADMIN, Billing
 from tests.usage.support import Metering, event, move_clock
 
 pytestmark = pytest.mark.usefixtures("clock_back")

@@ -14,6 +14,7 @@ from bench import (
     bench_renderers,
     bench_subscriptions,
     bench_tenants,
+    bench_usage,
 )
 from bench.harness import scratch_database
 from billing.core.logging import configure_logging
@@ -25,6 +26,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     parser.add_argument(
         "--subscriptions", type=int, default=10_000, help="due subscriptions the cycle renews"
+    )
+    parser.add_argument(
+        "--usage-events", type=int, default=1_000_000, help="usage events ingested and aggregated"
     )
     args = parser.parse_args()
     configure_logging(level="WARNING")
@@ -39,6 +43,8 @@ def main() -> None:
         asyncio.run(
             bench_subscriptions.run(url, seconds=args.seconds, subscriptions=args.subscriptions)
         )
+    with scratch_database() as url:
+        asyncio.run(bench_usage.run(url, seconds=args.seconds, events=args.usage_events))
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

@@ -192,3 +192,20 @@ async def test_metered_prices_are_checked(metering: Metering, billing: Billing) 
     assert price["metered"] is True
     assert price["billing_timing"] == "in_arrears"
     assert Decimal(price["package_size"]) == 100
+
+
+async def test_cancelling_now_bills_the_usage_so_far(metering: Metering, billing: Billing) -> None:
+    await billing.move_to(date(2027, 9, 1))
+    tenant = await billing.tenant()
+    calls = await metering.metric("count")
+    sub = await billing.subscribe(
+        tenant["id"], await metering.metered_price(calls, unit_amount="2")
+    )
+    key = await metering.key(tenant["id"])
+    await billing.move_to(date(2027, 9, 10))
+    await metering.send(key, [event(calls["code"], when=at(date(2027, 9, d))) for d in (2, 5, 9)])
+    # Sent days late: they count at their arrival, and the final invoice bills up to now.
+    await billing.act(sub["id"], "cancel")
+    (final,) = await billing.invoices(sub["id"])
+    assert [(i["quantity"], i["line_total"]) for i in usage_items(final)] == [("3", "6.00")]
+    assert (await metering.usage(tenant["id"]))["subscriptions"] == []

@@ -201,7 +201,12 @@ async def settle_pending(
         usage = [
             usage_input(line, subscription)
             for line in await bill_usage(
-                session, scope, subscription, until=until, settings=settings
+                session,
+                scope,
+                subscription,
+                until=until,
+                settings=settings,
+                final=kind is SubscriptionInvoiceKind.FINAL,
             )
         ]
     if not charges and not usage:

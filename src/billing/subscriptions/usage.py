@@ -208,11 +208,16 @@ async def bill(
     *,
     until: datetime,
     settings: OperatorSettings,
+    final: bool = False,
 ) -> list[UsageLine]:
     """The usage lines of an invoice closing at ``until`` (a period end, or an end of the
     subscription); moves the watermark to what they cover. The caller holds the
-    subscription's row lock and issues the invoice in the same transaction."""
-    bound = settled_bound(until, utcnow(), grace_of(settings))
+    subscription's row lock and issues the invoice in the same transaction.
+
+    A final invoice has no next invoice to leave late usage to: it bills everything counted
+    up to ``until`` (events arriving after it are not billed)."""
+    now = utcnow()
+    bound = min(until, now) if final else settled_bound(until, now, grace_of(settings))
     usage = await measure(session, scope, subscription, until=bound, timezone=settings.timezone)
     if not usage.items and subscription.usage_billed_through is None:
         return []

@@ -15,6 +15,7 @@ from bench import (
     bench_renderers,
     bench_subscriptions,
     bench_tenants,
+    bench_usage,
 )
 from bench.harness import scratch_database
 from billing.core.logging import configure_logging
@@ -26,6 +27,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     parser.add_argument(
         "--subscriptions", type=int, default=10_000, help="due subscriptions the cycle renews"
+    )
+    parser.add_argument(
+        "--usage-events", type=int, default=1_000_000, help="usage events ingested and aggregated"
     )
     args = parser.parse_args()
     configure_logging(level="WARNING")
@@ -42,6 +46,7 @@ def main() -> None:
         )
     with scratch_database() as url:
         asyncio.run(bench_overview.run(url, seconds=args.seconds))
+        asyncio.run(bench_usage.run(url, seconds=args.seconds, events=args.usage_events))
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

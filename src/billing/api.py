@@ -26,6 +26,8 @@ from billing.invoices.credit_notes.router import admin_router as admin_credit_no
 from billing.invoices.credit_notes.router import tenant_router as tenant_credit_notes_router
 from billing.invoices.router import admin_router as admin_invoices_router
 from billing.invoices.router import tenant_router as tenant_invoices_router
+from billing.metering.router import events_router as usage_events_router
+from billing.metering.router import metrics_router as billable_metrics_router
 from billing.payments.accounts.router import router as payment_accounts_router
 from billing.payments.charges.router import admin_router as admin_charges_router
 from billing.payments.charges.router import tenant_router as tenant_charges_router
@@ -76,6 +78,7 @@ admin_router.include_router(settings_router)
 admin_router.include_router(tax_rates_router)
 admin_router.include_router(products_router)
 admin_router.include_router(prices_router)
+admin_router.include_router(billable_metrics_router)
 admin_router.include_router(admin_invoices_router)
 admin_router.include_router(admin_documents_router)
 admin_router.include_router(credit_note_issue_router)
@@ -148,4 +151,8 @@ api_router = GatedRouter(prefix=API_PREFIX, mounted_at=API_PREFIX)
 api_router.include_router(admin_router)
 api_router.include_router(billing_router)
 api_router.include_router(merchant_router)
+# Usage reports: tenant-bound API keys (or tenant users) and operator staff naming a tenant.
+usage_router = APIRouter(responses=_AUTHENTICATED_ERRORS)
+usage_router.include_router(usage_events_router)
+api_router.include_router(usage_router)
 api_router.include_router(public_router)

@@ -57,7 +57,7 @@ class TestEqualsTheIssuedInvoice:
         assert as_previewed(upcoming) == as_issued(issued)
         assert {k: upcoming[k] for k in COMPARED} == {k: issued[k] for k in COMPARED}
         assert upcoming["tax_breakdown"] == issued["tax_breakdown"]
-        assert upcoming["usage_metered"] is False
+        assert upcoming["usage_metered"] is True
         assert [line["kind"] for line in upcoming["lines"]] == ["subscription", "subscription"]
 
     async def test_in_arrears_after_a_change(self, billing: Billing) -> None:

@@ -42,11 +42,13 @@ from billing.models.subscription import (
     SubscriptionSegment,
 )
 from billing.models.tenant import Reseller, Tenant
+from billing.models.usage import BillableMetric, UsageEvent
 from billing.models.webhook_event import WebhookEvent
 
 __all__ = [
     "ApiKey",
     "Base",
+    "BillableMetric",
     "BillingProfile",
     "CashTransaction",
     "CodPayment",
@@ -87,6 +89,7 @@ __all__ = [
     "TenantScopedMixin",
     "TenantStatus",
     "TimestampMixin",
+    "UsageEvent",
     "WalletEntry",
     "WebhookEndpoint",
     "WebhookEvent",

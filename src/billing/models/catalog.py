@@ -7,6 +7,7 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -19,11 +20,13 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from billing.core.totals import VatCategory
 from billing.models.base import Base, TimestampMixin
 from billing.models.types import EnumText
+from billing.models.usage import UsageModel
 
 
 class PriceInterval(StrEnum):
@@ -96,6 +99,10 @@ class Price(TimestampMixin, Base):
         CheckConstraint("unit_amount >= 0", name="unit_amount_not_negative"),
         CheckConstraint("interval_count >= 1", name="interval_count_positive"),
         CheckConstraint("trial_days >= 0", name="trial_days_not_negative"),
+        CheckConstraint(
+            "(billable_metric_id IS NULL) = (usage_model IS NULL)", name="metered_has_model"
+        ),
+        CheckConstraint("package_size IS NULL OR package_size > 0", name="package_size_positive"),
         Index("ix_prices_product_id_active", "product_id", "active"),
     )
 
@@ -117,3 +124,16 @@ class Price(TimestampMixin, Base):
         ForeignKey("prices.id", ondelete="RESTRICT"), index=True
     )
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Metered prices (``billing.metering.pricing``): the metric whose usage the price bills in
+    # arrears, and how; ``unit_amount`` is then the price of a unit (per_unit) or a package.
+    billable_metric_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("billable_metrics.id", ondelete="RESTRICT"), index=True
+    )
+    usage_model: Mapped[UsageModel | None] = mapped_column(EnumText(UsageModel, 20))
+    package_size: Mapped[Decimal | None] = mapped_column(Numeric(20, 6))
+    tiers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONB)
+
+    @property
+    def metered(self) -> bool:
+        """True for a price of usage (billed in arrears from a metric's events)."""
+        return self.billable_metric_id is not None

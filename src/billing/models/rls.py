@@ -229,6 +229,7 @@ APPEND_ONLY_TABLES = (
     "outbound_events",
     "delivery_attempts",
     "invoice_notices",
+    "usage_events",
 )
 """Tables the API role may insert into and read, never update or delete (money, documents)."""
 

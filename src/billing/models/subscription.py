@@ -125,6 +125,9 @@ class Subscription(TenantScopedMixin, TimestampMixin, Base):
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     notes: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str | None] = mapped_column(String(200))
+    # Usage counted before this instant is billed (``billing.subscriptions.usage``); empty
+    # until the first invoice with usage, which starts from the end of the trial or the start.
+    usage_billed_through: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     items: Mapped[list[SubscriptionItem]] = relationship(
         lazy="raise",

@@ -177,6 +177,14 @@ class SubscriptionSettings(BaseModel):
         description="What happens after the last retry failed: cancel, pause, or leave_unpaid "
         "(past_due with the invoice open).",
     )
+    usage_grace_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="Usage events arriving within this many minutes of their timestamp count "
+        "in the period of their timestamp (renewals with usage wait that long after the period "
+        "ends); later ones count when they arrive, on the next invoice.",
+    )
 
 
 class SubscriptionSettingsUpdate(BaseModel):
@@ -186,6 +194,7 @@ class SubscriptionSettingsUpdate(BaseModel):
 
     dunning_retry_days: RetryDays | None = None
     dunning_final_action: DunningFinalAction | None = None
+    usage_grace_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
 
 
 def _reminder_days(value: list[int]) -> list[int]:

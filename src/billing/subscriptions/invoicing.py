@@ -16,7 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,6 +29,8 @@ from billing.core.tenancy import AccessScope
 from billing.invoices.presenter import balance
 from billing.invoices.schemas import InvoiceCreate, LineInput
 from billing.invoices.service import invoice as invoice_service
+from billing.metering.timing import start_of
+from billing.models.catalog import BillingTiming
 from billing.models.invoice import Invoice
 from billing.models.states import InvoiceStatus, WalletEntryKind
 from billing.models.subscription import (
@@ -47,7 +49,8 @@ from billing.settings.schemas import OperatorSettings
 from billing.subscriptions.ledger import ZERO, Catalog, LineSource, line_input, load_catalog
 from billing.subscriptions.repository import ChargeRepository, SubscriptionInvoiceRepository
 from billing.subscriptions.schedule import Period
-from billing.subscriptions.usage import USAGE, usage_input
+from billing.subscriptions.usage import bill as bill_usage
+from billing.subscriptions.usage import usage_input
 
 BILLING_CYCLE = Principal(
     kind="user", subject="billing-cycle", role=Role.ADMIN, permissions=frozenset()
@@ -192,7 +195,21 @@ async def settle_pending(
     """
     outcome = Settled()
     charges = list(await ChargeRepository(session, scope).pending(subscription.id))
-    if not charges:
+    usage: list[LineInput] = []
+    if kind is not SubscriptionInvoiceKind.PRORATION:
+        until = _usage_until(subscription, kind, period, settings, today)
+        usage = [
+            usage_input(line, subscription)
+            for line in await bill_usage(
+                session,
+                scope,
+                subscription,
+                until=until,
+                settings=settings,
+                final=kind is SubscriptionInvoiceKind.FINAL,
+            )
+        ]
+    if not charges and not usage:
         return outcome
     wanted = {charge.price_id for charge in charges}
     if catalog is None or not wanted <= catalog.prices.keys():
@@ -207,19 +224,15 @@ async def settle_pending(
                 session, scope, subscription, others, catalog, settings, today
             )
             await _credit(session, subscription, others, others_gross, outcome)
-        if not invoiced:
+        if not invoiced and not usage:
             return outcome
     else:
         gross = await _gross(session, scope, subscription, charges, catalog, settings, today)
-        if gross <= 0:
+        if charges and gross <= 0:
             await _credit(session, subscription, charges, gross, outcome)
+            invoiced = []
+        if not invoiced and not usage:
             return outcome
-    usage: list[LineInput] = []
-    if kind is SubscriptionInvoiceKind.RENEWAL and period is not None:
-        usage = [
-            usage_input(line, subscription)
-            for line in await USAGE.lines(session, scope, subscription, period)
-        ]
     record, invoice = await issue(
         session,
         scope,
@@ -240,6 +253,25 @@ async def settle_pending(
             args={"tenant_id": str(record.tenant_id), "record_id": str(record.id)},
         )
     return outcome
+
+
+def _usage_until(
+    subscription: Subscription,
+    kind: SubscriptionInvoiceKind,
+    period: Period | None,
+    settings: OperatorSettings,
+    today: date,
+) -> datetime:
+    """Where the usage an invoice bills ends: the boundary a renewal crosses (the start of
+    the period billed in advance, the end of one billed in arrears), the end of the
+    subscription for its final invoice (now, when it ends today)."""
+    if kind is SubscriptionInvoiceKind.RENEWAL and period is not None:
+        in_advance = BillingTiming(subscription.billing_timing) is BillingTiming.IN_ADVANCE
+        return start_of(period.start if in_advance else period.end, settings.timezone)
+    ended = subscription.ended_at
+    if ended is not None and ended < today:
+        return start_of(ended, settings.timezone)
+    return utcnow()
 
 
 async def issue(

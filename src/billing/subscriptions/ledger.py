@@ -59,7 +59,10 @@ async def load_catalog(session: AsyncSession, price_ids: Iterable[uuid.UUID]) ->
 
 
 def per_period(price: Price, quantity: Decimal) -> Decimal:
-    """What one whole period of this price and quantity costs (exact, not rounded)."""
+    """What one whole period of this price and quantity costs (exact, not rounded); a metered
+    price has no fixed amount (its usage is billed by ``billing.subscriptions.usage``)."""
+    if price.metered:
+        return ZERO
     if BillingScheme(price.billing_scheme) is BillingScheme.PER_UNIT:
         return price.unit_amount * quantity
     return price.unit_amount
@@ -145,6 +148,8 @@ def renewal_draft(
     ``until`` bills only the days before it (in arrears, when ending early). ``always``
     keeps a zero amount (a renewal is invoiced even when free).
     """
+    if catalog.price(price_id).metered:
+        return None  # usage lines bill it
     target = round_half_up(exact(runs, period, until=until), currency)
     amount = target - billed
     if amount == 0 and not always:

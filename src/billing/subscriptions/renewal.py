@@ -30,6 +30,7 @@ from billing.subscriptions.invoicing import Settled, settle_pending
 from billing.subscriptions.ledger import load_catalog
 from billing.subscriptions.periods import anchored, load_period, open_segments, settle_renewals
 from billing.subscriptions.repository import ChargeRepository, SubscriptionRepository
+from billing.subscriptions.usage import renewal_due
 
 
 class Advance(StrEnum):
@@ -64,6 +65,9 @@ async def advance_once(
         SubscriptionStatus(subscription.status) not in RENEWING_STATUSES
         or subscription.current_period_end > today
     ):
+        return Advance.NOT_DUE
+    if not await renewal_due(session, subscription, settings):
+        # The period's usage may still arrive within the grace period.
         return Advance.NOT_DUE
     await roll(session, scope, subscription, today=today, settings=settings, defer_collection=False)
     if (

@@ -46,9 +46,11 @@ from billing.subscriptions.schemas import (
     SubscriptionRead,
     SubscriptionUpdate,
     UpcomingInvoiceRead,
+    UsageRead,
 )
 from billing.subscriptions.service import subscription as subscription_service
 from billing.subscriptions.upcoming import upcoming_invoice
+from billing.subscriptions.usage_report import current_usage
 from billing.tenants.errors import TenantNotFound
 
 admin_router = APIRouter(
@@ -406,3 +408,26 @@ async def get_my_upcoming_invoice(
         session, scope=scope, tenant_id=scope.tenant_id, subscription_id=subscription_id
     )
     return ApiResponse(data=preview)
+
+
+@admin_upcoming_router.get(
+    "/{tenant_id}/usage",
+    name="tenants_usage",
+    dependencies=Reads,
+    responses=error_responses(TenantNotFound),
+)
+async def get_tenant_usage(
+    tenant_id: uuid.UUID, scope: StaffScope, session: Session
+) -> ApiResponse[UsageRead]:
+    """Any visible tenant's metered usage not invoiced yet, as ``GET /billing/usage`` shows it."""
+    return ApiResponse(data=await current_usage(session, scope=scope, tenant_id=tenant_id))
+
+
+@tenant_upcoming_router.get(
+    "/usage", name="billing_usage", dependencies=[require(Permission.BILLING_READ)]
+)
+async def get_my_usage(scope: TenantScope, session: Session) -> ApiResponse[UsageRead]:
+    """The caller's metered usage since each subscription's last invoice: quantity and amount
+    per metric, as the next invoice will bill them."""
+    assert scope.tenant_id is not None
+    return ApiResponse(data=await current_usage(session, scope=scope, tenant_id=scope.tenant_id))

@@ -27,6 +27,7 @@ from billing.models.subscription import (
     SubscriptionInvoiceKind,
     SubscriptionStatus,
 )
+from billing.models.usage import Aggregation, UsageModel
 
 
 class ProrationBehavior(StrEnum):
@@ -357,3 +358,38 @@ class UpcomingInvoiceRead(ReadSchema):
         description="Other subscriptions of the tenant that will also invoice (ask with "
         "subscription_id)."
     )
+
+
+class UsageMetricRead(ReadSchema):
+    """The usage of one metered item since its last invoice, priced."""
+
+    item_id: uuid.UUID
+    price_id: uuid.UUID
+    metric_id: uuid.UUID
+    code: str
+    name: str
+    aggregation: Aggregation
+    usage_model: UsageModel
+    quantity: QuantityString
+    amount: MoneyString = Field(description="Net, as the invoice lines will bill it.")
+    currency: str
+
+
+class SubscriptionUsageRead(ReadSchema):
+    """The metered usage of one subscription not invoiced yet."""
+
+    subscription_id: uuid.UUID
+    currency: str
+    period_start: date
+    period_end: date
+    usage_from: datetime = Field(description="Usage counted from here is not invoiced yet.")
+    usage_to: datetime = Field(description="Now: the usage shown is counted up to here.")
+    metrics: list[UsageMetricRead]
+    amount: MoneyString = Field(description="Net of all the metrics.")
+
+
+class UsageRead(ReadSchema):
+    """A tenant's current usage: per subscription with metered prices, per metric."""
+
+    tenant_id: uuid.UUID
+    subscriptions: list[SubscriptionUsageRead]

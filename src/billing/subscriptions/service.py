@@ -153,6 +153,7 @@ class SubscriptionService:
             _new_price(prices, item.price_id, position) for position, item in enumerate(body.items)
         ]
         _check_items(ordered, [item.quantity for item in body.items])
+        await _check_metrics_free(session, scope, tenant.id, ordered)
         first = ordered[0]
         if first.currency not in settings.enabled_currencies:
             raise SubscriptionInvalid(
@@ -192,7 +193,7 @@ class SubscriptionService:
             currency=first.currency,
             interval=interval.value,
             interval_count=first.interval_count,
-            billing_timing=first.billing_timing,
+            billing_timing=_timing_reference(ordered).billing_timing,
             collection_method=method.value,
             days_until_due=body.days_until_due,
             start_date=start,
@@ -416,16 +417,30 @@ def _new_price(prices: dict[uuid.UUID, Price], price_id: uuid.UUID, position: in
 
 
 def _compatible(price: Price, reference: Price | Subscription) -> bool:
+    # Metered prices bill usage in arrears whatever the timing of the subscription's fees.
+    metered = price.metered or (isinstance(reference, Price) and reference.metered)
     return (
         price.currency == reference.currency
         and PriceInterval(price.interval) is PriceInterval(reference.interval)
         and price.interval_count == reference.interval_count
-        and BillingTiming(price.billing_timing) is BillingTiming(reference.billing_timing)
+        and (
+            metered
+            or BillingTiming(price.billing_timing) is BillingTiming(reference.billing_timing)
+        )
     )
 
 
+def _timing_reference(prices: Sequence[Price]) -> Price:
+    """The price whose timing the subscription takes: the first fixed fee (metered prices
+    are in arrears, so a subscription of metered prices only is too)."""
+    return next((price for price in prices if not price.metered), prices[0])
+
+
 def _check_items(prices: Sequence[Price], quantities: Sequence[Decimal]) -> None:
-    first = prices[0]
+    first = _timing_reference(prices)
+    metrics = [price.billable_metric_id for price in prices if price.metered]
+    if len(set(metrics)) != len(metrics):
+        raise SubscriptionInvalid("Two metered prices of one subscription bill the same metric.")
     for position, price in enumerate(prices):
         if not _compatible(price, first):
             raise PricesIncompatible(
@@ -441,10 +456,34 @@ def _check_items(prices: Sequence[Price], quantities: Sequence[Decimal]) -> None
 
 
 def _quantity(price: Price, quantity: Decimal, position: int | None = None) -> Decimal:
+    where = f"items[{position}]: " if position is not None else ""
     if BillingScheme(price.billing_scheme) is BillingScheme.FLAT and quantity != 1:
-        where = f"items[{position}]: " if position is not None else ""
         raise SubscriptionInvalid(f"{where}a flat price is billed once per period; quantity is 1.")
+    if price.metered and quantity != 1:
+        raise SubscriptionInvalid(f"{where}a metered price bills its usage; quantity is 1.")
     return quantity
+
+
+async def _check_metrics_free(
+    session: AsyncSession, scope: AccessScope, tenant_id: uuid.UUID, prices: Sequence[Price]
+) -> None:
+    """A metric is billed by one live subscription of a tenant (its events would otherwise be
+    billed twice)."""
+    wanted = {price.billable_metric_id for price in prices if price.metered}
+    if not wanted:
+        return
+    others = await SubscriptionRepository(session, scope).live_for_tenant(tenant_id)
+    used = await PriceRepository(session).get_many(
+        item.price_id for other in others for item in other.items
+    )
+    for other in others:
+        for item in other.items:
+            price = used.get(item.price_id)
+            if price is not None and price.billable_metric_id in wanted:
+                raise SubscriptionInvalid(
+                    f"Subscription {other.id} of the tenant already bills the usage of metric "
+                    f"{price.billable_metric_id}."
+                )
 
 
 def _item(subscription: Subscription, item_id: uuid.UUID | None) -> SubscriptionItem:
@@ -475,6 +514,12 @@ async def _target(
         raise UnknownPrice(f"Price {target_id} does not exist.")
     if price.id != item.price_id and not price.active:
         raise PriceInactive
+    current = await PriceRepository(session).get(item.price_id)
+    if price.metered or (current is not None and current.metered):
+        raise SubscriptionInvalid(
+            "Metered items do not change: their usage is billed at the period end. Cancel the "
+            "subscription and subscribe again to change how usage is priced."
+        )
     if not _compatible(price, subscription):
         raise PricesIncompatible(
             f"Price {price.id} is {price.currency} every {price.interval_count} "

@@ -46,7 +46,8 @@ from billing.subscriptions.renewal import in_advance
 from billing.subscriptions.repository import ChargeRepository, SubscriptionRepository
 from billing.subscriptions.schedule import Period
 from billing.subscriptions.schemas import UpcomingInvoiceRead, UpcomingLineKind, UpcomingLineRead
-from billing.subscriptions.usage import USAGE, usage_input
+from billing.subscriptions.usage import preview as preview_usage
+from billing.subscriptions.usage import usage_input
 from billing.tenants.service import tenant as tenant_service
 
 
@@ -155,9 +156,8 @@ async def _preview(
     subscription = plan.subscription
     currency = subscription.currency
     catalog = await load_catalog(session, {source.price_id for source in plan.sources})
-    usage_lines = (
-        list(await USAGE.lines(session, scope, subscription, plan.period)) if plan.renewal else []
-    )
+    # Usage counted so far: the next renewal (or the final invoice) bills it.
+    usage_lines = (await preview_usage(session, scope, subscription, settings.timezone)).lines()
     kind = SubscriptionInvoiceKind.RENEWAL if plan.renewal else SubscriptionInvoiceKind.FINAL
     sources = plan.sources
     wallet_credit = ZERO
@@ -228,7 +228,7 @@ async def _preview(
                 name=line.name,
                 description=line.description,
                 product_id=line.product_id,
-                price_id=source.price_id if source else None,
+                price_id=source.price_id if source else (usage.price_id if usage else None),
                 item_id=source.item_id if source else None,
                 quantity=display_decimal(line.quantity),
                 unit_price=display_decimal(line.unit_price, min_places=minor_unit(currency)),
@@ -266,6 +266,6 @@ async def _preview(
         total_amount=invoice.total_amount,
         wallet_credit_applied=applied,
         amount_due=invoice.total_amount - applied,
-        usage_metered=USAGE.metered,
+        usage_metered=True,
         other_subscriptions=[p.subscription.id for p in others],
     )

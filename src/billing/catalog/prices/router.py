@@ -27,6 +27,7 @@ from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.schemas import CurrencyCode
 from billing.core.session import Session
+from billing.metering.errors import UnknownMetric
 from billing.routing import TransactionalRoute
 
 router = APIRouter(prefix="/prices", tags=["prices"], route_class=TransactionalRoute)
@@ -38,7 +39,7 @@ router = APIRouter(prefix="/prices", tags=["prices"], route_class=TransactionalR
     status_code=201,
     dependencies=[require(Permission.CATALOG_WRITE)],
     responses=error_responses(
-        UnknownProduct, UnknownPrice, UnknownTaxRate, TaxRateInactive, PriceInvalid
+        UnknownProduct, UnknownPrice, UnknownTaxRate, TaxRateInactive, PriceInvalid, UnknownMetric
     ),
 )
 async def create_price(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
 
 from bench import (
     bench_deliveries,
     bench_documents,
+    bench_http,
     bench_invoices,
     bench_overview,
     bench_payment_page,
@@ -31,6 +33,13 @@ def main() -> None:
     parser.add_argument(
         "--usage-events", type=int, default=1_000_000, help="usage events ingested and aggregated"
     )
+    parser.add_argument(
+        "--list-invoices",
+        type=int,
+        default=100_000,
+        help="invoices of the tenant whose list "
+        "must stay as fast as a tenant's with 1,000 (bench_http)",
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")
     with scratch_database() as url:
@@ -47,6 +56,12 @@ def main() -> None:
     with scratch_database() as url:
         asyncio.run(bench_overview.run(url, seconds=args.seconds))
         asyncio.run(bench_usage.run(url, seconds=args.seconds, events=args.usage_events))
+    # The hot path over real HTTP (wrk against `billing serve`), with the targets.
+    if shutil.which("wrk"):
+        with scratch_database() as url:
+            bench_http.run(url, seconds=max(args.seconds, 4.0), large=args.list_invoices)
+    else:
+        print("\nbench_http skipped: the HTTP benchmarks need wrk (apt-get install wrk)")
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.
     bench_renderers.main()
 

@@ -25,6 +25,9 @@ class BurstResult:
     seconds: float
     answers: list[tuple[int, float]] = field(default_factory=list)
     failures: int = 0  # connections refused or reset: no status at all
+    # How late the client itself sent each request (its own lag, part of every latency): a
+    # large figure says the machine could not drive the load, not that the server was slow.
+    send_lag_ms: list[float] = field(default_factory=list)
 
     def latencies(self, status: int) -> list[float]:
         """The latencies of the answers with ``status``."""
@@ -112,6 +115,7 @@ async def burst(
                     return
                 open_connections += 1
                 connection = await _open(host, port)
+            result.send_lag_ms.append((time.perf_counter() - due) * 1000)
             status = await connection.get(request)
         except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
             result.failures += 1

@@ -42,6 +42,9 @@ def settings(database_url: str) -> Settings:
         # Documents render in a thread of the test process (the process pool has its own test).
         render_processes=0,
         db_pool_timeout=30.0,
+        # Tests of concurrency send more requests at once than the pool holds; they wait for a
+        # connection instead of being shed (tests/test_overload.py checks shedding).
+        max_in_flight=256,
         # Limits stay on, so every request goes through the limiter, but high enough that
         # one test client making many calls is never refused; tests/test_rate_limits.py
         # checks the real defaults on an app of its own.

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,10 +19,13 @@ import httpx
 import pytest
 import structlog
 import typer
+from starlette.responses import PlainTextResponse
+from starlette.types import Receive, Scope, Send
 
 from billing.cli import check_connection_budget
 from billing.config import Settings
 from billing.core.db import Database, libpq_database_url
+from billing.core.overload import InFlightLimitMiddleware, LoopLag
 from billing.documents.render_pool import RENDER_NICENESS, RenderPool, render_document
 from billing.main import create_app, create_served_app
 from billing.renderers import DocumentFormat, EInvoiceIncompleteError
@@ -188,3 +192,45 @@ def test_every_served_worker_process_configures_its_logging(
         root.handlers[:], level = saved
         root.setLevel(level)
         get_settings.cache_clear()
+
+
+def test_a_process_admits_as_many_requests_as_it_has_connections() -> None:
+    assert Settings(db_pool_size=10, db_max_overflow=5).effective_max_in_flight == 15
+    assert Settings(max_in_flight=3).effective_max_in_flight == 3
+
+
+async def test_the_loop_lag_rises_while_the_loop_is_blocked_and_falls_after() -> None:
+    lag = LoopLag()
+    async with lag.watching():
+        await asyncio.sleep(0.02)
+        assert lag.seconds < 0.05
+        for _ in range(8):
+            time.sleep(0.1)  # noqa: ASYNC251 - holding the loop is what this test does
+            await asyncio.sleep(0)
+        assert lag.seconds > 0.05
+        await asyncio.sleep(0.3)
+        assert lag.seconds < 0.05
+
+
+async def test_a_lagging_loop_sheds_beyond_the_floor_and_admits_again_when_it_catches_up() -> None:
+    release = asyncio.Event()
+
+    async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await release.wait()
+        await PlainTextResponse("done")(scope, receive, send)
+
+    lag = LoopLag()
+    app = InFlightLimitMiddleware(slow_app, limit=100, lag=lag, max_lag_seconds=0.05, floor=2)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    async with client:
+        held = [asyncio.create_task(client.get("/work")) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        lag.seconds = 0.2  # the loop is behind
+        shed = await asyncio.wait_for(client.get("/work"), timeout=5)
+        assert shed.status_code == 503
+        assert shed.json()["error"]["code"] == "service_busy"
+        lag.seconds = 0.0  # caught up
+        admitted = asyncio.create_task(client.get("/work"))
+        release.set()
+        assert (await admitted).status_code == 200
+        assert [(await task).status_code for task in held] == [200, 200]

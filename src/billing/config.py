@@ -82,10 +82,18 @@ class Settings(BaseSettings):
         "checks that its processes fit the server's max_connections.",
     )
     db_echo: bool = False
-    max_in_flight: int = Field(
-        default=64,
+    max_in_flight: int | None = Field(
+        default=None,
         ge=1,
-        description="Requests one process serves at once; beyond, 503 service_busy at once.",
+        description="Requests one process serves at once; beyond, 503 service_busy at once. "
+        "Unset: the process's database connections (pool size + overflow), since every request "
+        "holds one for its transaction and more would only queue for a connection.",
+    )
+    max_loop_lag_ms: float = Field(
+        default=100.0,
+        ge=0,
+        description="While the event loop runs this many milliseconds behind, a process serving "
+        "more than a few requests refuses new ones with 503 at once (0: never).",
     )
     render_processes: int | None = Field(
         default=None,
@@ -243,6 +251,13 @@ class Settings(BaseSettings):
         missing = [name for name, is_default in defaults.items() if is_default]
         if missing:
             raise RuntimeError(f"{', '.join(missing)} must be set in production")
+
+    @property
+    def effective_max_in_flight(self) -> int:
+        """Requests one process admits at once."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def effective_render_processes(self) -> int:

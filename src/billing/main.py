@@ -16,7 +16,7 @@ from billing.core.errors import install_error_handlers
 from billing.core.logging import RequestContextMiddleware, configure_logging
 from billing.core.methods import MethodGuard
 from billing.core.metrics import MetricsMiddleware
-from billing.core.overload import InFlightLimitMiddleware, install_overload_handlers
+from billing.core.overload import InFlightLimitMiddleware, LoopLag, install_overload_handlers
 from billing.delivery.notifier import OutboxNotifier
 from billing.docs import install_docs
 from billing.documents.render_pool import RenderPool
@@ -64,11 +64,12 @@ def create_app(
             echo=settings.db_echo,
         )
     render_pool = RenderPool(settings.effective_render_processes)
+    loop_lag = LoopLag()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         render_pool.start()
-        async with embedded_worker(app, settings, database):
+        async with loop_lag.watching(), embedded_worker(app, settings, database):
             yield
         render_pool.shutdown()
         await http.aclose()
@@ -98,7 +99,12 @@ def create_app(
     app.add_middleware(MethodGuard, routes=lambda: app.routes)
     install_rate_limits(app, settings)
     app.add_middleware(MetricsMiddleware)
-    app.add_middleware(InFlightLimitMiddleware, limit=settings.max_in_flight)
+    app.add_middleware(
+        InFlightLimitMiddleware,
+        limit=settings.effective_max_in_flight,
+        lag=loop_lag,
+        max_lag_seconds=settings.max_loop_lag_ms / 1000,
+    )
     app.add_middleware(RequestContextMiddleware)
     app.include_router(health_router)
     app.include_router(api_router)

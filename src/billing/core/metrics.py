@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUESTS = Counter(
@@ -15,6 +15,15 @@ LATENCY = Histogram(
     "HTTP request latency",
     ["method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+LOOP_LAG = Gauge(
+    "billing_event_loop_lag_seconds", "How late the event loop runs a timer (smoothed)"
+)
+SHED = Counter(
+    "billing_http_shed_total",
+    "Requests refused with 503 service_busy before any work",
+    ["reason"],
 )
 
 

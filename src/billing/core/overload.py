@@ -5,9 +5,20 @@ the CPU and the connection pool) until clients time out. Past ``max_in_flight`` 
 process, a request is answered 503 at once, in the error envelope with ``Retry-After``; a
 database pool that has no free connection within its short timeout answers the same way (see
 ``install_overload_handlers``), never 500. Liveness and readiness probes are never shed.
+
+A count of requests is not enough on its own: when more requests arrive than one core can
+serve, even the refusals queue behind the admitted work for the event loop, and every answer,
+503s included, comes seconds late. So the process also watches its event loop: a timer that
+should fire every few milliseconds and fires late says that the loop is behind. While it is
+behind by more than ``max_loop_lag_ms``, new requests beyond a few are refused at once, which
+gives the loop back the time it needs to answer everything it holds.
 """
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -15,6 +26,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from billing.core.errors import error_response
+from billing.core.metrics import LOOP_LAG, SHED
 
 RETRY_AFTER_SECONDS = 1
 _EXEMPT = frozenset({"/healthz", "/readyz", "/metrics"})
@@ -27,19 +39,85 @@ def busy_response(message: str) -> JSONResponse:
     return response
 
 
-class InFlightLimitMiddleware:
-    """Admit at most ``limit`` concurrent HTTP requests; answer the rest 503 immediately."""
+class LoopLag:
+    """How late the event loop runs a timer: the loop's own measure of being behind.
 
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
+    Smoothed over the last few timers, so that one slow callback (a garbage collection, a
+    large JSON body) does not refuse requests; a loop that stays behind does.
+    """
+
+    INTERVAL_SECONDS = 0.005
+    SMOOTHING = 0.25  # weight of the newest measurement
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def record(self, late: float) -> None:
+        """Fold one measurement (seconds late, never negative) into the smoothed lag."""
+        self.seconds += self.SMOOTHING * (max(0.0, late) - self.seconds)
+        LOOP_LAG.set(self.seconds)
+
+    async def watch(self) -> None:
+        """Measure until cancelled (the application's lifespan runs it)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            due = loop.time() + self.INTERVAL_SECONDS
+            await asyncio.sleep(self.INTERVAL_SECONDS)
+            self.record(loop.time() - due)
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        """Watch the running loop for the duration of the block."""
+        task = asyncio.create_task(self.watch(), name="loop-lag")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            self.seconds = 0.0
+
+
+class InFlightLimitMiddleware:
+    """Admit at most ``limit`` concurrent HTTP requests, and no more than ``floor`` while the
+    event loop lags by more than ``max_lag_seconds``; answer the rest 503 immediately."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        lag: LoopLag | None = None,
+        max_lag_seconds: float = 0.0,
+        floor: int = 8,
+    ) -> None:
         self.app = app
         self.limit = limit
+        self.lag = lag
+        self.max_lag_seconds = max_lag_seconds
+        self.floor = floor
         self.in_flight = 0
+
+    def _refusal(self) -> str | None:
+        """Why a request arriving now is refused, or ``None`` when it is admitted."""
+        if self.in_flight >= self.limit:
+            return "in_flight"
+        if (
+            self.lag is not None
+            and self.max_lag_seconds > 0
+            and self.in_flight >= self.floor
+            and self.lag.seconds > self.max_lag_seconds
+        ):
+            return "loop_lag"
+        return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in _EXEMPT:
             await self.app(scope, receive, send)
             return
-        if self.in_flight >= self.limit:
+        refusal = self._refusal()
+        if refusal is not None:
+            SHED.labels(refusal).inc()
             response = busy_response("The service is at capacity; retry in a moment.")
             await response(scope, receive, send)
             return

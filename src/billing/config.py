@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         description="Run the job worker inside the API process. Unset: on in development, "
         "off otherwise.",
     )
+    embedded_worker_concurrency: int = Field(
+        default=4,
+        ge=1,
+        le=64,
+        description="Jobs the embedded worker runs at once, so that a long periodic job (the "
+        "billing cycle, reminders) never holds up the settlement of a payment.",
+    )
     public_base_url: str = Field(
         default="",
         description="Base of public links (QR codes, provider callbacks). "

@@ -113,9 +113,11 @@ def delivery_settings(settings: Settings, smtp: tuple[MailSink, int]) -> Setting
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def worker(delivery_settings: Settings, database: Database) -> AsyncIterator[None]:
-    """A procrastinate worker running every task, polling for scheduled retries often."""
+    """A procrastinate worker running every task, polling for scheduled retries often; it
+    stops with this package, so that it never takes the jobs of later tests (it knows no
+    payment provider)."""
     http = build_http_client()
     context = WorkerContext(database, ProviderFactory(ProviderSettings(), http), delivery_settings)
     queue = create_worker_app(delivery_settings, context)

@@ -28,7 +28,11 @@ async def embedded_worker(
     queue = create_worker_app(settings, context)
     async with queue.open_async():
         task = asyncio.create_task(
-            queue.run_worker_async(install_signal_handlers=False, name="embedded")
+            queue.run_worker_async(
+                install_signal_handlers=False,
+                name="embedded",
+                concurrency=settings.embedded_worker_concurrency,
+            )
         )
         try:
             yield

@@ -11,6 +11,7 @@ from bench import (
     bench_documents,
     bench_http,
     bench_invoices,
+    bench_outbox,
     bench_overview,
     bench_payment_page,
     bench_rate_limits,
@@ -47,6 +48,7 @@ def main() -> None:
         asyncio.run(bench_invoices.run(url, seconds=args.seconds))
         asyncio.run(bench_documents.run(url, seconds=args.seconds))
         asyncio.run(bench_deliveries.run(url, seconds=args.seconds))
+        asyncio.run(bench_outbox.run(url, seconds=args.seconds))
         asyncio.run(bench_rate_limits.run(url, seconds=args.seconds))
         asyncio.run(bench_payment_page.run(url, seconds=args.seconds))
     with scratch_database() as url:

@@ -398,6 +398,7 @@ def serve_fakes(
     settings = get_settings()
     ports = ", ".join(f"{name} on {FAKE_HOST}:{port}" for name, port in DEV_PORTS.items())
     typer.echo(f"Fake providers: {ports}.")
+    typer.echo(f"Mail the app sends is listed at http://{FAKE_HOST}:{DEV_PORTS['mail']}/")
     typer.echo(
         f"Their settings are in {DEV_PROVIDERS_ENV}: `make run` (billing serve, worker, "
         "seed-demo) reads it in development. Elsewhere, export them:"
@@ -416,17 +417,20 @@ def serve_fakes(
 
 @app.command("dev-providers")
 def dev_providers() -> None:
-    """Run local fake M-Pesa, Pesapal, Stripe and Mollie servers and print their settings.
+    """Run local fake M-Pesa, Pesapal, Stripe, Mollie and WhatsApp servers and a mail catcher
+    (SMTP and a page listing the mail received), and print their settings.
 
     The fakes live in the ``billing_fakes`` package of a source checkout, beside ``billing``;
     the wheel does not ship them.
     """
     try:
         from billing_fakes.daraja import SANDBOX_PASSKEY, SANDBOX_SHORTCODE, create_daraja_app
+        from billing_fakes.mailcatcher import MailCatcher
         from billing_fakes.mollie import create_mollie_app
         from billing_fakes.pesapal import create_pesapal_app
         from billing_fakes.server import FakeServer, run_forever
         from billing_fakes.stripe import create_stripe_app
+        from billing_fakes.whatsapp_cloud import create_whatsapp_cloud_app
     except ModuleNotFoundError as exc:
         if exc.name != "billing_fakes":
             raise
@@ -437,11 +441,15 @@ def dev_providers() -> None:
         )
         raise typer.Exit(1) from None
 
+    catcher = MailCatcher()
     servers = [
         FakeServer(create_daraja_app(), port=DEV_PORTS["daraja"], name="daraja"),
         FakeServer(create_pesapal_app(), port=DEV_PORTS["pesapal"], name="pesapal"),
         FakeServer(create_stripe_app(), port=DEV_PORTS["stripe"], name="stripe"),
         FakeServer(create_mollie_app(), port=DEV_PORTS["mollie"], name="mollie"),
+        FakeServer(create_whatsapp_cloud_app(), port=DEV_PORTS["whatsapp"], name="whatsapp"),
+        catcher.smtp(port=DEV_PORTS["smtp"]),
+        FakeServer(catcher.app, port=DEV_PORTS["mail"], name="mail"),
     ]
     variables = provider_variables(mpesa_shortcode=SANDBOX_SHORTCODE, mpesa_passkey=SANDBOX_PASSKEY)
     serve_fakes(servers, variables, run_forever)

@@ -1,8 +1,9 @@
 """The fake providers' settings in development: written by ``billing dev-providers``, read by
 ``billing serve``, ``billing worker`` and ``billing seed-demo`` (so ``make run``).
 
-``billing dev-providers`` runs fake Daraja, Pesapal, Stripe and Mollie servers on fixed local
-ports and writes every variable the app needs to use them to :data:`DEV_PROVIDERS_ENV` in the
+``billing dev-providers`` runs fake Daraja, Pesapal, Stripe, Mollie and WhatsApp Cloud API
+servers and a mail catcher (SMTP, with a page listing what it received) on fixed local ports
+and writes every variable the app needs to use them to :data:`DEV_PROVIDERS_ENV` in the
 working directory; it removes the file when it stops. The other commands load that file with
 python-dotenv, only when ``BILLING_ENVIRONMENT`` is ``development`` (the default), and never
 over a variable already set in the environment, so an explicit export always wins.
@@ -19,14 +20,27 @@ from dotenv import load_dotenv
 DEV_PROVIDERS_ENV = Path(".dev-providers.env")
 """Where ``billing dev-providers`` writes the fakes' settings (git-ignored)."""
 
-DEV_PORTS = {"daraja": 8101, "pesapal": 8102, "stripe": 8103, "mollie": 8104}
-"""Local ports of the fake providers."""
+DEV_PORTS = {
+    "daraja": 8101,
+    "pesapal": 8102,
+    "stripe": 8103,
+    "mollie": 8104,
+    "smtp": 8105,
+    "mail": 8106,
+    "whatsapp": 8107,
+}
+"""Local ports of the fake providers, the mail catcher's SMTP server and its web page."""
+
+FAKE_WHATSAPP_TOKEN = "fake-whatsapp-token"
+FAKE_WHATSAPP_PHONE_ID = "106540352242922"
+"""What the fake WhatsApp Cloud API accepts by default."""
 
 FAKE_HOST = "127.0.0.1"
 
 
 def provider_variables(*, mpesa_shortcode: str, mpesa_passkey: str) -> dict[str, str]:
-    """Every ``BILLING_*`` variable the four providers need to work against the fakes.
+    """Every ``BILLING_*`` variable the four payment providers, WhatsApp and e-mail need to
+    work against the fakes and the mail catcher.
 
     The credentials are the ones the fakes accept by default. M-Pesa has an initiator, so C2B
     payments are confirmed through the Transaction Status API rather than held; Stripe has
@@ -51,6 +65,12 @@ def provider_variables(*, mpesa_shortcode: str, mpesa_passkey: str) -> dict[str,
         "BILLING_STRIPE_WEBHOOK_SECRETS": "whsec_fake_development_secret",
         "BILLING_MOLLIE_API_BASE": f"{base}:{DEV_PORTS['mollie']}",
         "BILLING_MOLLIE_API_KEY": "test_fake",
+        # The catcher speaks plain SMTP: no STARTTLS to wait for.
+        "BILLING_SMTP_URL": f"smtp://{FAKE_HOST}:{DEV_PORTS['smtp']}?starttls=false",
+        "BILLING_WHATSAPP_PROVIDER": "cloud",
+        "BILLING_WHATSAPP_BASE_URL": f"{base}:{DEV_PORTS['whatsapp']}",
+        "BILLING_WHATSAPP_TOKEN": FAKE_WHATSAPP_TOKEN,
+        "BILLING_WHATSAPP_SENDER_ID": FAKE_WHATSAPP_PHONE_ID,
     }
 
 

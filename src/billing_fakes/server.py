@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -39,6 +39,7 @@ __all__ = [
     "CallbackRecorder",
     "FakeServer",
     "ReceivedRequest",
+    "Startable",
     "read_request",
     "run_forever",
     "unflatten",
@@ -174,9 +175,19 @@ class FakeServer:
         self.stop()
 
 
-def run_forever(servers: Sequence[FakeServer]) -> None:
+class Startable(Protocol):
+    """Anything served in the background: a :class:`FakeServer`, the mail catcher's SMTP."""
+
+    def start(self) -> None:
+        """Start serving."""
+
+    def stop(self) -> None:
+        """Stop serving."""
+
+
+def run_forever(servers: Sequence[Startable]) -> None:
     """Start every server, block until interrupted (Ctrl-C), then stop them in reverse order."""
-    started: list[FakeServer] = []
+    started: list[Startable] = []
     try:
         for server in servers:
             server.start()

@@ -114,10 +114,11 @@ def delivery_settings(settings: Settings, smtp: tuple[MailSink, int]) -> Setting
 
 
 @pytest.fixture(scope="package")
-async def worker(delivery_settings: Settings, database: Database) -> AsyncIterator[None]:
-    """A procrastinate worker running every task, polling for scheduled retries often; it
-    stops with this package, so that it never takes the jobs of later tests (it knows no
-    payment provider)."""
+async def worker(delivery_settings: Settings, database: Database) -> AsyncIterator[WorkerContext]:
+    """A procrastinate worker running every task, polling for scheduled retries often; a test
+    may swap the context's settings (another WhatsApp plugin) and put them back. It stops with
+    this package, so that it never takes the jobs of later tests (it knows no payment
+    provider)."""
     http = build_http_client()
     context = WorkerContext(database, ProviderFactory(ProviderSettings(), http), delivery_settings)
     queue = create_worker_app(delivery_settings, context)
@@ -130,7 +131,7 @@ async def worker(delivery_settings: Settings, database: Database) -> AsyncIterat
                 fetch_job_polling_interval=0.1,
             )
         )
-        yield
+        yield context
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task

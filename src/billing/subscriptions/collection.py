@@ -47,6 +47,7 @@ from billing.payments.repository import TransactionRepository
 from billing.payments.settlement.service import OPEN
 from billing.providers.registry import ProviderFactory
 from billing.settings.schemas import DunningFinalAction, OperatorSettings
+from billing.subscriptions.events import emit_changes, snapshot
 from billing.subscriptions.invoicing import created_by, settle_pending
 from billing.subscriptions.renewal import end
 from billing.subscriptions.repository import (
@@ -99,6 +100,34 @@ async def collect(
     subscription = await SubscriptionRepository(session, scope).get(record.subscription_id)
     if invoice is None or subscription is None:
         return Collected.WAITING
+    before = snapshot(subscription)
+    outcome = await _step(
+        session,
+        scope,
+        record,
+        invoice,
+        subscription,
+        providers=providers,
+        callbacks=callbacks,
+        settings=settings,
+        today=today,
+    )
+    await emit_changes(session, subscription, before)
+    return outcome
+
+
+async def _step(
+    session: AsyncSession,
+    scope: AccessScope,
+    record: SubscriptionInvoice,
+    invoice: Invoice,
+    subscription: Subscription,
+    *,
+    providers: ProviderFactory,
+    callbacks: CallbackUrls,
+    settings: OperatorSettings,
+    today: date,
+) -> Collected:
     state = CollectionState(record.collection_state)
     if state not in (
         CollectionState.SCHEDULED,

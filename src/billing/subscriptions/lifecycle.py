@@ -19,6 +19,7 @@ from billing.models.subscription import (
     SubscriptionStatus,
 )
 from billing.subscriptions.errors import SubscriptionNotFound, SubscriptionStateConflict
+from billing.subscriptions.events import emit_changes, snapshot
 from billing.subscriptions.invoicing import settle_pending
 from billing.subscriptions.ledger import load_catalog
 from billing.subscriptions.operations import Outcome, pending_amount, store_segments, today_of
@@ -62,6 +63,18 @@ class LifecycleService:
         """Cancel at the period end, or now (crediting or billing the current period as
         asked, then settling whatever is pending)."""
         subscription = await self._locked(session, scope, subscription_id)
+        before = snapshot(subscription)
+        outcome = await self._cancel(session, scope, subscription, body)
+        await emit_changes(session, subscription, before)
+        return outcome
+
+    async def _cancel(
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        subscription: Subscription,
+        body: SubscriptionCancelRequest,
+    ) -> Outcome:
         settings, today = await today_of(session)
         status = SubscriptionStatus(subscription.status)
         if status is SubscriptionStatus.CANCELLED:
@@ -113,6 +126,18 @@ class LifecycleService:
     ) -> Outcome:
         """Stop billing from today until resumed."""
         subscription = await self._locked(session, scope, subscription_id)
+        before = snapshot(subscription)
+        outcome = await self._pause(session, scope, subscription, body)
+        await emit_changes(session, subscription, before)
+        return outcome
+
+    async def _pause(
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        subscription: Subscription,
+        body: PauseRequest,
+    ) -> Outcome:
         settings, today = await today_of(session)
         if SubscriptionStatus(subscription.status) not in (
             SubscriptionStatus.ACTIVE,
@@ -155,6 +180,18 @@ class LifecycleService:
     ) -> Outcome:
         """Bill again from today: the rest of the current period as asked, then as usual."""
         subscription = await self._locked(session, scope, subscription_id)
+        before = snapshot(subscription)
+        outcome = await self._resume(session, scope, subscription, body)
+        await emit_changes(session, subscription, before)
+        return outcome
+
+    async def _resume(
+        self,
+        session: AsyncSession,
+        scope: AccessScope,
+        subscription: Subscription,
+        body: ResumeRequest,
+    ) -> Outcome:
         settings, today = await today_of(session)
         if SubscriptionStatus(subscription.status) is not SubscriptionStatus.PAUSED:
             raise SubscriptionStateConflict(

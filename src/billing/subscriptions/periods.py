@@ -17,6 +17,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.tenancy import AccessScope
+from billing.models.catalog import BillingTiming
 from billing.models.subscription import (
     Subscription,
     SubscriptionCharge,
@@ -35,6 +36,11 @@ from billing.subscriptions.ledger import (
 from billing.subscriptions.proration import Adjustment, Run, adjust, exact, round_half_up
 from billing.subscriptions.repository import ChargeRepository, SegmentRepository
 from billing.subscriptions.schedule import Cadence, Period
+
+
+def in_advance(subscription: Subscription) -> bool:
+    """True when periods are billed at their start."""
+    return BillingTiming(subscription.billing_timing) is BillingTiming.IN_ADVANCE
 
 
 def cadence(subscription: Subscription) -> Cadence:

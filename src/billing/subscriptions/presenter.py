@@ -12,8 +12,7 @@ from billing.models.subscription import (
     SubscriptionStatus,
 )
 from billing.subscriptions.ledger import Catalog
-from billing.subscriptions.periods import anchored
-from billing.subscriptions.renewal import in_advance
+from billing.subscriptions.periods import anchored, in_advance
 from billing.subscriptions.schemas import ItemRead, SubscriptionRead
 
 

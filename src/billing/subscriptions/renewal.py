@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
 from billing.core.tenancy import AccessScope
-from billing.models.catalog import BillingTiming
 from billing.models.subscription import (
     RENEWING_STATUSES,
     Subscription,
@@ -26,9 +25,11 @@ from billing.models.subscription import (
     SubscriptionStatus,
 )
 from billing.settings.schemas import OperatorSettings
+from billing.subscriptions.events import emit_changes, snapshot
 from billing.subscriptions.invoicing import Settled, settle_pending
 from billing.subscriptions.ledger import load_catalog
 from billing.subscriptions.periods import anchored, load_period, open_segments, settle_renewals
+from billing.subscriptions.periods import in_advance as in_advance  # its home before periods
 from billing.subscriptions.repository import ChargeRepository, SubscriptionRepository
 from billing.subscriptions.usage import renewal_due
 
@@ -40,11 +41,6 @@ class Advance(StrEnum):
     CAUGHT_UP = "caught_up"  # one period on, and now current
     NOT_DUE = "not_due"
     BUSY = "busy"  # locked by another transaction, or gone
-
-
-def in_advance(subscription: Subscription) -> bool:
-    """True when periods are billed at their start."""
-    return BillingTiming(subscription.billing_timing) is BillingTiming.IN_ADVANCE
 
 
 async def advance_once(
@@ -106,7 +102,29 @@ async def roll(
     defer_collection: bool,
 ) -> None:
     """Cross the boundary at ``current_period_end``: end a trial, bill a period in arrears,
-    end the subscription when asked to, start the next period and bill it in advance."""
+    end the subscription when asked to, start the next period and bill it in advance; then
+    emit what changed (renewed, active after a trial, cancelled at the period end)."""
+    before = snapshot(subscription)
+    await _roll(
+        session,
+        scope,
+        subscription,
+        today=today,
+        settings=settings,
+        defer_collection=defer_collection,
+    )
+    await emit_changes(session, subscription, before)
+
+
+async def _roll(
+    session: AsyncSession,
+    scope: AccessScope,
+    subscription: Subscription,
+    *,
+    today: date,
+    settings: OperatorSettings,
+    defer_collection: bool,
+) -> None:
     boundary = subscription.current_period_end
     if SubscriptionStatus(subscription.status) is SubscriptionStatus.TRIALING:
         if subscription.cancel_at_period_end:

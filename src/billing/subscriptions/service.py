@@ -25,6 +25,7 @@ from billing.core.pagination import PageOf, PageParams
 from billing.core.tenancy import AccessScope
 from billing.models.catalog import BillingScheme, BillingTiming, Price, PriceInterval
 from billing.models.invoice import Invoice
+from billing.models.states import EventType
 from billing.models.subscription import (
     RENEWING_STATUSES,
     CollectionMethod,
@@ -43,6 +44,7 @@ from billing.subscriptions.errors import (
     SubscriptionNotFound,
     SubscriptionStateConflict,
 )
+from billing.subscriptions.events import emit_subscription
 from billing.subscriptions.invoicing import settle_pending
 from billing.subscriptions.ledger import ZERO, Catalog, load_catalog
 from billing.subscriptions.operations import Outcome, pending_amount, store_segments, today_of
@@ -235,6 +237,7 @@ class SubscriptionService:
         else:
             await repository.create(subscription)
         await repository.flush()
+        await emit_subscription(session, EventType.SUBSCRIPTION_CREATED, subscription)
         if subscription.current_period_end <= today:
             # Started in the past: the worker bills the periods since then.
             await defer(

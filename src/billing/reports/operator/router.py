@@ -7,9 +7,13 @@ naming ``text/csv`` (``?format`` wins over the header). Amounts are per currency
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
@@ -32,6 +36,8 @@ from billing.reports.operator.schemas import (
 from billing.reports.operator.service import operator_reports
 from billing.routing import TransactionalRoute
 
+ReportT = TypeVar("ReportT", bound=BaseModel)
+
 router = APIRouter(prefix="/reports", tags=["reports"], route_class=TransactionalRoute)
 
 Reads = [require(Permission.REPORTS_READ)]
@@ -52,6 +58,39 @@ ToQuery = Annotated[IsoDate | None, Query(description="Last day, inclusive (defa
 TenantQuery = Annotated[uuid.UUID | None, Query(description="One tenant only.")]
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRange:
+    """The months a report covers and, optionally, the one tenant it is about."""
+
+    date_from: date | None
+    date_to: date | None
+    tenant_id: uuid.UUID | None
+
+
+def report_range(
+    from_: FromQuery = None, to: ToQuery = None, tenant_id: TenantQuery = None
+) -> ReportRange:
+    """The range parameters every monthly report takes."""
+    return ReportRange(date_from=from_, date_to=to, tenant_id=tenant_id)
+
+
+Range = Annotated[ReportRange, Depends(report_range)]
+
+
+def answer(
+    request: Request,
+    format_: ReportFormat | None,
+    report: ReportT,
+    rows: Sequence[BaseModel],
+    row_model: type[BaseModel],
+    filename: str,
+) -> ApiResponse[ReportT] | Response:
+    """The report in the envelope, or its rows as CSV when the caller asks for CSV."""
+    if wanted_format(request, format_) is ReportFormat.CSV:
+        return csv_response(rows, row_model, filename)
+    return ApiResponse(data=report)
+
+
 @router.get(
     "/revenue",
     name="reports_revenue",
@@ -63,18 +102,18 @@ async def revenue_report(
     request: Request,
     scope: StaffScope,
     session: Session,
+    period: Range,
     format_: FormatQuery = None,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-    tenant_id: TenantQuery = None,
 ) -> ApiResponse[RevenueReport] | Response:
     """Invoiced, credited, collected and refunded per month and currency."""
     report = await operator_reports.revenue(
-        session, scope=scope, date_from=from_, date_to=to, tenant_id=tenant_id
+        session,
+        scope=scope,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        tenant_id=period.tenant_id,
     )
-    if wanted_format(request, format_) is ReportFormat.CSV:
-        return csv_response(report.rows, RevenueRow, "revenue.csv")
-    return ApiResponse(data=report)
+    return answer(request, format_, report, report.rows, RevenueRow, "revenue.csv")
 
 
 @router.get(
@@ -96,9 +135,7 @@ async def receivables_ageing(
 ) -> ApiResponse[AgeingReport] | Response:
     """Open balances per currency by days past due: current, 1-30, 31-60, 61-90, 90+."""
     report = await operator_reports.ageing(session, scope=scope, as_of=as_of, tenant_id=tenant_id)
-    if wanted_format(request, format_) is ReportFormat.CSV:
-        return csv_response(report.rows, AgeingRow, "receivables.csv")
-    return ApiResponse(data=report)
+    return answer(request, format_, report, report.rows, AgeingRow, "receivables.csv")
 
 
 @router.get(
@@ -112,18 +149,18 @@ async def mrr_report(
     request: Request,
     scope: StaffScope,
     session: Session,
+    period: Range,
     format_: FormatQuery = None,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-    tenant_id: TenantQuery = None,
 ) -> ApiResponse[MrrReport] | Response:
     """MRR and ARR per month and currency with new, expansion, contraction and churn."""
     report = await operator_reports.mrr(
-        session, scope=scope, date_from=from_, date_to=to, tenant_id=tenant_id
+        session,
+        scope=scope,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        tenant_id=period.tenant_id,
     )
-    if wanted_format(request, format_) is ReportFormat.CSV:
-        return csv_response(report.rows, MrrRow, "mrr.csv")
-    return ApiResponse(data=report)
+    return answer(request, format_, report, report.rows, MrrRow, "mrr.csv")
 
 
 @router.get(
@@ -137,15 +174,15 @@ async def payments_report(
     request: Request,
     scope: StaffScope,
     session: Session,
+    period: Range,
     format_: FormatQuery = None,
-    from_: FromQuery = None,
-    to: ToQuery = None,
-    tenant_id: TenantQuery = None,
 ) -> ApiResponse[PaymentsReport] | Response:
     """Payments and refunds per currency, method and provider."""
     report = await operator_reports.payments(
-        session, scope=scope, date_from=from_, date_to=to, tenant_id=tenant_id
+        session,
+        scope=scope,
+        date_from=period.date_from,
+        date_to=period.date_to,
+        tenant_id=period.tenant_id,
     )
-    if wanted_format(request, format_) is ReportFormat.CSV:
-        return csv_response(report.rows, PaymentsRow, "payments.csv")
-    return ApiResponse(data=report)
+    return answer(request, format_, report, report.rows, PaymentsRow, "payments.csv")

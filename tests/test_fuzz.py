@@ -4,7 +4,8 @@ the spec (status code, content type, headers, body schema; 405 with ``Allow`` fo
 path does not have).
 
 ``make fuzz`` runs only this, with ``BILLING_FUZZ_EXAMPLES`` examples per operation (default
-3) and ``BILLING_FUZZ_SEED`` (default fixed, so CI is repeatable; ``random`` explores).
+3) and ``BILLING_FUZZ_SEED`` (default fixed, so CI is repeatable; ``random`` explores);
+``BILLING_FUZZ_REPORT_DIR`` keeps each run's whole output there.
 Real ids of seeded objects are given for path parameters, so operations reach their logic
 instead of answering 404.
 """
@@ -69,6 +70,10 @@ async def seed_objects(factory: Factory) -> dict[str, str]:
         default_tax_rate="16.00",
     )
     admin = factory.tokens.admin()
+    # Made before the invoices, so their events queue deliveries (never sent: no worker).
+    endpoint = await factory.post(
+        "/api/v1/admin/webhook-endpoints", {"url": "https://hooks.saas.example/billing"}, admin
+    )
     reseller = await factory.create_reseller(commission_rate="10.00")
     tenant = await factory.create_tenant(
         reseller_id=reseller["id"], default_currency="KES", country_code="KE"
@@ -98,6 +103,38 @@ async def seed_objects(factory: Factory) -> dict[str, str]:
     key = await factory.post(
         "/api/v1/admin/api-keys", {"name": "fuzz", "scopes": ["invoices:read"]}, admin
     )
+    metric = await factory.post(
+        "/api/v1/admin/billable-metrics",
+        {"code": f"fuzz_{uuid.uuid4().hex[:8]}", "name": "Fuzz calls", "aggregation": "count"},
+        admin,
+    )
+    plan = await factory.post(
+        "/api/v1/admin/prices",
+        {"product_id": product["id"], "unit_amount": "10", "interval": "month"},
+        admin,
+    )
+    metered = await factory.post(
+        "/api/v1/admin/prices",
+        {
+            "product_id": product["id"],
+            "unit_amount": "0.5",
+            "interval": "month",
+            "billable_metric_id": metric["id"],
+        },
+        admin,
+    )
+    subscription = await factory.post(
+        "/api/v1/admin/subscriptions",
+        {
+            "tenant_id": tenant["id"],
+            "items": [{"price_id": plan["id"]}, {"price_id": metered["id"]}],
+            "collection_method": "send_invoice",
+        },
+        admin,
+    )
+    deliveries = await factory.client.get(
+        "/api/v1/admin/deliveries", params={"endpoint_id": endpoint["id"]}, headers=admin
+    )
     return {
         "tenant_id": tenant["id"],
         "reseller_id": reseller["id"],
@@ -112,6 +149,11 @@ async def seed_objects(factory: Factory) -> dict[str, str]:
         "product_id": product["id"],
         "key_id": key["id"],
         "slug": "stripe",
+        "endpoint_id": endpoint["id"],
+        "delivery_id": deliveries.json()["data"][0]["id"],
+        "metric_id": metric["id"],
+        "price_id": plan["id"],
+        "subscription_id": subscription["id"],
     }
 
 
@@ -192,6 +234,14 @@ def run_schemathesis(
     )
 
 
+def keep_report(role: str, output: str) -> None:
+    """Write a run's whole output to ``BILLING_FUZZ_REPORT_DIR`` when it is set: the failure
+    message keeps only the tail of both runs."""
+    directory = os.environ.get("BILLING_FUZZ_REPORT_DIR")
+    if directory:
+        Path(directory, f"fuzz-{role}.txt").write_text(output, encoding="utf-8")
+
+
 @dataclass(frozen=True, slots=True)
 class FuzzDatabase:
     """A scratch database and a factory writing to it."""
@@ -264,6 +314,7 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_violation(
     ):
         for role, token in tokens.items():
             result = run_schemathesis(base_url, token, config, examples, seed)
+            keep_report(role, result.stdout)
             if result.returncode != 0:
                 failures.append(f"--- as {role} (exit {result.returncode}) ---\n{result.stdout}")
     if failures:

@@ -221,3 +221,29 @@ class TestSend:
         missing = await client.post(f"{ADMIN}/invoices/{lonely['id']}/send", headers=tokens.admin())
         assert missing.status_code == 400
         assert missing.json()["error"]["code"] == "no_recipient"
+
+
+class TestHeaders:
+    async def test_line_breaks_in_the_invoice_number_stay_out_of_the_headers(
+        self,
+        client: httpx.AsyncClient,
+        tokens: Tokens,
+        factory: Factory,
+        smtp: tuple[MailSink, int],
+    ) -> None:
+        # Free text keeps line breaks, and a client may choose the number: the subject is
+        # built from it. Composing used to fail on every attempt (the delivery stayed pending).
+        tag = uuid.uuid4().hex[:8]
+        address = f"ap-{tag}@kunde.example"
+        injected = f"bcc-{tag}@evil.example"
+        buyer = await create_buyer(factory, tokens, billing_email=address)
+        number = f"N-{tag}\r\nBcc: {injected}"
+        invoice = await factory.create_invoice(
+            buyer["id"], subtotal="10.00", status="issued", invoice_number=number
+        )
+        sent = await client.post(f"{ADMIN}/invoices/{invoice['id']}/send", headers=tokens.admin())
+        assert sent.status_code == 200, sent.text
+        [message] = await mails(smtp[0], address)
+        assert message["Subject"] == f"Invoice N-{tag} Bcc: {injected} from Nordlicht"
+        assert message["Bcc"] is None
+        assert smtp[0].to(injected) == []

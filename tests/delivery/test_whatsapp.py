@@ -2,7 +2,7 @@
 upload then a document message, templates with the public link; Ultramsg: its document and
 chat endpoints with the instance token): the PDF byte-identical to its download, the combined
 PDF of a tenant's pending invoices rendered in memory, a failing provider retried with its
-attempts listed, other tenants' invoices 404, an unconfigured service a clear 503."""
+attempts listed, other tenants' invoices 404, an unconfigured service a clear 501."""
 
 from __future__ import annotations
 
@@ -504,7 +504,7 @@ class TestRefusals:
         assert refused.json()["error"]["code"] == "no_recipient"
 
 
-async def test_not_configured_is_a_clear_503(
+async def test_not_configured_is_a_clear_501(
     client: httpx.AsyncClient, tokens: Tokens, factory: Factory, database_url: str
 ) -> None:
     buyer = await create_buyer(factory, tokens, phone=new_phone())
@@ -513,7 +513,7 @@ async def test_not_configured_is_a_clear_503(
         response = await client.post(
             f"{ADMIN}/invoices/{invoice['id']}/{route}", headers=tokens.admin()
         )
-        assert response.status_code == 503, response.text
+        assert response.status_code == 501, response.text
         error = response.json()["error"]
         assert error["code"] == "whatsapp_not_configured"
         assert "BILLING_WHATSAPP_PROVIDER" in error["message"]

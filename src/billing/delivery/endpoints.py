@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.config import Settings
 from billing.core.clock import wall_now
 from billing.core.pagination import PageOf, PageParams
-from billing.delivery.errors import WebhookEndpointNotFound
+from billing.delivery.errors import WebhookEndpointNotFound, WebhookUrlNotAllowed
 from billing.delivery.schemas import (
     WebhookEndpointCreate,
     WebhookEndpointRead,
@@ -19,9 +19,23 @@ from billing.delivery.schemas import (
     WebhookEndpointUpdate,
 )
 from billing.delivery.secrets import new_secret, seal
+from billing.delivery.urls import internal_host_problem
 from billing.models.delivery import WebhookEndpoint
 from billing.outbox.events import forget_endpoints
 from billing.outbox.repository import WebhookEndpointRepository
+
+
+def check_reachable(settings: Settings, url: str) -> None:
+    """In production, refuse a URL that points inside the service's network (SSRF): a
+    webhook would make the service itself call it. Development and tests post to local
+    receivers."""
+    if settings.environment != "production":
+        return
+    problem = internal_host_problem(url)
+    if problem is not None:
+        raise WebhookUrlNotAllowed(
+            f"url {problem}; in production an endpoint must be reachable on the public internet."
+        )
 
 
 def with_secret(endpoint: WebhookEndpoint, secret: str) -> WebhookEndpointSecret:
@@ -38,6 +52,7 @@ class WebhookEndpointService:
         self, session: AsyncSession, *, settings: Settings, body: WebhookEndpointCreate
     ) -> WebhookEndpointSecret:
         """A new endpoint with a fresh secret."""
+        check_reachable(settings, body.url)
         secret = new_secret()
         endpoint = WebhookEndpoint(
             id=uuid.uuid4(),
@@ -67,12 +82,18 @@ class WebhookEndpointService:
         return await WebhookEndpointRepository(session).list_page(enabled=enabled, page=page)
 
     async def update(
-        self, session: AsyncSession, *, endpoint_id: uuid.UUID, body: WebhookEndpointUpdate
+        self,
+        session: AsyncSession,
+        *,
+        settings: Settings,
+        endpoint_id: uuid.UUID,
+        body: WebhookEndpointUpdate,
     ) -> WebhookEndpoint:
         """Apply the fields sent (null leaves url, event types and enabled as they are)."""
         endpoint = await self.get(session, endpoint_id=endpoint_id, for_update=True)
         changes = body.model_dump(exclude_unset=True)
         if changes.get("url") is not None:
+            check_reachable(settings, changes["url"])
             endpoint.url = changes["url"]
         if "description" in changes:
             endpoint.description = changes["description"]

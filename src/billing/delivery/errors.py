@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from billing.core.errors import BillingError, Conflict, NotFound
+from billing.core.errors import (
+    BillingError,
+    Conflict,
+    NotFound,
+    NotImplementedYet,
+    Unprocessable,
+)
 
 
 class DeliveryNotFound(NotFound):
@@ -42,9 +48,16 @@ class NoPendingInvoices(BillingError):
     message = "The tenant has no pending invoices."
 
 
-class WhatsAppNotConfigured(BillingError):
-    """No WhatsApp plugin is configured."""
+class WhatsAppNotConfigured(NotImplementedYet):
+    """No WhatsApp plugin is configured: this deployment does not offer the channel (501, as
+    for a method the service knows but does not support; 503 would promise it soon)."""
 
     code = "whatsapp_not_configured"
-    status_code = 503
     message = "WhatsApp is not configured (BILLING_WHATSAPP_PROVIDER and its credentials)."
+
+
+class WebhookUrlNotAllowed(Unprocessable):
+    """In production, an endpoint may not point inside the service's own network."""
+
+    code = "webhook_url_not_allowed"
+    message = "The webhook URL points inside the service's network."

@@ -25,6 +25,7 @@ from billing.delivery.errors import (
     NoPendingInvoices,
     NoRecipient,
     WebhookEndpointNotFound,
+    WebhookUrlNotAllowed,
     WhatsAppNotConfigured,
 )
 from billing.delivery.schemas import (
@@ -268,7 +269,11 @@ async def send_my_invoice(
 
 
 @endpoints_router.post(
-    "", name="webhook_endpoints_create", status_code=201, dependencies=SettingsWrites
+    "",
+    name="webhook_endpoints_create",
+    status_code=201,
+    dependencies=SettingsWrites,
+    responses=error_responses(WebhookUrlNotAllowed),
 )
 async def create_webhook_endpoint(
     body: WebhookEndpointCreate, session: Session, settings: AppSettings
@@ -307,13 +312,15 @@ async def get_webhook_endpoint(
     "/{endpoint_id}",
     name="webhook_endpoints_update",
     dependencies=SettingsWrites,
-    responses=_ENDPOINT_NOT_FOUND,
+    responses=error_responses(WebhookEndpointNotFound, WebhookUrlNotAllowed),
 )
 async def update_webhook_endpoint(
-    endpoint_id: uuid.UUID, body: WebhookEndpointUpdate, session: Session
+    endpoint_id: uuid.UUID, body: WebhookEndpointUpdate, session: Session, settings: AppSettings
 ) -> ApiResponse[WebhookEndpointRead]:
     """Change the URL, description, event types or enabled flag."""
-    updated = await endpoint_service.update(session, endpoint_id=endpoint_id, body=body)
+    updated = await endpoint_service.update(
+        session, settings=settings, endpoint_id=endpoint_id, body=body
+    )
     return ApiResponse(data=WebhookEndpointRead.model_validate(updated))
 
 

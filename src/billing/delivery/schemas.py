@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 
 from billing.billing_profiles.schemas import PhoneNumber
 from billing.core.schemas import EmailAddress, ReadSchema, WriteSchema
+from billing.delivery.urls import url_problem
 from billing.models.states import (
     AttemptOutcome,
     DeliveryChannel,
@@ -84,8 +85,9 @@ class CombinedSent(ReadSchema):
 
 
 def _https_or_http(value: str) -> str:
-    if not value.startswith(("https://", "http://")) or len(value) < 11 or " " in value:
-        raise ValueError("must be an http(s) URL such as 'https://saas.example.com/hooks/billing'")
+    problem = url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 

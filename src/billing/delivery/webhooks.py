@@ -81,6 +81,10 @@ async def post(
         )
     except httpx.HTTPError as exc:
         return AttemptResult.failed(f"{type(exc).__name__}: {exc}"[:300] or type(exc).__name__)
+    except (httpx.InvalidURL, ValueError) as exc:
+        # A URL stored before endpoints were checked as the client parses them (an IDNA
+        # error is a ValueError): no retry can send it, and the job must not fail itself.
+        return AttemptResult.failed(f"The endpoint URL is invalid: {exc}"[:300], permanent=True)
     if 200 <= response.status_code < 300:
         return AttemptResult(ok=True, response_code=response.status_code)
     return AttemptResult.failed(

@@ -62,3 +62,10 @@ class UsageTenantMissing(Unprocessable):
 
     code = "usage_tenant_missing"
     message = "tenant_id is required when operator staff report usage."
+
+
+class UsageTooLarge(Unprocessable):
+    """The usage of a metric in a window is more than one invoice line can bill."""
+
+    code = "usage_too_large"
+    message = "The usage of a metric is more than an invoice can bill."

@@ -23,11 +23,15 @@ from dataclasses import dataclass
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
 
-from billing.core.money import round_money
+from billing.core.money import MAX_AMOUNT, round_money
 from billing.models.usage import UsageModel
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
+
+MAX_LINE_QUANTITY = Decimal("99999999999999.999999")
+"""The largest quantity an invoice line holds (``NUMERIC(20, 6)``). One event's number is
+bounded by it, but a period's sum of many is not: usage beyond it cannot be invoiced."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +142,24 @@ def _tier_label(after: Decimal, up_to: Decimal | None) -> str:
     if up_to is None:
         return f"above {_number(after)}"
     return f"tier {_number(after)} to {_number(up_to)}"
+
+
+def oversized(lines: Sequence[PricedLine]) -> str | None:
+    """Why ``lines`` cannot be invoice lines (a quantity or an amount beyond what an invoice
+    books), or None when they can. The quantity is checked first: its product with a price
+    could exceed the precision of a decimal."""
+    for line in lines:
+        if line.quantity > MAX_LINE_QUANTITY:
+            return (
+                f"{_number(line.quantity)} units exceed {_number(MAX_LINE_QUANTITY)}, the most "
+                "an invoice line holds"
+            )
+        if line.quantity * line.unit_price > MAX_AMOUNT:
+            return (
+                f"{_number(line.quantity)} units at {_number(line.unit_price)} exceed "
+                f"{MAX_AMOUNT}, the largest amount an invoice line may have"
+            )
+    return None
 
 
 def amount_of(lines: Sequence[PricedLine], currency: str) -> Decimal:

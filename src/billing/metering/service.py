@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.clock import utcnow
@@ -26,6 +27,7 @@ from billing.models.usage import BillableMetric
 from billing.settings.service import settings as settings_service
 
 FROZEN = ("aggregation", "property", "filters")
+CODE_CONSTRAINT = "uq_billable_metrics_code"
 
 
 class MetricService:
@@ -46,7 +48,14 @@ class MetricService:
             filters={key: list(values) for key, values in body.filters.items()},
             active=body.active,
         )
-        return await repository.create(metric)
+        try:
+            return await repository.create(metric)
+        except IntegrityError as exc:
+            # Another request created the code between the check and the insert (the unique
+            # index made this one wait for it to commit).
+            if CODE_CONSTRAINT in str(exc.orig):
+                raise MetricCodeTaken(f"A billable metric with code '{body.code}' exists.") from exc
+            raise
 
     async def get(self, session: AsyncSession, *, metric_id: uuid.UUID) -> BillableMetric:
         """A metric, or ``MetricNotFound``."""

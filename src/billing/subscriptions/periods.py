@@ -190,11 +190,13 @@ def settle_renewals(
     for item_id in state.item_ids():
         segments = state.item_segments(item_id)
         runs = runs_of(segments, catalog)
-        price_id = (
-            segments[-1].price_id
-            if segments
-            else next(c.price_id for c in state.charges if c.item_id == item_id)
-        )
+        charged = next((c.price_id for c in state.charges if c.item_id == item_id), None)
+        if not segments and charged is None:
+            # Ended the day it began (cancelled or paused on its first day): no day was used
+            # and nothing was billed, so nothing is due.
+            continue
+        price_id = segments[-1].price_id if segments else charged
+        assert price_id is not None
         draft = renewal_draft(
             item_id=item_id,
             runs=runs,

@@ -19,8 +19,10 @@ from billing.core.pagination import Page, PageOf
 from billing.core.session import Session
 from billing.invoices.errors import InvoiceInvalid, SellerIncomplete
 from billing.invoices.presenter import balance
+from billing.metering.errors import UsageTooLarge
 from billing.models.subscription import SubscriptionStatus
 from billing.routing import TransactionalRoute
+from billing.settings.errors import CurrencyNotEnabled
 from billing.subscriptions.errors import (
     NoUpcomingInvoice,
     PricesIncompatible,
@@ -70,8 +72,9 @@ tenant_upcoming_router = APIRouter(tags=["billing-subscriptions"], route_class=T
 Reads = [require(Permission.SUBSCRIPTIONS_READ)]
 Writes = [require(Permission.SUBSCRIPTIONS_WRITE)]
 
-# Billing money now can fail like issuing any invoice (the operator's seller is incomplete).
-_BILLING_ERRORS = (SellerIncomplete, InvoiceInvalid)
+# Billing money now can fail like issuing any invoice (the operator's seller is incomplete,
+# its currency no longer enabled), or on metered usage beyond what an invoice line holds.
+_BILLING_ERRORS = (SellerIncomplete, InvoiceInvalid, CurrencyNotEnabled, UsageTooLarge)
 _CHANGE_ERRORS = error_responses(
     SubscriptionNotFound,
     SubscriptionItemNotFound,
@@ -330,7 +333,9 @@ async def calculate_proration(
     "/{tenant_id}/upcoming",
     name="tenants_upcoming_invoice",
     dependencies=Reads,
-    responses=error_responses(TenantNotFound, SubscriptionNotFound, NoUpcomingInvoice),
+    responses=error_responses(
+        TenantNotFound, SubscriptionNotFound, NoUpcomingInvoice, *_BILLING_ERRORS
+    ),
 )
 async def get_tenant_upcoming_invoice(
     tenant_id: uuid.UUID,
@@ -391,7 +396,7 @@ async def get_my_subscription(
     "/upcoming",
     name="billing_upcoming_invoice",
     dependencies=[require(Permission.BILLING_READ)],
-    responses=error_responses(SubscriptionNotFound, NoUpcomingInvoice),
+    responses=error_responses(SubscriptionNotFound, NoUpcomingInvoice, *_BILLING_ERRORS),
 )
 async def get_my_upcoming_invoice(
     scope: TenantScope,
@@ -414,7 +419,7 @@ async def get_my_upcoming_invoice(
     "/{tenant_id}/usage",
     name="tenants_usage",
     dependencies=Reads,
-    responses=error_responses(TenantNotFound),
+    responses=error_responses(TenantNotFound, UsageTooLarge),
 )
 async def get_tenant_usage(
     tenant_id: uuid.UUID, scope: StaffScope, session: Session
@@ -424,7 +429,10 @@ async def get_tenant_usage(
 
 
 @tenant_upcoming_router.get(
-    "/usage", name="billing_usage", dependencies=[require(Permission.BILLING_READ)]
+    "/usage",
+    name="billing_usage",
+    dependencies=[require(Permission.BILLING_READ)],
+    responses=error_responses(UsageTooLarge),
 )
 async def get_my_usage(scope: TenantScope, session: Session) -> ApiResponse[UsageRead]:
     """The caller's metered usage since each subscription's last invoice: quantity and amount

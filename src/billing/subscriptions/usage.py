@@ -35,7 +35,15 @@ from billing.catalog.repository import ProductRepository
 from billing.core.clock import local_date, utcnow
 from billing.core.tenancy import AccessScope
 from billing.invoices.schemas import LineInput
-from billing.metering.pricing import PricedLine, Tier, UsagePrice, amount_of, price_lines
+from billing.metering.errors import UsageTooLarge
+from billing.metering.pricing import (
+    PricedLine,
+    Tier,
+    UsagePrice,
+    amount_of,
+    oversized,
+    price_lines,
+)
 from billing.metering.repository import MetricRepository, UsageEventRepository, Window
 from billing.metering.timing import settled_bound, start_of
 from billing.models.catalog import Price, Product
@@ -176,6 +184,15 @@ async def measure(
             if window.end > window.start
             else Decimal(0)
         )
+        priced = price_lines(usage_price(price), quantity)
+        problem = oversized(priced)
+        if problem is not None:
+            # Reported before any line is built: a read or an invoice stops here with the
+            # metric named, instead of failing on a column or a response field.
+            raise UsageTooLarge(
+                f"The usage of metric '{metric.code}' since {window.start.isoformat()} cannot "
+                f"be invoiced: {problem}."
+            )
         items.append(
             MeteredItem(
                 item=item,
@@ -183,7 +200,7 @@ async def measure(
                 product=products[price.product_id],
                 metric=metric,
                 quantity=quantity,
-                priced=price_lines(usage_price(price), quantity),
+                priced=priced,
             )
         )
     return Usage(window, items, timezone)

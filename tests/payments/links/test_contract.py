@@ -331,6 +331,26 @@ class TestErrorCodes:
         assert response.status_code == 400
         assert errors_of(response) == ["INVALID_REQUEST"]
 
+    @pytest.mark.parametrize(
+        ("content", "detail"),
+        [
+            (b'{"transactionId": "\xff\xfe"}', "not valid UTF-8 at byte 19"),
+            (b'{"transactionId": ' + b"9" * 5000 + b"}", "Malformed JSON: Exceeds the limit"),
+        ],
+    )
+    async def test_unreadable_body_in_the_seeds_envelope(
+        self, client: httpx.AsyncClient, operator: Merchant, content: bytes, detail: str
+    ) -> None:
+        # Bodies FastAPI cannot read as JSON text answered the generic envelope (422), which
+        # the route's contract does not have (found by the fuzzer).
+        response = await client.post(
+            API, content=content, headers={**operator.headers(), "Content-Type": "application/json"}
+        )
+        assert response.status_code == 400, response.text
+        assert errors_of(response) == ["INVALID_REQUEST"]
+        assert detail in response.json()["errors"][0]["detail"]
+        assert response.json()["message"]
+
     async def test_nul_bytes_are_refused_not_stored(
         self,
         client: httpx.AsyncClient,

@@ -95,7 +95,9 @@ def compose(
     """The message, with a text part, an HTML alternative and the attachments."""
     texts = texts_for(language)
     values = {"operator": branding.operator, **content.values}
-    subject = texts[content.subject_key].format(**values)
+    # A header holds one line: invoice numbers and seller names may carry line breaks (free
+    # text keeps them), and one in the subject made composing fail on every attempt.
+    subject = " ".join(texts[content.subject_key].format(**values).split())
     context = {
         "language": language,
         "subject": subject,

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from billing.core.envelope import ErrorResponse, Meta
 from billing.core.errors import BillingError, Forbidden, Unauthorized
@@ -117,6 +118,16 @@ def _validation_item(error: Mapping[str, Any]) -> SeedErrorItem:
     return SeedErrorItem(code=error_class.seed_code, detail=f"{where}: {message}")
 
 
+def _unreadable_body(cause: BaseException) -> SeedErrorItem:
+    if isinstance(cause, UnicodeDecodeError):
+        detail = f"Malformed JSON: not valid UTF-8 at byte {cause.start} ({cause.reason})"
+    elif isinstance(cause, RecursionError):
+        detail = "Malformed JSON: nested too deeply"
+    else:
+        detail = f"Malformed JSON: {cause}"
+    return SeedErrorItem(code=InvalidRequest.seed_code, detail=detail)
+
+
 def seed_validation_errors(errors: Sequence[Mapping[str, Any]]) -> list[SeedErrorItem]:
     """The seed's errors for pydantic's, one per code and place, in the body's order."""
     items: list[SeedErrorItem] = []
@@ -139,6 +150,12 @@ class SeedRoute(TransactionalRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 return seed_error_response(400, seed_validation_errors(exc.errors()))
+            except HTTPException as exc:
+                if exc.status_code != 400 or exc.__cause__ is None:
+                    raise
+                # FastAPI's answer to a body it could not read as JSON text (invalid UTF-8,
+                # an integer beyond Python's digit limit): malformed JSON like any other.
+                return seed_error_response(400, [_unreadable_body(exc.__cause__)])
             except BillingError as exc:
                 detail = exc.detail_message
                 return seed_error_response(

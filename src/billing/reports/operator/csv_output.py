@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
+from typing import Any
 
 from fastapi import Request, Response
 from pydantic import BaseModel
@@ -12,6 +14,18 @@ from pydantic import BaseModel
 from billing.reports.operator.schemas import ReportFormat
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+
+
+def cell(value: Any) -> Any:
+    """A value as a spreadsheet may read it: text a spreadsheet would run as a formula
+    (``=HYPERLINK(...)``, ``+1``, ``@SUM``) gets a leading apostrophe (OWASP's CSV injection
+    advice); numbers, negative amounts included, are left as they are."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
 
 
 def wanted_format(request: Request, requested: ReportFormat | None) -> ReportFormat:
@@ -38,7 +52,7 @@ def csv_response(rows: Sequence[BaseModel], model: type[BaseModel], filename: st
     writer.writeheader()
     for row in rows:
         dumped = row.model_dump(mode="json")
-        writer.writerow({key: "" if dumped[key] is None else dumped[key] for key in fields})
+        writer.writerow({key: "" if dumped[key] is None else cell(dumped[key]) for key in fields})
     return Response(
         content=buffer.getvalue(),
         media_type=CSV_MEDIA_TYPE,

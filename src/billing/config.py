@@ -191,7 +191,7 @@ class Settings(BaseSettings):
     whatsapp_provider: Literal["cloud", "ultramsg"] | None = Field(
         default=None,
         description="WhatsApp plugin: cloud (WhatsApp Business Cloud API) or ultramsg; "
-        "unset: WhatsApp routes answer 503.",
+        "unset: WhatsApp routes answer 501.",
     )
     whatsapp_base_url: str = Field(
         default="", description="Base URL of the WhatsApp API (a fake one in tests)."

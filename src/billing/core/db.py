@@ -115,3 +115,15 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+
+
+# PostgreSQL's answer to two transactions that wait for each other (deadlock_detected) or
+# that cannot be serialised (serialization_failure): the loser was rolled back and may simply
+# run again.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is a deadlock or serialisation failure, worth running again."""
+    original = getattr(error, "orig", None)
+    return getattr(original, "sqlstate", None) in TRANSIENT_SQLSTATES

@@ -111,10 +111,10 @@ class Price(TimestampMixin, Base):
     nickname: Mapped[str | None] = mapped_column(String(200))
     currency: Mapped[str] = mapped_column(String(3))
     unit_amount: Mapped[Decimal] = mapped_column(Numeric(20, 6))
-    billing_scheme: Mapped[BillingScheme] = mapped_column(String(20))
-    interval: Mapped[PriceInterval] = mapped_column(String(10))
+    billing_scheme: Mapped[BillingScheme] = mapped_column(EnumText(BillingScheme, 20))
+    interval: Mapped[PriceInterval] = mapped_column(EnumText(PriceInterval, 10))
     interval_count: Mapped[int] = mapped_column(Integer)
-    billing_timing: Mapped[BillingTiming] = mapped_column(String(20))
+    billing_timing: Mapped[BillingTiming] = mapped_column(EnumText(BillingTiming, 20))
     trial_days: Mapped[int] = mapped_column(Integer, default=0)
     tax_rate_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("tax_rates.id", ondelete="RESTRICT"), index=True

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from billing.models.base import Base, TenantScopedMixin, TimestampMixin
 from billing.models.catalog import BillingTiming, PriceInterval
 from billing.models.invoice import MONEY, QUANTITY
+from billing.models.types import EnumText
 
 
 class SubscriptionStatus(StrEnum):
@@ -105,12 +106,12 @@ class Subscription(TenantScopedMixin, TimestampMixin, Base):
         Index("ix_subscriptions_tenant_id_status", "tenant_id", "status"),
     )
 
-    status: Mapped[SubscriptionStatus] = mapped_column(String(20))
+    status: Mapped[SubscriptionStatus] = mapped_column(EnumText(SubscriptionStatus, 20))
     currency: Mapped[str] = mapped_column(String(3))
-    interval: Mapped[PriceInterval] = mapped_column(String(10))
+    interval: Mapped[PriceInterval] = mapped_column(EnumText(PriceInterval, 10))
     interval_count: Mapped[int] = mapped_column(Integer)
-    billing_timing: Mapped[BillingTiming] = mapped_column(String(20))
-    collection_method: Mapped[CollectionMethod] = mapped_column(String(30))
+    billing_timing: Mapped[BillingTiming] = mapped_column(EnumText(BillingTiming, 20))
+    collection_method: Mapped[CollectionMethod] = mapped_column(EnumText(CollectionMethod, 30))
     days_until_due: Mapped[int | None] = mapped_column(Integer)
     start_date: Mapped[date] = mapped_column(Date)
     billing_anchor_day: Mapped[int] = mapped_column(Integer)
@@ -220,8 +221,8 @@ class SubscriptionCharge(TenantScopedMixin, TimestampMixin, Base):
     subscription_id: Mapped[uuid.UUID] = mapped_column()
     item_id: Mapped[uuid.UUID] = mapped_column()
     price_id: Mapped[uuid.UUID] = mapped_column()
-    kind: Mapped[ChargeKind] = mapped_column(String(30))
-    state: Mapped[ChargeState] = mapped_column(String(20))
+    kind: Mapped[ChargeKind] = mapped_column(EnumText(ChargeKind, 30))
+    state: Mapped[ChargeState] = mapped_column(EnumText(ChargeState, 20))
     period_start: Mapped[date] = mapped_column(Date)
     period_end: Mapped[date] = mapped_column(Date)
     service_start: Mapped[date] = mapped_column(Date)
@@ -269,10 +270,10 @@ class SubscriptionInvoice(TenantScopedMixin, TimestampMixin, Base):
 
     subscription_id: Mapped[uuid.UUID] = mapped_column()
     invoice_id: Mapped[uuid.UUID] = mapped_column()
-    kind: Mapped[SubscriptionInvoiceKind] = mapped_column(String(20))
+    kind: Mapped[SubscriptionInvoiceKind] = mapped_column(EnumText(SubscriptionInvoiceKind, 20))
     period_start: Mapped[date | None] = mapped_column(Date)
     period_end: Mapped[date | None] = mapped_column(Date)
-    collection_state: Mapped[CollectionState] = mapped_column(String(20))
+    collection_state: Mapped[CollectionState] = mapped_column(EnumText(CollectionState, 20))
     attempt_count: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     first_failed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth import capabilities
 from billing.config import Settings
 from billing.core.clock import today_in, utcnow
+from billing.core.db import is_transient
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.dependencies import public_base_url
 from billing.providers.registry import ProviderFactory
@@ -44,6 +45,8 @@ Transaction = Callable[[], AbstractAsyncContextManager[AsyncSession]]
 BATCH = 200
 MAX_PERIODS_PER_RUN = 400
 """Periods one run advances a subscription by at most (a daily price three years behind)."""
+MAX_CONFLICT_RETRIES = 3
+"""Times one subscription's step runs again after a deadlock with another transaction."""
 
 
 class BillingDateInFuture(ValueError):
@@ -112,12 +115,18 @@ async def advance_subscription(
 ) -> None:
     """Advance one subscription period by period, one transaction each, until it is not due."""
     advanced = 0
+    conflicts = 0
     while advanced < MAX_PERIODS_PER_RUN:
         try:
             async with context.transaction() as session:
                 scope = await capabilities.for_tenant(session, ref.tenant_id)
                 outcome = await advance_once(session, scope, ref.id, today=as_of, settings=settings)
         except Exception as exc:  # one subscription's failure must not stop the others
+            # Another worker's transaction (a collection step, a second cycle) may deadlock
+            # with this one; PostgreSQL rolled this one back, and the step runs again.
+            if is_transient(exc) and conflicts < MAX_CONFLICT_RETRIES:
+                conflicts += 1
+                continue
             logger.warning(
                 "subscription_advance_failed", subscription_id=str(ref.id), error=repr(exc)
             )

@@ -11,14 +11,16 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import httpx
 import pytest
 import structlog
 import typer
+from sqlalchemy.pool import QueuePool
 from starlette.responses import PlainTextResponse
 from starlette.types import Receive, Scope, Send
 
@@ -32,6 +34,7 @@ from billing.renderers import DocumentFormat, EInvoiceIncompleteError
 from billing.renderers.base import RenderOptions
 from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
+from tests.fixtures.waiting import eventually
 from tests.renderers.factories import single_rate
 
 
@@ -57,10 +60,27 @@ async def _client_for(settings: Settings, **changes: Any) -> tuple[httpx.AsyncCl
     return client, database
 
 
+@dataclass
+class LockedInvoice:
+    """An issued invoice whose row another transaction holds locked until ``release``."""
+
+    invoice: dict[str, Any]
+    connection: asyncpg.Connection
+    transaction: Any
+    released: bool = False
+
+    async def release(self) -> None:
+        """End the locking transaction (a request waiting for the row then goes on)."""
+        if not self.released:
+            self.released = True
+            await self.transaction.rollback()
+            await self.connection.close()
+
+
 @pytest.fixture
 async def locked_invoice(
     factory: Factory, tenant: Any, database_url: str
-) -> AsyncIterator[dict[str, Any]]:
+) -> AsyncIterator[LockedInvoice]:
     """An issued invoice whose row a concurrent transaction holds locked."""
     invoice = await factory.create_invoice(tenant["id"], status="issued")
     connection = await asyncpg.connect(libpq_database_url(database_url))
@@ -69,52 +89,71 @@ async def locked_invoice(
     await connection.execute(
         "SELECT 1 FROM invoices WHERE id = $1 FOR UPDATE", uuid.UUID(invoice["id"])
     )
+    locked = LockedInvoice(invoice, connection, transaction)
     try:
-        yield invoice
+        yield locked
     finally:
-        await transaction.rollback()
-        await connection.close()
+        await locked.release()
+
+
+async def _finish(stuck: asyncio.Task[httpx.Response], locked: LockedInvoice) -> None:
+    """Let the waiting request end on its own (no connection is left behind half used)."""
+    await locked.release()
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(stuck, timeout=30)
+
+
+async def _holding_a_connection(database: Database) -> None:
+    """Until a request of ``database``'s pool holds one of its connections."""
+
+    async def held() -> bool:
+        return cast(QueuePool, database.engine.sync_engine.pool).checkedout() >= 1
+
+    await eventually(held, interval=0.01)
 
 
 async def test_requests_beyond_the_in_flight_limit_are_shed_at_once(
-    settings: Settings, tokens: Tokens, locked_invoice: dict[str, Any]
+    settings: Settings, tokens: Tokens, locked_invoice: LockedInvoice
 ) -> None:
     client, database = await _client_for(settings, max_in_flight=1)
+    pay = f"/api/v1/admin/invoices/{locked_invoice.invoice['id']}/payments"
+    stuck = asyncio.create_task(
+        client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
+    )
     try:
-        pay = f"/api/v1/admin/invoices/{locked_invoice['id']}/payments"
-        stuck = asyncio.create_task(
-            client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
-        )
-        await asyncio.sleep(0.3)  # the first request now waits for the row lock
+        # The first request now waits for the row lock, holding the pool's connection.
+        await _holding_a_connection(database)
         shed = await client.get("/api/v1/admin/tenants", headers=tokens.admin())
         assert shed.status_code == 503
         assert shed.json()["error"]["code"] == "service_busy"
         assert shed.headers["retry-after"] == "1"
         assert (await client.get("/healthz")).status_code == 200  # probes are never shed
         assert not stuck.done()
-        stuck.cancel()
     finally:
+        await _finish(stuck, locked_invoice)
         await client.aclose()
         await database.dispose()
 
 
 async def test_no_free_connection_is_503_not_500(
-    settings: Settings, tokens: Tokens, locked_invoice: dict[str, Any]
+    settings: Settings, tokens: Tokens, locked_invoice: LockedInvoice
 ) -> None:
     client, database = await _client_for(
         settings, db_pool_size=1, db_max_overflow=0, db_pool_timeout=0.3
     )
+    pay = f"/api/v1/admin/invoices/{locked_invoice.invoice['id']}/payments"
+    stuck = asyncio.create_task(
+        client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
+    )
     try:
-        pay = f"/api/v1/admin/invoices/{locked_invoice['id']}/payments"
-        stuck = asyncio.create_task(
-            client.post(pay, headers=tokens.admin(), json={"amount": "1.00", "method": "bank"})
-        )
-        await asyncio.sleep(0.3)  # it holds the pool's only connection
+        # Once it holds the pool's only connection (waiting for the row lock):
+        await _holding_a_connection(database)
+        await asyncio.sleep(0.1)  # and has reached the locked row
         busy = await client.get("/api/v1/admin/tenants", headers=tokens.admin())
         assert busy.status_code == 503
         assert busy.json()["error"]["code"] == "service_busy"
-        stuck.cancel()
     finally:
+        await _finish(stuck, locked_invoice)
         await client.aclose()
         await database.dispose()
 

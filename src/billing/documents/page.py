@@ -166,6 +166,27 @@ _SCRIPT = """
     if (due) due.textContent = state.amount_due_display;
     if (state.paid && methods) methods.hidden = true;
   }
+  async function refreshHistory() {
+    // The payment just recorded belongs in the history below: read it from a fresh copy of
+    // this page and swap that section in place (the page itself is never reloaded).
+    try {
+      const response = await fetch(window.location.href,
+        {headers: {"Accept": "text/html"}, credentials: "omit"});
+      if (!response.ok) return;
+      // Only that section is parsed (in an inert template): the fresh copy's own style and
+      // script carry another nonce and must not be parsed here.
+      const html = await response.text();
+      const open = '<section aria-labelledby="payments-heading">';
+      const start = html.indexOf(open);
+      const end = html.indexOf("</section>", start);
+      if (start < 0 || end < 0) return;
+      const template = document.createElement("template");
+      template.innerHTML = html.slice(start, end + "</section>".length);
+      const current = document.querySelector('section[aria-labelledby="payments-heading"]');
+      const update = template.content.firstElementChild;
+      if (current && update) current.replaceWith(update);
+    } catch (ignored) { /* the history shows on the next visit */ }
+  }
   function watch(reference) {
     if (timer) clearTimeout(timer);
     let tries = 0;
@@ -178,10 +199,11 @@ _SCRIPT = """
         if (response.ok) {
           const state = (await response.json()).data;
           show(state);
-          if (state.paid) { say(t.msg_paid, "success"); return; }
+          if (state.paid) { say(t.msg_paid, "success"); refreshHistory(); return; }
           const attempt = state.attempt;
           if (attempt && FINAL[attempt.status]) {
             say(t[FINAL[attempt.status]], attempt.status === "succeeded" ? "success" : "error");
+            if (attempt.status === "succeeded") refreshHistory();
             busy(false);
             return;
           }

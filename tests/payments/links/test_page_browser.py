@@ -223,6 +223,10 @@ async def test_mpesa_turns_the_page_paid_without_a_reload(
     await expect(page.locator("#invoice-status")).to_have_text("Paid")
     await expect(page.locator("#amount-due")).to_have_text("KSh\u00a00.00")
     await expect(page.locator("#pay-methods")).to_be_hidden()
+    # The payment history lists the payment, read again without reloading the page.
+    history = page.locator('section[aria-labelledby="payments-heading"]')
+    await expect(history).to_contain_text("M-Pesa", timeout=10_000)
+    await expect(history).to_contain_text("2,900.00")
     assert await page.evaluate("window.__sameDocument") is True  # never reloaded
     await shot(page, "04-mpesa-paid-390px")
     async with stack.client() as http:

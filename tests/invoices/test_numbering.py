@@ -27,14 +27,33 @@ def unique_day() -> date:
 class TestLetters:
     @pytest.mark.parametrize(
         ("sequence", "letters"),
-        [(1, "A"), (2, "B"), (26, "Z"), (27, "ZA"), (28, "ZB"), (52, "ZZ"), (53, "ZZA")],
+        [
+            (1, "A"),
+            (2, "B"),
+            (26, "Z"),
+            (27, "ZA"),
+            (28, "ZB"),
+            (52, "ZZ"),
+            (53, "ZZAA"),
+            (79, "ZZBA"),
+            (728, "ZZZZ"),
+            (729, "ZZZZAAA"),
+        ],
     )
     def test_sequence(self, sequence: int, letters: str) -> None:
         assert day_letters(sequence) == letters
 
-    @given(st.integers(min_value=1, max_value=2000))
+    @given(st.integers(min_value=1, max_value=2000) | st.integers(min_value=1, max_value=10**6))
     def test_numbers_of_a_day_sort_in_issue_order(self, sequence: int) -> None:
         assert day_letters(sequence) < day_letters(sequence + 1)
+
+    def test_a_busy_day_still_fits_the_number_column(self) -> None:
+        # A number is at most 64 characters (the column); a long prefix and the date take 19.
+        assert len(day_letters(18_304)) == 7
+        assert len(day_letters(475_280)) == 11
+        busiest = format_number(NumberingSeries.DAILY_LETTER, "INVOICE", date(2026, 12, 5), 10**6)
+        assert busiest.startswith("INVOICE-2026-DEC-05ZZ")
+        assert len(busiest) <= 64
 
     @given(st.integers(min_value=1, max_value=2000), st.integers(min_value=1, max_value=2000))
     def test_letters_are_unique(self, first: int, second: int) -> None:

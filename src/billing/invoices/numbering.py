@@ -32,15 +32,31 @@ MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", 
 
 
 def day_letters(sequence: int) -> str:
-    """The letters of the ``sequence``-th number of a day: A..Z, ZA..ZZ, ZZA..ZZZ, ...
+    """The letters of the ``sequence``-th number of a day: A..Z, then ZA..ZZ (seed 001), then
+    ZZ and two letters (ZZAA..ZZZZ), then ZZZZ and three letters, and so on.
 
-    Every step past Z adds a leading Z, so numbers of one day sort in issue order as plain
-    strings (``13Z`` < ``13ZA`` < ``13ZB`` < ``13ZZ`` < ``13ZZA``).
+    Each block starts with the last number of the block before it, so the numbers of one day
+    sort in issue order as plain strings (``13Z`` < ``13ZA`` < ``13ZZ`` < ``13ZZAA`` <
+    ``13ZZZZ`` < ``13ZZZZAAA``), and they stay short: 18,304 numbers a day take at most seven
+    letters, 475,280 at most eleven (before, every 26 numbers added a letter, and a day past
+    about 1,270 numbers outgrew the column).
     """
     if sequence < 1:
         raise ValueError("sequence starts at 1")
-    zs, index = divmod(sequence - 1, 26)
-    return "Z" * zs + chr(ord("A") + index)
+    remaining = sequence - 1
+    prefix, width = "", 1
+    if remaining >= 26:  # past Z: seed 001's ZA..ZZ
+        remaining -= 26
+        prefix = "Z"
+        while remaining >= 26**width:
+            remaining -= 26**width
+            prefix += "Z" * width
+            width += 1
+    letters = []
+    for _ in range(width):
+        remaining, index = divmod(remaining, 26)
+        letters.append(chr(ord("A") + index))
+    return prefix + "".join(reversed(letters))
 
 
 def format_number(series: NumberingSeries, prefix: str, day: date, sequence: int) -> str:

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import text
 
+from billing.app_settings import AppSettings
 from billing.auth.api_keys import KEY_PREFIX, hash_api_key
 from billing.auth.principal import (
     ROLE_PERMISSIONS,
@@ -24,7 +25,6 @@ from billing.auth.principal import (
 )
 from billing.auth.repository import ApiKeyRepository, reseller_subtree_ids
 from billing.auth.tokens import principal_from_token
-from billing.config import Settings, get_settings
 from billing.core.errors import Forbidden, NotFound, Unauthorized
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope, apply_scope
@@ -32,8 +32,6 @@ from billing.models.settings import VERSION_KEY, VERSION_QUERY
 from billing.throttling import policies, throttle
 
 _PERMISSION_VALUES = frozenset(permission.value for permission in Permission)
-
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
 async def _apply(session: Session, scope: AccessScope) -> None:
@@ -88,7 +86,7 @@ async def _principal_from_api_key(secret: str, session: Session) -> Principal:
 
 
 async def get_optional_principal(
-    request: Request, session: Session, settings: SettingsDep
+    request: Request, session: Session, settings: AppSettings
 ) -> Principal | None:
     """The caller, or ``None`` without an Authorization header. Bad credentials are 401.
 
@@ -202,7 +200,7 @@ class Merchant:
 
 
 async def get_merchant_principal(
-    request: Request, session: Session, settings: SettingsDep
+    request: Request, session: Session, settings: AppSettings
 ) -> Principal:
     """The caller of a seed 004 route: ``Authorization: Bearer`` (API key or JWT), or the API
     key in the seed's ``irembopay-secretKey`` header. Both at once must name the same key."""

@@ -519,8 +519,15 @@ an optional path, no query; stored without a trailing slash."""
 
 def _email_address(value: str) -> str:
     """Checked and normalised as ``pydantic.EmailStr`` does (email-validator, no DNS lookup)."""
+    return _normalised_email(value.strip())
+
+
+# Every response that carries an address checks it again (a buyer's e-mail on each invoice
+# read); the same few thousand addresses come back again and again.
+@functools.lru_cache(maxsize=4096)
+def _normalised_email(value: str) -> str:
     try:
-        checked = email_validator.validate_email(value.strip(), check_deliverability=False)
+        checked = email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError as error:
         raise PydanticCustomError(
             "value_error",

@@ -5,24 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from billing.auth.dependencies import StaffScope, TenantScope
-from billing.config import Settings
 from billing.core.errors import Forbidden
 from billing.core.session import Session
 from billing.core.tenancy import ScopeKind
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
-
-
-def get_app_settings(request: Request) -> Settings:
-    """The settings the application was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-AppSettings = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def operator_only(scope: StaffScope) -> None:

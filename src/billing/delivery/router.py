@@ -11,13 +11,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
+from billing.app_settings import AppSettings
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.pagination import Page
 from billing.core.schemas import IsoDateTime
 from billing.core.session import Session
-from billing.delivery.dependencies import AppSettings, TenantInvoiceForUpdate, operator_only
+from billing.delivery.dependencies import TenantInvoiceForUpdate, operator_only
 from billing.delivery.endpoints import webhook_endpoint as endpoint_service
 from billing.delivery.errors import (
     DeliveryNotFound,

@@ -11,12 +11,12 @@ moves. A wrong or missing token answers 404 and stores nothing.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from billing.config import Settings, get_settings
+from billing.config import Settings
 from billing.core.envelope import error_responses
 from billing.core.errors import error_response
 from billing.core.network import client_address, in_networks
@@ -41,7 +41,6 @@ from billing.routing import WebhookRoute
 callbacks_router = APIRouter(prefix="/callbacks", tags=["webhooks"], route_class=WebhookRoute)
 webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=WebhookRoute)
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 DELIVERY_ERRORS = error_responses(400, CallbackNotFound)
 
 

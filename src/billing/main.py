@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from billing import __version__
 from billing.api import api_router
 from billing.config import Settings, get_settings
+from billing.core import heap
 from billing.core.db import Database
 from billing.core.errors import install_error_handlers
 from billing.core.logging import RequestContextMiddleware, configure_logging
@@ -70,6 +71,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         render_pool.start()
         async with loop_lag.watching(), embedded_worker(app, settings, database):
+            heap.settle()
             yield
         render_pool.shutdown()
         await http.aclose()

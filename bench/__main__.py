@@ -20,7 +20,7 @@ from bench import (
     bench_tenants,
     bench_usage,
 )
-from bench.harness import scratch_database
+from bench.harness import ROOT, scratch_database
 from billing.core.logging import configure_logging
 
 
@@ -61,7 +61,12 @@ def main() -> None:
     # The hot path over real HTTP (wrk against `billing serve`), with the targets.
     if shutil.which("wrk"):
         with scratch_database() as url:
-            bench_http.run(url, seconds=max(args.seconds, 4.0), large=args.list_invoices)
+            bench_http.run(
+                url,
+                seconds=max(args.seconds, 4.0),
+                large=args.list_invoices,
+                readme=ROOT / "README.md",
+            )
     else:
         print("\nbench_http skipped: the HTTP benchmarks need wrk (apt-get install wrk)")
     # In-process renders (no database): PDF, UBL and Factur-X beside their own baselines.

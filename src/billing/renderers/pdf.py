@@ -62,6 +62,7 @@ from billing.renderers.labels import (
     labels_for,
 )
 from billing.renderers.model import InvoiceDocument, InvoiceLine, InvoiceTypeCode, Party
+from billing.renderers.pdf_lines import TextLines
 from billing.renderers.pdf_text import (
     FONT_BOLD,
     FONT_REGULAR,
@@ -250,12 +251,13 @@ class _Layout:
         """A Paragraph of ready markup."""
         return Paragraph(text, style or self.styles.body)
 
-    def text(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        """A Paragraph of plain text (escaped, CJK in the fallback font, line breaks kept)."""
-        return self.para(markup(text), style)
+    def text(self, text: str, style: ParagraphStyle | None = None) -> TextLines:
+        """Plain text (CJK in the fallback font, line breaks kept), wrapped where needed."""
+        return TextLines(text.replace("\r\n", "\n").split("\n"), style or self.styles.body)
 
-    def lines_para(self, lines: Sequence[str], style: ParagraphStyle | None = None) -> Paragraph:
-        return self.para("<br/>".join(markup(line) for line in lines if line), style)
+    def lines_para(self, lines: Sequence[str], style: ParagraphStyle | None = None) -> TextLines:
+        """Plain-text lines, each on its own line (wrapped where needed); empty ones dropped."""
+        return TextLines([line for line in lines if line], style or self.styles.body)
 
     def title(self) -> str:
         return _kind(self.doc, self.labels)

@@ -40,6 +40,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -80,6 +81,7 @@ ACCENT = colors.Color(0.12, 0.31, 0.55)
 WATERMARK = colors.Color(0.97, 0.84, 0.84)
 
 PRODUCER = "billing"
+_DETAIL = "#6b6b75"  # MUTED as a hex colour, for detail lines and markup
 _DASH = " \u2013 "  # en dash between the dates of a period
 
 # Line table columns as fractions of the frame width: #, item, qty, unit price, VAT, amount.
@@ -172,24 +174,32 @@ class QrCodeFlowable(Flowable):  # type: ignore[misc]
 
     def draw(self) -> None:
         canvas = self.canv
-        count = len(self.matrix)
-        module = self.size / (count + 8)
         canvas.saveState()
         canvas.setFillColor(colors.white)
         canvas.rect(0, 0, self.size, self.size, stroke=0, fill=1)
         canvas.setFillColor(colors.black)
-        path = canvas.beginPath()
-        for row_index, row in enumerate(self.matrix):
-            y = self.size - (row_index + 5) * module
-            start = None
-            for column, dark in enumerate([*row, False]):
-                if dark and start is None:
-                    start = column
-                elif not dark and start is not None:
-                    path.rect((start + 4) * module, y, (column - start) * module, module)
-                    start = None
-        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.drawPath(PDFPathObject([_qr_path_code(self.data, self.size)]), stroke=0, fill=1)
         canvas.restoreState()
+
+
+@lru_cache(maxsize=512)
+def _qr_path_code(data: str, size: float) -> str:
+    # The dark modules as one path, one rectangle per horizontal run. Writing a few hundred
+    # rectangles costs more than encoding the (cached) matrix, and the path is as much a
+    # function of the URL and size, so its PDF operators are cached too.
+    matrix = _qr_matrix(data)
+    module = size / (len(matrix) + 8)
+    path = PDFPathObject()
+    for row_index, row in enumerate(matrix):
+        y = size - (row_index + 5) * module
+        start = None
+        for column, dark in enumerate([*row, False]):
+            if dark and start is None:
+                start = column
+            elif not dark and start is not None:
+                path.rect((start + 4) * module, y, (column - start) * module, module)
+                start = None
+    return str(path.getCode())
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -379,7 +389,8 @@ class _Layout:
             right.append(
                 self.para(
                     "<br/>".join(
-                        f"<font color='#6b6b75'>{markup(k)}:</font> {markup(v)}" for k, v in details
+                        f"<font color='{_DETAIL}'>{markup(key)}:</font> {markup(value)}"
+                        for key, value in details
                     ),
                     styles.small,
                 )
@@ -453,7 +464,7 @@ class _Layout:
 
     def item_cell(
         self, line: InvoiceLine, width: float, size: float, style: ParagraphStyle
-    ) -> str | Paragraph:
+    ) -> str | TextLines:
         """The item name with its description, note, SKU and period, each line kept."""
         labels = self.labels
         name = line.name or ""
@@ -472,12 +483,10 @@ class _Layout:
             and pdfmetrics.stringWidth(name, FONT_REGULAR, size) <= width - 2 * _CELL_PADDING
         ):
             return name
-        text = markup(name)
-        if extra:
-            text += "<br/><font size='{:.1f}' color='#6b6b75'>{}</font>".format(
-                size * 0.85, "<br/>".join(markup(part) for part in extra)
-            )
-        return Paragraph(text, style)
+        # The detail size is rounded as the markup of the Paragraph this replaced wrote it.
+        return TextLines(
+            [name], style, details=extra, detail_size=round(size * 0.85, 1), detail_color=_DETAIL
+        )
 
     def summary(self) -> list[Flowable]:
         doc, labels, styles = self.doc, self.labels, self.styles

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
@@ -37,10 +38,23 @@ def _plain(line: str) -> bool:
 class TextLines(Flowable):  # type: ignore[misc]
     """Plain-text lines (not markup) in ``style``; a Paragraph of them when they do not fit."""
 
-    def __init__(self, lines: Sequence[str], style: ParagraphStyle) -> None:
+    def __init__(
+        self,
+        lines: Sequence[str],
+        style: ParagraphStyle,
+        *,
+        details: Sequence[str] = (),
+        detail_size: float | None = None,
+        detail_color: str = "#000000",
+    ) -> None:
         super().__init__()
         self.lines = list(lines)
         self.style = style
+        # Detail lines follow in a smaller size and another colour, at the same leading: what
+        # Paragraph makes of ``<br/><font size=.. color=..>detail<br/>detail</font>``.
+        self.details = list(details)
+        self.detail_size = detail_size if detail_size is not None else style.fontSize
+        self.detail_color = detail_color
         self._paragraph: Paragraph | None = None
         self._delegate: Paragraph | None = None
         self._words: list[str] | None = None
@@ -51,19 +65,30 @@ class TextLines(Flowable):  # type: ignore[misc]
             and not style.backColor
             and not style.borderWidth
             and not getattr(style, "autoLeading", "")
+            and (not self.details or style.alignment == TA_LEFT)
         )
-        if simple_style and self.lines and all(_plain(line) for line in self.lines):
-            words = [" ".join(part for part in line.split(" ") if part) for line in self.lines]
+        every = self.lines + self.details
+        if simple_style and self.lines and all(_plain(line) for line in every):
+            words = [" ".join(part for part in line.split(" ") if part) for line in every]
             if not any(needs_fallback(line) for line in words):
+                font = style.fontName
+                sizes = [style.fontSize] * len(self.lines) + [self.detail_size] * len(self.details)
                 self._words = words
                 self._widths = [
-                    pdfmetrics.stringWidth(line, style.fontName, style.fontSize) for line in words
+                    pdfmetrics.stringWidth(line, font, size)
+                    for line, size in zip(words, sizes, strict=True)
                 ]
 
     def paragraph(self) -> Paragraph:
         """The Paragraph these lines stand for (built on first use)."""
         if self._paragraph is None:
             text = "<br/>".join(markup(line) for line in self.lines)
+            if self.details:
+                text += "<br/><font size='{:.1f}' color='{}'>{}</font>".format(
+                    self.detail_size,
+                    self.detail_color,
+                    "<br/>".join(markup(line) for line in self.details),
+                )
             self._paragraph = Paragraph(text, self.style)
         return self._paragraph
 
@@ -106,7 +131,10 @@ class TextLines(Flowable):  # type: ignore[misc]
         text = canvas.beginText()
         text.setFont(style.fontName, size, leading)
         baseline = self.height - size
-        for line, width in zip(self._words, self._widths, strict=True):
+        for index, (line, width) in enumerate(zip(self._words, self._widths, strict=True)):
+            if index == len(self.lines):
+                text.setFont(style.fontName, self.detail_size, leading)
+                text.setFillColor(colors.HexColor(self.detail_color))
             text.setTextOrigin(self.width - width if right else 0.0, baseline)
             text.textOut(line)
             baseline -= leading

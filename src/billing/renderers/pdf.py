@@ -64,6 +64,7 @@ from billing.renderers.labels import (
 )
 from billing.renderers.model import InvoiceDocument, InvoiceLine, InvoiceTypeCode, Party
 from billing.renderers.pdf_lines import TextLines
+from billing.renderers.pdf_table import TextBatchTable
 from billing.renderers.pdf_text import (
     FONT_BOLD,
     FONT_REGULAR,
@@ -441,7 +442,7 @@ class _Layout:
         rows: list[list[Any]] = [header]
         for line, values in zip(doc.lines, numbers, strict=True):
             rows.append([values[0], self.item_cell(line, item_width, size, body), *values[1:]])
-        table = Table(rows, colWidths=all_widths, repeatRows=1)
+        table = TextBatchTable(rows, colWidths=all_widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -563,7 +564,7 @@ class _Layout:
         side_by_side = frame >= 400 and sum(b_widths) + sum(t_widths) + frame * 0.03 <= frame
         if not side_by_side:
             b_widths, b_size, t_widths, t_size = layout(1.0, 0.75)
-        breakdown = Table(breakdown_rows, colWidths=b_widths, hAlign="LEFT")
+        breakdown = TextBatchTable(breakdown_rows, colWidths=b_widths, hAlign="LEFT")
         breakdown.setStyle(
             TableStyle(
                 [
@@ -579,7 +580,7 @@ class _Layout:
                 ]
             )
         )
-        totals_table = Table(totals_rows, colWidths=t_widths, hAlign="RIGHT")
+        totals_table = TextBatchTable(totals_rows, colWidths=t_widths, hAlign="RIGHT")
         commands: list[tuple[Any, ...]] = [
             ("FONT", (0, 0), (-1, -1), FONT_REGULAR, t_size),
             ("TEXTCOLOR", (0, 0), (-1, -1), INK),

@@ -14,7 +14,7 @@ function of the characters it holds, and invoices of one seller and language pri
 the same characters, so ``EmbeddedTTFont`` keeps the deflated subsets of the last few
 character sets per process, with their /Widths arrays and ToUnicode maps; the objects it
 writes are exactly reportlab's. Its ``addObjects`` and ``addSubsetObjects`` follow
-reportlab 4.x's: check them again when upgrading reportlab (the tests compare the fonts).
+reportlab 4.x's: compare them with reportlab's again when upgrading it.
 
 Paragraph text goes through ``markup``: escaped, with runs of characters DejaVu lacks wrapped
 in the fallback font, and line breaks turned into ``<br/>`` (Paragraphs otherwise collapse

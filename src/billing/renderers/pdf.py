@@ -40,6 +40,7 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.pathobject import PDFPathObject
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -62,6 +63,8 @@ from billing.renderers.labels import (
     labels_for,
 )
 from billing.renderers.model import InvoiceDocument, InvoiceLine, InvoiceTypeCode, Party
+from billing.renderers.pdf_lines import TextLines
+from billing.renderers.pdf_table import TextBatchTable
 from billing.renderers.pdf_text import (
     FONT_BOLD,
     FONT_REGULAR,
@@ -79,6 +82,7 @@ ACCENT = colors.Color(0.12, 0.31, 0.55)
 WATERMARK = colors.Color(0.97, 0.84, 0.84)
 
 PRODUCER = "billing"
+_DETAIL = "#6b6b75"  # MUTED as a hex colour, for detail lines and markup
 _DASH = " \u2013 "  # en dash between the dates of a period
 
 # Line table columns as fractions of the frame width: #, item, qty, unit price, VAT, amount.
@@ -171,24 +175,32 @@ class QrCodeFlowable(Flowable):  # type: ignore[misc]
 
     def draw(self) -> None:
         canvas = self.canv
-        count = len(self.matrix)
-        module = self.size / (count + 8)
         canvas.saveState()
         canvas.setFillColor(colors.white)
         canvas.rect(0, 0, self.size, self.size, stroke=0, fill=1)
         canvas.setFillColor(colors.black)
-        path = canvas.beginPath()
-        for row_index, row in enumerate(self.matrix):
-            y = self.size - (row_index + 5) * module
-            start = None
-            for column, dark in enumerate([*row, False]):
-                if dark and start is None:
-                    start = column
-                elif not dark and start is not None:
-                    path.rect((start + 4) * module, y, (column - start) * module, module)
-                    start = None
-        canvas.drawPath(path, stroke=0, fill=1)
+        canvas.drawPath(PDFPathObject([_qr_path_code(self.data, self.size)]), stroke=0, fill=1)
         canvas.restoreState()
+
+
+@lru_cache(maxsize=512)
+def _qr_path_code(data: str, size: float) -> str:
+    # The dark modules as one path, one rectangle per horizontal run. Writing a few hundred
+    # rectangles costs more than encoding the (cached) matrix, and the path is as much a
+    # function of the URL and size, so its PDF operators are cached too.
+    matrix = _qr_matrix(data)
+    module = size / (len(matrix) + 8)
+    path = PDFPathObject()
+    for row_index, row in enumerate(matrix):
+        y = size - (row_index + 5) * module
+        start = None
+        for column, dark in enumerate([*row, False]):
+            if dark and start is None:
+                start = column
+            elif not dark and start is not None:
+                path.rect((start + 4) * module, y, (column - start) * module, module)
+                start = None
+    return str(path.getCode())
 
 
 class _NumberedCanvas(Canvas):  # type: ignore[misc]
@@ -250,12 +262,13 @@ class _Layout:
         """A Paragraph of ready markup."""
         return Paragraph(text, style or self.styles.body)
 
-    def text(self, text: str, style: ParagraphStyle | None = None) -> Paragraph:
-        """A Paragraph of plain text (escaped, CJK in the fallback font, line breaks kept)."""
-        return self.para(markup(text), style)
+    def text(self, text: str, style: ParagraphStyle | None = None) -> TextLines:
+        """Plain text (CJK in the fallback font, line breaks kept), wrapped where needed."""
+        return TextLines(text.replace("\r\n", "\n").split("\n"), style or self.styles.body)
 
-    def lines_para(self, lines: Sequence[str], style: ParagraphStyle | None = None) -> Paragraph:
-        return self.para("<br/>".join(markup(line) for line in lines if line), style)
+    def lines_para(self, lines: Sequence[str], style: ParagraphStyle | None = None) -> TextLines:
+        """Plain-text lines, each on its own line (wrapped where needed); empty ones dropped."""
+        return TextLines([line for line in lines if line], style or self.styles.body)
 
     def title(self) -> str:
         return _kind(self.doc, self.labels)
@@ -377,7 +390,8 @@ class _Layout:
             right.append(
                 self.para(
                     "<br/>".join(
-                        f"<font color='#6b6b75'>{markup(k)}:</font> {markup(v)}" for k, v in details
+                        f"<font color='{_DETAIL}'>{markup(key)}:</font> {markup(value)}"
+                        for key, value in details
                     ),
                     styles.small,
                 )
@@ -428,7 +442,7 @@ class _Layout:
         rows: list[list[Any]] = [header]
         for line, values in zip(doc.lines, numbers, strict=True):
             rows.append([values[0], self.item_cell(line, item_width, size, body), *values[1:]])
-        table = Table(rows, colWidths=all_widths, repeatRows=1)
+        table = TextBatchTable(rows, colWidths=all_widths, repeatRows=1)
         table.setStyle(
             TableStyle(
                 [
@@ -451,7 +465,7 @@ class _Layout:
 
     def item_cell(
         self, line: InvoiceLine, width: float, size: float, style: ParagraphStyle
-    ) -> str | Paragraph:
+    ) -> str | TextLines:
         """The item name with its description, note, SKU and period, each line kept."""
         labels = self.labels
         name = line.name or ""
@@ -470,12 +484,10 @@ class _Layout:
             and pdfmetrics.stringWidth(name, FONT_REGULAR, size) <= width - 2 * _CELL_PADDING
         ):
             return name
-        text = markup(name)
-        if extra:
-            text += "<br/><font size='{:.1f}' color='#6b6b75'>{}</font>".format(
-                size * 0.85, "<br/>".join(markup(part) for part in extra)
-            )
-        return Paragraph(text, style)
+        # The detail size is rounded as the markup of the Paragraph this replaced wrote it.
+        return TextLines(
+            [name], style, details=extra, detail_size=round(size * 0.85, 1), detail_color=_DETAIL
+        )
 
     def summary(self) -> list[Flowable]:
         doc, labels, styles = self.doc, self.labels, self.styles
@@ -552,7 +564,7 @@ class _Layout:
         side_by_side = frame >= 400 and sum(b_widths) + sum(t_widths) + frame * 0.03 <= frame
         if not side_by_side:
             b_widths, b_size, t_widths, t_size = layout(1.0, 0.75)
-        breakdown = Table(breakdown_rows, colWidths=b_widths, hAlign="LEFT")
+        breakdown = TextBatchTable(breakdown_rows, colWidths=b_widths, hAlign="LEFT")
         breakdown.setStyle(
             TableStyle(
                 [
@@ -568,7 +580,7 @@ class _Layout:
                 ]
             )
         )
-        totals_table = Table(totals_rows, colWidths=t_widths, hAlign="RIGHT")
+        totals_table = TextBatchTable(totals_rows, colWidths=t_widths, hAlign="RIGHT")
         commands: list[tuple[Any, ...]] = [
             ("FONT", (0, 0), (-1, -1), FONT_REGULAR, t_size),
             ("TEXTCOLOR", (0, 0), (-1, -1), INK),

@@ -31,9 +31,11 @@ written here directly.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import io
+import zlib
 from pathlib import Path
 from typing import ClassVar
 from xml.sax.saxutils import escape
@@ -52,6 +54,8 @@ FACTURX_NAMESPACE = "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#"
 FACTURX_FILENAME = "factur-x.xml"
 FACTURX_VERSION = "1.0"
 SRGB_ICC = (Path(__file__).parent / "icc" / "sRGB.icc").read_bytes()
+_SRGB_ICC_DEFLATED = zlib.compress(SRGB_ICC)
+_A85_FLATE = Array([Name.ASCII85Decode, Name.FlateDecode])
 
 _FX_PROPERTIES = (
     ("DocumentFileName", "The name of the embedded XML document"),
@@ -168,7 +172,8 @@ def make_pdfa3(
     pdf_date = f"D:{date:%Y%m%d}000000+00'00'"
     xmp_date = f"{date:%Y-%m-%d}T00:00:00+00:00"
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
-        embedded = pikepdf.Stream(pdf, xml_bytes)
+        _drop_ascii85(pdf)
+        embedded = _deflated_stream(pdf, xml_bytes)
         embedded.Type = Name.EmbeddedFile
         embedded.Subtype = Name("/text/xml")  # serialized as /text#2Fxml
         embedded.Params = Dictionary(
@@ -201,7 +206,8 @@ def make_pdfa3(
         names.EmbeddedFiles = Dictionary(Names=Array([String(filename), filespec]))
         root.AF = pdf.make_indirect(Array([filespec]))
 
-        profile = pikepdf.Stream(pdf, SRGB_ICC)
+        profile = pikepdf.Stream(pdf, b"")
+        profile.write(_SRGB_ICC_DEFLATED, filter=Name.FlateDecode)
         profile.N = 3
         root.OutputIntents = Array(
             [
@@ -248,10 +254,31 @@ def make_pdfa3(
             out,
             deterministic_id=True,
             force_version="1.7",
-            compress_streams=True,
+            # Every stream is deflated already (reportlab's, and the ones added above); the
+            # XMP must stay uncompressed. Letting qpdf compress would decode and deflate
+            # every stream again, fonts included: 2.5 ms of a 1-page invoice for the same
+            # bytes.
+            compress_streams=False,
             object_stream_mode=pikepdf.ObjectStreamMode.preserve,
         )
     return out.getvalue()
+
+
+def _deflated_stream(pdf: pikepdf.Pdf, data: bytes) -> pikepdf.Stream:
+    stream = pikepdf.Stream(pdf, b"")
+    stream.write(zlib.compress(data), filter=Name.FlateDecode)
+    return stream
+
+
+def _drop_ascii85(pdf: pikepdf.Pdf) -> None:
+    # reportlab wraps its page streams in ASCII85 over Flate (rl_config.useA85, a process-wide
+    # setting); the binary Flate data inside is what a PDF/A file carries, 25 % smaller.
+    for obj in pdf.objects:
+        if not isinstance(obj, pikepdf.Stream) or obj.get("/Filter") != _A85_FLATE:
+            continue
+        text = obj.read_raw_bytes().rstrip()
+        if text.endswith(b"~>"):
+            obj.write(base64.a85decode(text[:-2]), filter=Name.FlateDecode)
 
 
 def embedded_xml(pdf_bytes: bytes, filename: str = FACTURX_FILENAME) -> bytes:

@@ -77,6 +77,10 @@ class PeriodState:
         """What was billed for an item's period so far (pending, invoiced or credited)."""
         return sum((c.amount for c in self.charges if c.item_id == item_id), ZERO)
 
+    def price_ids(self) -> set[uuid.UUID]:
+        """The prices the period's segments and charges were billed at."""
+        return {s.price_id for s in self.segments} | {c.price_id for c in self.charges}
+
     def item_ids(self) -> list[uuid.UUID]:
         """Items with segments or charges in the period, in first-seen order."""
         seen: dict[uuid.UUID, None] = {}

@@ -230,9 +230,7 @@ async def bill_arrears(
     state = await load_period(session, scope, subscription, period)
     catalog = await load_catalog(
         session,
-        {s.price_id for s in state.segments}
-        | {c.price_id for c in state.charges}
-        | {item.price_id for item in subscription.items},
+        state.price_ids() | {item.price_id for item in subscription.items},
     )
     drafts = settle_renewals(subscription, state, catalog, always=True)
     ChargeRepository(session, scope).add_all(draft.store(subscription) for draft in drafts)

@@ -45,7 +45,7 @@ from billing.subscriptions.errors import (
     SubscriptionStateConflict,
 )
 from billing.subscriptions.events import emit_subscription
-from billing.subscriptions.invoicing import settle_pending
+from billing.subscriptions.invoicing import settle_now
 from billing.subscriptions.ledger import ZERO, Catalog, load_catalog
 from billing.subscriptions.operations import Outcome, pending_amount, store_segments, today_of
 from billing.subscriptions.periods import (
@@ -313,9 +313,7 @@ class SubscriptionService:
         state = await _state_as_of(session, scope, subscription, today, catalog)
         catalog = await load_catalog(
             session,
-            {item.price_id, price_id}
-            | {s.price_id for s in state.segments}
-            | {c.price_id for c in state.charges},
+            {item.price_id, price_id} | state.price_ids(),
         )
         change = change_item(
             subscription,
@@ -375,9 +373,7 @@ class SubscriptionService:
         state = await load_period(session, scope, subscription, period)
         catalog = await load_catalog(
             session,
-            {item.price_id, price_id}
-            | {s.price_id for s in state.segments}
-            | {c.price_id for c in state.charges},
+            {item.price_id, price_id} | state.price_ids(),
         )
         change = change_item(
             subscription,
@@ -396,15 +392,8 @@ class SubscriptionService:
         item.price_id, item.quantity = price_id, quantity
         await session.flush()
         if behavior is ProrationBehavior.INVOICE_NOW:
-            outcome.settled = await settle_pending(
-                session,
-                scope,
-                subscription,
-                kind=SubscriptionInvoiceKind.PRORATION,
-                period=None,
-                settings=settings,
-                today=today,
-                defer_collection=True,
+            outcome.settled = await settle_now(
+                session, scope, subscription, SubscriptionInvoiceKind.PRORATION, settings, today
             )
         outcome.pending_amount = await pending_amount(session, scope, subscription)
         return outcome

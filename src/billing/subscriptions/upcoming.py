@@ -98,9 +98,7 @@ async def _plan(
         starts = subscription.current_period_start
     catalog = await load_catalog(
         session,
-        {item.price_id for item in subscription.items}
-        | {s.price_id for s in state.segments}
-        | {c.price_id for c in state.charges},
+        {item.price_id for item in subscription.items} | state.price_ids(),
     )
     drafts = settle_renewals(subscription, state, catalog, always=True)
     return Plan(

@@ -226,24 +226,27 @@ class CheckoutService:
             contact_email=email,
         )
 
-    async def start_card(
+    async def start_on_page(
         self,
         session: AsyncSession,
         *,
         providers: ProviderFactory,
         public_id: str,
         callbacks: CallbackUrls,
+        provider_key: ProviderKey,
+        return_url: str | None,
     ) -> Started:
-        """Create a Stripe PaymentIntent for the balance of the invoice behind a public page;
-        the page confirms it with Stripe.js (Payment Element) and the signed webhook settles
-        it (the browser's word counts for nothing)."""
+        """Start a payment of the balance of the invoice behind a public page with an online
+        provider: a Stripe PaymentIntent the page confirms with Stripe.js (Payment Element),
+        or a Mollie payment whose checkout the payer's browser goes to and comes back from to
+        ``return_url``. The provider's webhook settles it (the browser's word counts for
+        nothing)."""
+        method = Method(provider_key.value)
         settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.STRIPE)
-        payable = await self._payable_for(
-            session, InvoiceCapability(public_id=public_id), Method.STRIPE
-        )
+        settings_service.check_payment_method(settings, method)
+        payable = await self._payable_for(session, InvoiceCapability(public_id=public_id), method)
         invoice = payable.invoice
-        provider = self._online(providers, ProviderKey.STRIPE, invoice.currency)
+        provider = self._online(providers, provider_key, invoice.currency)
         return await self._start(
             session,
             scope=payable.scope,
@@ -251,39 +254,7 @@ class CheckoutService:
             provider=provider,
             amount=self._amount(invoice, None),
             request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
-            callback_url=callbacks.webhook(ProviderKey.STRIPE),
-            return_url=None,
-            contact_phone=None,
-            contact_email=invoice.buyer.get("email"),
-        )
-
-    async def start_mollie(
-        self,
-        session: AsyncSession,
-        *,
-        providers: ProviderFactory,
-        public_id: str,
-        callbacks: CallbackUrls,
-        return_url: str,
-    ) -> Started:
-        """Create a Mollie payment for the balance of the invoice behind a public page; the
-        payer's browser goes to Mollie's checkout, then back to ``return_url``, and the
-        webhook (fetched back) settles it."""
-        settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.MOLLIE)
-        payable = await self._payable_for(
-            session, InvoiceCapability(public_id=public_id), Method.MOLLIE
-        )
-        invoice = payable.invoice
-        provider = self._online(providers, ProviderKey.MOLLIE, invoice.currency)
-        return await self._start(
-            session,
-            scope=payable.scope,
-            invoice=invoice,
-            provider=provider,
-            amount=self._amount(invoice, None),
-            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
-            callback_url=callbacks.webhook(ProviderKey.MOLLIE),
+            callback_url=callbacks.webhook(provider_key),
             return_url=return_url,
             contact_phone=None,
             contact_email=invoice.buyer.get("email"),

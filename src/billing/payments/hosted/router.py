@@ -120,8 +120,12 @@ async def start_card_payment(
 ) -> Any:
     """Pay the balance by card: a Stripe PaymentIntent whose ``client_secret`` mounts the
     Payment Element; the signed webhook settles it, never the browser."""
-    started = await hosted_checkout.start_card(
-        session, providers=providers, callbacks=callbacks, public_id=public_id
+    started = await hosted_checkout.start_online(
+        session,
+        providers=providers,
+        callbacks=callbacks,
+        public_id=public_id,
+        provider_key=ProviderKey.STRIPE,
     )
     failed = _failed(started)
     if failed is not None:
@@ -159,8 +163,12 @@ async def start_mollie_payment(
 ) -> Any:
     """Pay the balance with Mollie: send the payer to ``checkout_url``; Mollie brings them
     back to this invoice's page and its webhook (fetched back) settles the payment."""
-    started = await hosted_checkout.start_mollie(
-        session, providers=providers, callbacks=callbacks, public_id=public_id
+    started = await hosted_checkout.start_online(
+        session,
+        providers=providers,
+        callbacks=callbacks,
+        public_id=public_id,
+        provider_key=ProviderKey.MOLLIE,
     )
     failed = _failed(started)
     if failed is not None:

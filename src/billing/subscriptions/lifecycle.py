@@ -30,6 +30,7 @@ from billing.subscriptions.periods import (
     change_item,
     end_segments,
     load_period,
+    load_period_catalog,
     settle_renewals,
 )
 from billing.subscriptions.renewal import begin_period, catch_up, end, in_advance
@@ -184,9 +185,7 @@ class LifecycleService:
             if behavior is not ProrationBehavior.NONE:
                 period = anchored(subscription, subscription.current_period_start)
                 state = await load_period(session, scope, subscription, period)
-                catalog = await load_catalog(
-                    session, {item.price_id for item in subscription.items} | state.price_ids()
-                )
+                catalog = await load_period_catalog(session, subscription, state)
                 for item in subscription.items:
                     covered = state.covered_until(item.id)
                     if covered is not None and covered >= period.end:
@@ -248,9 +247,7 @@ class LifecycleService:
             if not in_advance(subscription):
                 end_segments(state, None, today)
             return
-        catalog = await load_catalog(
-            session, {item.price_id for item in subscription.items} | state.price_ids()
-        )
+        catalog = await load_period_catalog(session, subscription, state)
         charges = ChargeRepository(session, scope)
         if in_advance(subscription):
             for item_id in state.item_ids():

@@ -29,6 +29,7 @@ from billing.subscriptions.ledger import (
     Catalog,
     Draft,
     adjustment_drafts,
+    load_catalog,
     per_period,
     renewal_draft,
     runs_of,
@@ -103,6 +104,15 @@ async def load_period(
     segments = await SegmentRepository(session, scope).for_period(subscription.id, period.start)
     charges = await ChargeRepository(session, scope).for_period(subscription.id, period.start)
     return PeriodState(period=period, segments=list(segments), charges=list(charges))
+
+
+async def load_period_catalog(
+    session: AsyncSession, subscription: Subscription, state: PeriodState
+) -> Catalog:
+    """The prices of the subscription's items and those the period was billed at."""
+    return await load_catalog(
+        session, {item.price_id for item in subscription.items} | state.price_ids()
+    )
 
 
 def _segment(

@@ -311,20 +311,8 @@ class SubscriptionService:
         if status is SubscriptionStatus.TRIALING and subscription.current_period_end > today:
             return _trial_quote(subscription, item, price_id, quantity, today)
         state = await _state_as_of(session, scope, subscription, today, catalog)
-        catalog = await load_catalog(
-            session,
-            {item.price_id, price_id} | state.price_ids(),
-        )
-        change = change_item(
-            subscription,
-            state,
-            catalog,
-            item=item,
-            on=today,
-            new_price_id=price_id,
-            new_quantity=quantity,
-            in_advance=in_advance(subscription),
-            write=False,
+        change = await _priced_change(
+            session, subscription, state, item, price_id, quantity, today, write=False
         )
         return _quote(subscription, item, change, price_id, quantity)
 
@@ -371,20 +359,8 @@ class SubscriptionService:
             return outcome
         period = anchored(subscription, subscription.current_period_start)
         state = await load_period(session, scope, subscription, period)
-        catalog = await load_catalog(
-            session,
-            {item.price_id, price_id} | state.price_ids(),
-        )
-        change = change_item(
-            subscription,
-            state,
-            catalog,
-            item=item,
-            on=today,
-            new_price_id=price_id,
-            new_quantity=quantity,
-            in_advance=in_advance(subscription),
-            write=True,
+        change = await _priced_change(
+            session, subscription, state, item, price_id, quantity, today, write=True
         )
         store_segments(session, state)
         ChargeRepository(session, scope).add_all(d.store(subscription) for d in change.drafts)
@@ -397,6 +373,33 @@ class SubscriptionService:
             )
         outcome.pending_amount = await pending_amount(session, scope, subscription)
         return outcome
+
+
+async def _priced_change(
+    session: AsyncSession,
+    subscription: Subscription,
+    state: PeriodState,
+    item: SubscriptionItem,
+    price_id: uuid.UUID,
+    quantity: Decimal,
+    today: date,
+    *,
+    write: bool,
+) -> ItemChange:
+    """The change of ``item`` to ``quantity`` at ``price_id`` from ``today`` in the period,
+    with every price it involves loaded (``write``: the period's segments are changed)."""
+    catalog = await load_catalog(session, {item.price_id, price_id} | state.price_ids())
+    return change_item(
+        subscription,
+        state,
+        catalog,
+        item=item,
+        on=today,
+        new_price_id=price_id,
+        new_quantity=quantity,
+        in_advance=in_advance(subscription),
+        write=write,
+    )
 
 
 def _new_price(prices: dict[uuid.UUID, Price], price_id: uuid.UUID, position: int) -> Price:

@@ -167,20 +167,23 @@ async def list_invoice_payments(
     return ApiResponse(data=[_payment_read(payment, net) for payment, net in rows])
 
 
+_CASH_PAY_ERRORS = error_responses(
+    InvoiceNotFound,
+    PaymentMethodRequired,
+    PaymentMethodNotEnabled,
+    AmountGivenRequired,
+    AmountGivenTooLow,
+    InvoiceAlreadyPaid,
+    InvoiceNotPayable,
+    PaymentMethodNotSupported,
+)
+
+
 @admin_router.post(
     "/invoices/{invoice_id}/pay",
     name="invoices_pay_cash",
     dependencies=Writes,
-    responses=error_responses(
-        InvoiceNotFound,
-        PaymentMethodRequired,
-        PaymentMethodNotEnabled,
-        AmountGivenRequired,
-        AmountGivenTooLow,
-        InvoiceAlreadyPaid,
-        InvoiceNotPayable,
-        PaymentMethodNotSupported,
-    ),
+    responses=_CASH_PAY_ERRORS,
 )
 async def pay_invoice_cash(
     body: CashPayRequest,

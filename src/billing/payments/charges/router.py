@@ -24,7 +24,7 @@ from billing.auth.dependencies import (
 )
 from billing.auth.principal import Permission, Principal
 from billing.core.envelope import ApiResponse, error_responses
-from billing.core.errors import error_response
+from billing.core.errors import render_error
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.invoices.dependencies import Presentation, PresentationDep
@@ -109,10 +109,7 @@ class InvoiceCharger:
         )
         if charged.error is not None:
             # Returned rather than raised so the failed attempt is committed for the audit trail.
-            error = charged.error
-            return error_response(
-                error.status_code, error.code, error.detail_message, error.details
-            )
+            return render_error(charged.error)
         return ApiResponse(
             data=ChargeRead(
                 attempt=AttemptRead.model_validate(charged.attempt),

@@ -17,14 +17,14 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, ClassVar, Protocol
 
-from fastapi import Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
 from billing.config import Settings
 from billing.core import clock
 from billing.core.crypto import encryptor_for
-from billing.core.errors import Unprocessable
+from billing.core.errors import NotFound, Unprocessable
 from billing.core.network import client_address
 from billing.core.text import text_problem
 from billing.idempotency import IdempotentReplay, claim, store_response
@@ -191,3 +191,21 @@ class WebhookRoute(TransactionalRoute):
     claims_idempotency = False
     # Providers add parameters of their own to the URLs we register (and may add more).
     lenient_query = True
+
+
+async def require_test_routes(request: Request) -> None:
+    """404 unless ``BILLING_ENABLE_TEST_ROUTES``: otherwise the development routes do not exist."""
+    if not request.app.state.settings.enable_test_routes:
+        raise NotFound
+
+
+def development_router() -> APIRouter:
+    """A router of development-only routes under ``/test``: left out of the schema, 404
+    unless test routes are enabled."""
+    return APIRouter(
+        prefix="/test",
+        tags=["development"],
+        route_class=WebhookRoute,
+        include_in_schema=False,
+        dependencies=[Depends(require_test_routes)],
+    )

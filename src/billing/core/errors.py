@@ -134,11 +134,17 @@ _HTTP_CODES = {
 }
 
 
+def render_error(error: BillingError) -> JSONResponse:
+    """The envelope of ``error``; routes return it instead of raising when what the request
+    recorded about the failure must be committed (a failed payment attempt, a wrong code)."""
+    return error_response(
+        error.status_code, error.code, error.detail_message, error.details, headers=error.headers
+    )
+
+
 async def _billing_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, BillingError)
-    return error_response(
-        exc.status_code, exc.code, exc.detail_message, exc.details, headers=exc.headers
-    )
+    return render_error(exc)
 
 
 def _validation_detail(error: Mapping[str, Any]) -> dict[str, Any]:

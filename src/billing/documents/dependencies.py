@@ -13,7 +13,6 @@ from billing.billing_profiles.schemas import EInvoiceFormat
 from billing.core.clock import today_in
 from billing.core.session import Session
 from billing.documents.errors import UnknownDocumentFormat
-from billing.documents.render_pool import RenderPool
 from billing.documents.service import (
     FORMAT_NAMES,
     DocumentContext,
@@ -74,15 +73,6 @@ async def get_document_context(request: Request, session: Session) -> DocumentCo
 ContextDep = Annotated[DocumentContext, Depends(get_document_context)]
 
 
-def get_render_pool(request: Request) -> RenderPool:
-    """The app's render processes."""
-    pool: RenderPool = request.app.state.render_pool
-    return pool
-
-
-RenderPoolDep = Annotated[RenderPool, Depends(get_render_pool)]
-
-
 async def get_download_request(
     context: ContextDep, format: FormatQuery = DocumentFormat.PDF, paper: PaperQuery = None
 ) -> DocumentRequest:
@@ -121,9 +111,5 @@ async def get_public_invoice(public_id: str, session: Session) -> PublicInvoice:
     return await document_service.find_public(session, public_id=public_id)
 
 
-DownloadRequest = Annotated[DocumentRequest, Depends(get_download_request)]
 PdfRequest = Annotated[DocumentRequest, Depends(get_pdf_request)]
-StaffDocumentInvoice = Annotated[Invoice, Depends(get_staff_invoice)]
 PublicInvoiceDep = Annotated[PublicInvoice, Depends(get_public_invoice)]
-StaffCreditNote = Annotated[CreditNote, Depends(get_staff_credit_note)]
-TenantCreditNote = Annotated[CreditNote, Depends(get_tenant_credit_note)]

@@ -6,6 +6,8 @@ the PDF (totals, columns, bank details) come from ``billing.renderers.labels``.
 
 from __future__ import annotations
 
+from billing.renderers.labels import STATUS_LABELS
+
 _EN = {
     "invoice_title": "Invoice {number}",
     "download_pdf": "Download the PDF",
@@ -66,12 +68,7 @@ _EN = {
         "Your code is {code}. Give it to the delivery agent only after you have handed over "
         "the cash."
     ),
-    "status_draft": "Draft",
-    "status_issued": "Issued",
-    "status_sent": "Sent",
-    "status_paid": "Paid",
-    "status_overdue": "Overdue",
-    "status_cancelled": "Cancelled",
+    **STATUS_LABELS["en"],
 }
 
 _FR = {
@@ -136,12 +133,7 @@ _FR = {
     "msg_cod_code": (
         "Votre code est {code}. Ne le donnez au livreur qu'après lui avoir remis l'argent."
     ),
-    "status_draft": "Brouillon",
-    "status_issued": "Émise",
-    "status_sent": "Envoyée",
-    "status_paid": "Payée",
-    "status_overdue": "En retard",
-    "status_cancelled": "Annulée",
+    **STATUS_LABELS["fr"],
 }
 
 _DE = {
@@ -202,12 +194,7 @@ _DE = {
     "msg_cod_code": (
         "Ihr Code lautet {code}. Geben Sie ihn dem Zusteller erst, nachdem Sie bar bezahlt haben."
     ),
-    "status_draft": "Entwurf",
-    "status_issued": "Ausgestellt",
-    "status_sent": "Versendet",
-    "status_paid": "Bezahlt",
-    "status_overdue": "Überfällig",
-    "status_cancelled": "Storniert",
+    **STATUS_LABELS["de"],
 }
 
 _RW = {
@@ -268,12 +255,7 @@ _RW = {
     "msg_cod_code": (
         "Kode yawe ni {code}. Yihe uwakuzaniye ibicuruzwa nyuma yo kumuha amafaranga gusa."
     ),
-    "status_draft": "Imbanziriza",
-    "status_issued": "Yatanzwe",
-    "status_sent": "Yoherejwe",
-    "status_paid": "Yishyuwe",
-    "status_overdue": "Yarengeje igihe",
-    "status_cancelled": "Yahagaritswe",
+    **STATUS_LABELS["rw"],
 }
 
 PAGE_TEXT: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "de": _DE, "rw": _RW}

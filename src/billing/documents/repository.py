@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import ClassVar, TypeVar
 
 from sqlalchemy import and_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -23,10 +24,10 @@ from billing.repositories import ScopedRepository
 
 @dataclass(frozen=True, slots=True)
 class RenditionKey:
-    """What identifies one stored rendition of an invoice."""
+    """What identifies one stored rendition of an invoice or a credit note."""
 
     tenant_id: uuid.UUID
-    invoice_id: uuid.UUID
+    document_id: uuid.UUID
     format: str
     paper_size: str
     renderer_version: int
@@ -42,21 +43,35 @@ class PaymentRecord:
     amount: Decimal
 
 
-class StoredDocumentRepository(ScopedRepository[StoredDocument]):
-    """Rendered documents of the invoices visible in the scope."""
+Rendition = TypeVar("Rendition", StoredDocument, CreditNoteDocument)
 
-    model = StoredDocument
 
-    async def find(self, key: RenditionKey) -> StoredDocument | None:
+class RenditionRepository(ScopedRepository[Rendition]):
+    """Rendered files of one kind of document (invoices or credit notes) visible in the scope,
+    each stored once per ``RenditionKey``."""
+
+    document_column: ClassVar[str]
+    """The column naming the rendered document (``invoice_id``, ``credit_note_id``)."""
+    unique_constraint: ClassVar[str]
+
+    def _key_columns(self, key: RenditionKey) -> dict[str, object]:
+        return {
+            "tenant_id": key.tenant_id,
+            self.document_column: key.document_id,
+            "format": key.format,
+            "paper_size": key.paper_size,
+            "renderer_version": key.renderer_version,
+            "presentation_key": key.presentation_key,
+        }
+
+    async def find(self, key: RenditionKey) -> Rendition | None:
         """The stored rendition, if it was rendered before."""
         return await self.get_one_or_none(
             self.base_statement().where(
-                StoredDocument.tenant_id == key.tenant_id,
-                StoredDocument.invoice_id == key.invoice_id,
-                StoredDocument.format == key.format,
-                StoredDocument.paper_size == key.paper_size,
-                StoredDocument.renderer_version == key.renderer_version,
-                StoredDocument.presentation_key == key.presentation_key,
+                *(
+                    getattr(self.model, name) == value
+                    for name, value in self._key_columns(key).items()
+                )
             )
         )
 
@@ -67,77 +82,34 @@ class StoredDocumentRepository(ScopedRepository[StoredDocument]):
         and then skips, so the first writer wins and nobody fails.
         """
         statement = (
-            insert(StoredDocument)
+            insert(self.model)
             .values(
                 id=uuid.uuid4(),
-                tenant_id=key.tenant_id,
-                invoice_id=key.invoice_id,
-                format=key.format,
-                paper_size=key.paper_size,
-                renderer_version=key.renderer_version,
-                presentation_key=key.presentation_key,
+                **self._key_columns(key),
                 sha256=rendered.sha256,
                 media_type=rendered.media_type,
                 filename=rendered.filename,
                 content=rendered.content,
             )
-            .on_conflict_do_nothing(constraint=RENDITION_CONSTRAINT)
+            .on_conflict_do_nothing(constraint=self.unique_constraint)
         )
         await self.session.execute(statement)
 
 
-@dataclass(frozen=True, slots=True)
-class CreditNoteRenditionKey:
-    """What identifies one stored rendition of a credit note."""
+class StoredDocumentRepository(RenditionRepository[StoredDocument]):
+    """Rendered documents of the invoices visible in the scope."""
 
-    tenant_id: uuid.UUID
-    credit_note_id: uuid.UUID
-    format: str
-    paper_size: str
-    renderer_version: int
-    presentation_key: str
+    model = StoredDocument
+    document_column = "invoice_id"
+    unique_constraint = RENDITION_CONSTRAINT
 
 
-class CreditNoteDocumentRepository(ScopedRepository[CreditNoteDocument]):
+class CreditNoteDocumentRepository(RenditionRepository[CreditNoteDocument]):
     """Rendered documents of the credit notes visible in the scope."""
 
     model = CreditNoteDocument
-
-    async def find(self, key: CreditNoteRenditionKey) -> CreditNoteDocument | None:
-        """The stored rendition, if it was rendered before."""
-        return await self.get_one_or_none(
-            self.base_statement().where(
-                CreditNoteDocument.tenant_id == key.tenant_id,
-                CreditNoteDocument.credit_note_id == key.credit_note_id,
-                CreditNoteDocument.format == key.format,
-                CreditNoteDocument.paper_size == key.paper_size,
-                CreditNoteDocument.renderer_version == key.renderer_version,
-                CreditNoteDocument.presentation_key == key.presentation_key,
-            )
-        )
-
-    async def insert_if_absent(
-        self, key: CreditNoteRenditionKey, rendered: RenderedDocument
-    ) -> None:
-        """Store ``rendered`` unless a concurrent request stored this rendition first."""
-        statement = (
-            insert(CreditNoteDocument)
-            .values(
-                id=uuid.uuid4(),
-                tenant_id=key.tenant_id,
-                credit_note_id=key.credit_note_id,
-                format=key.format,
-                paper_size=key.paper_size,
-                renderer_version=key.renderer_version,
-                presentation_key=key.presentation_key,
-                sha256=rendered.sha256,
-                media_type=rendered.media_type,
-                filename=rendered.filename,
-                content=rendered.content,
-            )
-            .on_conflict_do_nothing(constraint=CREDIT_NOTE_RENDITION_CONSTRAINT)
-        )
-        await self.session.execute(statement)
+    document_column = "credit_note_id"
+    unique_constraint = CREDIT_NOTE_RENDITION_CONSTRAINT
 
 
 class PublicInvoiceRepository(ScopedRepository[Invoice]):

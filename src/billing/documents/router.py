@@ -1,30 +1,33 @@
-"""Document routes: downloads for tenants (``/api/v1/billing/invoices``) and staff
-(``/api/v1/admin/invoices``), and the public invoice page and PDF (``/api/v1/public/invoices``).
+"""Document routes: invoice and credit-note downloads for tenants (``/api/v1/billing``) and
+staff (``/api/v1/admin``), and the public invoice page and PDF (``/api/v1/public/invoices``).
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: the endpoints ``_add_file_routes`` builds name
+# their dependencies from its arguments, so their annotations are evaluated where defined.
 
 import secrets
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing.auth.dependencies import StaffScope, TenantScope, require
+from billing.auth.dependencies import get_staff_scope, get_tenant_scope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import error_responses
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.documents.dependencies import (
     ContextDep,
-    DownloadRequest,
     PdfRequest,
     PublicInvoiceDep,
-    RenderPoolDep,
-    StaffCreditNote,
-    StaffDocumentInvoice,
-    TenantCreditNote,
+    get_download_request,
+    get_pdf_request,
+    get_staff_credit_note,
+    get_staff_invoice,
+    get_tenant_credit_note,
 )
 from billing.documents.errors import (
     EInvoiceIncomplete,
@@ -40,26 +43,41 @@ from billing.documents.responses import (
     file_responses,
     page_headers,
 )
-from billing.documents.service import DocumentContext, DocumentRequest
+from billing.documents.service import DocumentContext, DocumentFile, DocumentRequest
 from billing.documents.service import document as document_service
 from billing.invoices.credit_notes.errors import CreditNoteNotFound
-from billing.invoices.dependencies import TenantInvoice
+from billing.invoices.dependencies import get_tenant_invoice
 from billing.invoices.errors import InvoiceNotFound
+from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.routing import TransactionalRoute
 
-admin_router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
+_STAFF_READ = [require(Permission.INVOICES_READ)]
+_TENANT_READ = [require(Permission.BILLING_READ)]
+
+admin_router = APIRouter(
+    prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute, dependencies=_STAFF_READ
+)
 tenant_router = APIRouter(
-    prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
+    prefix="/invoices",
+    tags=["billing-invoices"],
+    route_class=TransactionalRoute,
+    dependencies=_TENANT_READ,
 )
 public_router = APIRouter(
     prefix="/public/invoices", tags=["public-invoices"], route_class=TransactionalRoute
 )
 admin_credit_notes_router = APIRouter(
-    prefix="/credit-notes", tags=["credit-notes"], route_class=TransactionalRoute
+    prefix="/credit-notes",
+    tags=["credit-notes"],
+    route_class=TransactionalRoute,
+    dependencies=_STAFF_READ,
 )
 tenant_credit_notes_router = APIRouter(
-    prefix="/credit-notes", tags=["billing-credit-notes"], route_class=TransactionalRoute
+    prefix="/credit-notes",
+    tags=["billing-credit-notes"],
+    route_class=TransactionalRoute,
+    dependencies=_TENANT_READ,
 )
 
 DOWNLOAD_RESPONSES = {
@@ -102,99 +120,159 @@ PAGE_RESPONSES = {
 }
 
 
-async def _serve(
+RenderFile = Callable[
+    [AsyncSession, AccessScope, Any, DocumentRequest, DocumentContext], Awaitable[DocumentFile]
+]
+
+
+async def _invoice_file(
+    session: AsyncSession,
+    scope: AccessScope,
     invoice: Invoice,
     wanted: DocumentRequest,
-    scope: AccessScope,
-    session: AsyncSession,
     context: DocumentContext,
-    request: Request,
-    *,
-    follow_pdf_url: bool = False,
-) -> Response:
-    """Answer with the stored (or freshly rendered) file; the PDF routes honour ``pdf_url``."""
-    if follow_pdf_url and invoice.pdf_url:
-        return RedirectResponse(invoice.pdf_url, status_code=307)
-    file = await document_service.get(
+) -> DocumentFile:
+    return await document_service.get(
         session, scope=scope, invoice=invoice, request=wanted, context=context
     )
-    return file_response(request, file)
 
 
-@tenant_router.get(
-    "/{invoice_id}/download",
-    name="billing_invoices_download",
-    dependencies=[require(Permission.BILLING_READ)],
-    response_class=Response,
-    responses=DOWNLOAD_RESPONSES,
+async def _credit_note_file(
+    session: AsyncSession,
+    scope: AccessScope,
+    credit_note: CreditNote,
+    wanted: DocumentRequest,
+    context: DocumentContext,
+) -> DocumentFile:
+    return await document_service.credit_note(
+        session,
+        scope=scope,
+        credit_note=credit_note,
+        request=wanted,
+        render_pool=context.render_pool,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _FileKind:
+    """The files of one kind of document: its path, its renderer and the errors of each route.
+
+    ``pdf_url``: the PDF route redirects (307) to the PDF stored elsewhere when one is set.
+    """
+
+    id_path: str
+    render: RenderFile
+    download_responses: dict[int | str, dict[str, Any]]
+    pdf_responses: dict[int | str, dict[str, Any]]
+    pdf_url: bool
+
+
+INVOICE_FILES = _FileKind(
+    "/{invoice_id}", _invoice_file, DOWNLOAD_RESPONSES, PDF_RESPONSES, pdf_url=True
 )
-async def download_my_invoice(
-    invoice: TenantInvoice,
-    wanted: DownloadRequest,
-    scope: TenantScope,
-    session: Session,
-    context: ContextDep,
-    request: Request,
-) -> Response:
-    """Download one of the caller's invoices as PDF, UBL, XRechnung, CII or Factur-X."""
-    return await _serve(invoice, wanted, scope, session, context, request)
-
-
-@tenant_router.get(
-    "/{invoice_id}/pdf",
-    name="billing_invoices_pdf",
-    dependencies=[require(Permission.BILLING_READ)],
-    response_class=Response,
-    responses=PDF_RESPONSES,
+CREDIT_NOTE_FILES = _FileKind(
+    "/{credit_note_id}",
+    _credit_note_file,
+    CREDIT_NOTE_DOWNLOAD_RESPONSES,
+    CREDIT_NOTE_PDF_RESPONSES,
+    pdf_url=False,
 )
-async def my_invoice_pdf(
-    invoice: TenantInvoice,
-    wanted: PdfRequest,
-    scope: TenantScope,
-    session: Session,
-    context: ContextDep,
-    request: Request,
-) -> Response:
-    """The PDF of one of the caller's invoices (307 to its pdf_url when one is set)."""
-    return await _serve(invoice, wanted, scope, session, context, request, follow_pdf_url=True)
 
 
-@admin_router.get(
-    "/{invoice_id}/download",
-    name="invoices_download",
-    dependencies=[require(Permission.INVOICES_READ)],
-    response_class=Response,
-    responses=DOWNLOAD_RESPONSES,
+def _add_file_routes(
+    router: APIRouter,
+    kind: _FileKind,
+    *,
+    name: str,
+    find: Callable[..., Awaitable[Any]],
+    scope: Callable[..., Awaitable[AccessScope]],
+    download: str,
+    pdf: str,
+) -> None:
+    """Add ``{id}/download`` (any format) and ``{id}/pdf`` of a kind of document to
+    ``router``, named ``{name}_download`` and ``{name}_pdf`` and described by ``download`` and
+    ``pdf``. ``find`` loads the document of the path within the caller's ``scope`` (404
+    outside it)."""
+    router.add_api_route(
+        f"{kind.id_path}/download",
+        _file_endpoint(kind, find, get_download_request, scope, follow_pdf_url=False),
+        methods=["GET"],
+        name=f"{name}_download",
+        response_class=Response,
+        responses=kind.download_responses,
+        description=download,
+    )
+    router.add_api_route(
+        f"{kind.id_path}/pdf",
+        _file_endpoint(kind, find, get_pdf_request, scope, follow_pdf_url=kind.pdf_url),
+        methods=["GET"],
+        name=f"{name}_pdf",
+        response_class=Response,
+        responses=kind.pdf_responses,
+        description=pdf,
+    )
+
+
+def _file_endpoint(
+    kind: _FileKind,
+    find: Callable[..., Awaitable[Any]],
+    wanted: Callable[..., Awaitable[DocumentRequest]],
+    scope: Callable[..., Awaitable[AccessScope]],
+    *,
+    follow_pdf_url: bool,
+) -> Callable[..., Awaitable[Response]]:
+    async def endpoint(
+        document: Annotated[Any, Depends(find)],
+        asked: Annotated[DocumentRequest, Depends(wanted)],
+        access: Annotated[AccessScope, Depends(scope)],
+        session: Session,
+        context: ContextDep,
+        request: Request,
+    ) -> Response:
+        if follow_pdf_url and document.pdf_url:
+            return RedirectResponse(document.pdf_url, status_code=307)
+        file = await kind.render(session, access, document, asked, context)
+        return file_response(request, file)
+
+    return endpoint
+
+
+_add_file_routes(
+    tenant_router,
+    INVOICE_FILES,
+    name="billing_invoices",
+    find=get_tenant_invoice,
+    scope=get_tenant_scope,
+    download="Download one of the caller's invoices as PDF, UBL, XRechnung, CII or Factur-X.",
+    pdf="The PDF of one of the caller's invoices (307 to its pdf_url when one is set).",
 )
-async def download_invoice(
-    invoice: StaffDocumentInvoice,
-    wanted: DownloadRequest,
-    scope: StaffScope,
-    session: Session,
-    context: ContextDep,
-    request: Request,
-) -> Response:
-    """Download an invoice as PDF, UBL, XRechnung, CII or Factur-X."""
-    return await _serve(invoice, wanted, scope, session, context, request)
-
-
-@admin_router.get(
-    "/{invoice_id}/pdf",
-    name="invoices_pdf",
-    dependencies=[require(Permission.INVOICES_READ)],
-    response_class=Response,
-    responses=PDF_RESPONSES,
+_add_file_routes(
+    admin_router,
+    INVOICE_FILES,
+    name="invoices",
+    find=get_staff_invoice,
+    scope=get_staff_scope,
+    download="Download an invoice as PDF, UBL, XRechnung, CII or Factur-X.",
+    pdf="The PDF of an invoice (307 to its pdf_url when one is set).",
 )
-async def invoice_pdf(
-    invoice: StaffDocumentInvoice,
-    wanted: PdfRequest,
-    scope: StaffScope,
-    session: Session,
-    context: ContextDep,
-    request: Request,
-) -> Response:
-    """The PDF of an invoice (307 to its pdf_url when one is set)."""
-    return await _serve(invoice, wanted, scope, session, context, request, follow_pdf_url=True)
+_add_file_routes(
+    admin_credit_notes_router,
+    CREDIT_NOTE_FILES,
+    name="credit_notes",
+    find=get_staff_credit_note,
+    scope=get_staff_scope,
+    download="Download a credit note as PDF, UBL (a UBL CreditNote), XRechnung, CII or Factur-X.",
+    pdf="The PDF of a credit note.",
+)
+_add_file_routes(
+    tenant_credit_notes_router,
+    CREDIT_NOTE_FILES,
+    name="billing_credit_notes",
+    find=get_tenant_credit_note,
+    scope=get_tenant_scope,
+    download="Download one of the caller's credit notes as PDF, UBL, XRechnung, CII or Factur-X.",
+    pdf="The PDF of one of the caller's credit notes.",
+)
 
 
 @public_router.get(
@@ -281,91 +359,3 @@ async def public_invoice_pdf(
         session, scope=public.scope, invoice=public.invoice, request=wanted, context=context
     )
     return file_response(request, file, headers=PUBLIC_HEADERS)
-
-
-@admin_credit_notes_router.get(
-    "/{credit_note_id}/download",
-    name="credit_notes_download",
-    dependencies=[require(Permission.INVOICES_READ)],
-    response_class=Response,
-    responses=CREDIT_NOTE_DOWNLOAD_RESPONSES,
-)
-async def download_credit_note(
-    credit_note: StaffCreditNote,
-    wanted: DownloadRequest,
-    scope: StaffScope,
-    session: Session,
-    render_pool: RenderPoolDep,
-    request: Request,
-) -> Response:
-    """Download a credit note as PDF, UBL (a UBL CreditNote), XRechnung, CII or Factur-X."""
-    file = await document_service.credit_note(
-        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
-    )
-    return file_response(request, file)
-
-
-@admin_credit_notes_router.get(
-    "/{credit_note_id}/pdf",
-    name="credit_notes_pdf",
-    dependencies=[require(Permission.INVOICES_READ)],
-    response_class=Response,
-    responses=CREDIT_NOTE_PDF_RESPONSES,
-)
-async def credit_note_pdf(
-    credit_note: StaffCreditNote,
-    wanted: PdfRequest,
-    scope: StaffScope,
-    session: Session,
-    render_pool: RenderPoolDep,
-    request: Request,
-) -> Response:
-    """The PDF of a credit note."""
-    file = await document_service.credit_note(
-        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
-    )
-    return file_response(request, file)
-
-
-@tenant_credit_notes_router.get(
-    "/{credit_note_id}/download",
-    name="billing_credit_notes_download",
-    dependencies=[require(Permission.BILLING_READ)],
-    response_class=Response,
-    responses=CREDIT_NOTE_DOWNLOAD_RESPONSES,
-)
-async def download_my_credit_note(
-    credit_note: TenantCreditNote,
-    wanted: DownloadRequest,
-    scope: TenantScope,
-    session: Session,
-    render_pool: RenderPoolDep,
-    request: Request,
-) -> Response:
-    """Download one of the caller's credit notes as PDF, UBL, XRechnung, CII or Factur-X."""
-    file = await document_service.credit_note(
-        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
-    )
-    return file_response(request, file)
-
-
-@tenant_credit_notes_router.get(
-    "/{credit_note_id}/pdf",
-    name="billing_credit_notes_pdf",
-    dependencies=[require(Permission.BILLING_READ)],
-    response_class=Response,
-    responses=CREDIT_NOTE_PDF_RESPONSES,
-)
-async def my_credit_note_pdf(
-    credit_note: TenantCreditNote,
-    wanted: PdfRequest,
-    scope: TenantScope,
-    session: Session,
-    render_pool: RenderPoolDep,
-    request: Request,
-) -> Response:
-    """The PDF of one of the caller's credit notes."""
-    file = await document_service.credit_note(
-        session, scope=scope, credit_note=credit_note, request=wanted, render_pool=render_pool
-    )
-    return file_response(request, file)

@@ -25,6 +25,8 @@ row, so every client gets the same bytes.
 from __future__ import annotations
 
 import string
+import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
@@ -45,10 +47,11 @@ from billing.documents.ports import PaymentOptions
 from billing.documents.render_pool import RenderPool
 from billing.documents.repository import (
     CreditNoteDocumentRepository,
-    CreditNoteRenditionKey,
     PaymentHistoryRepository,
     PublicInvoiceRepository,
+    Rendition,
     RenditionKey,
+    RenditionRepository,
     StoredDocumentRepository,
 )
 from billing.invoices.document import (
@@ -152,6 +155,24 @@ def parse_request(
     return DocumentRequest(format=document_format, options=options)
 
 
+def _rendition_key(
+    tenant_id: uuid.UUID,
+    document_id: uuid.UUID,
+    request: DocumentRequest,
+    presentation_key: str,
+) -> RenditionKey:
+    """The key of the rendition ``request`` asks for of a document, with its renderer's
+    current version (a new version renders again)."""
+    return RenditionKey(
+        tenant_id=tenant_id,
+        document_id=document_id,
+        format=request.format.value,
+        paper_size=request.paper_size,
+        renderer_version=RENDERERS[request.format].version,
+        presentation_key=presentation_key,
+    )
+
+
 def _file(rendered: RenderedDocument, filename: str | None = None) -> DocumentFile:
     return DocumentFile(
         media_type=rendered.media_type,
@@ -198,29 +219,10 @@ class DocumentService:
                 today=context.today,
             )
             presentation_key = presentation.key()
-        key = RenditionKey(
-            tenant_id=invoice.tenant_id,
-            invoice_id=invoice.id,
-            format=document_format.value,
-            paper_size=request.paper_size,
-            renderer_version=RENDERERS[document_format].version,
-            presentation_key=presentation_key,
-        )
-        repository = StoredDocumentRepository(session, scope)
-        stored = await repository.find(key)
-        if stored is None:
-            rendered = await self._render(
-                self._document(invoice, context), request, context.render_pool
-            )
-            await repository.insert_if_absent(key, rendered)
-            stored = await repository.find(key)
-            if stored is None:  # pragma: no cover - the row exists once the insert returns
-                raise RuntimeError("the stored document vanished after its insert")
-        return DocumentFile(
-            media_type=stored.media_type,
-            filename=stored.filename,
-            content=stored.content,
-            sha256=stored.sha256,
+        return await self._stored(
+            StoredDocumentRepository(session, scope),
+            _rendition_key(invoice.tenant_id, invoice.id, request, presentation_key),
+            lambda: self._render(self._document(invoice, context), request, context.render_pool),
         )
 
     async def credit_note(
@@ -245,23 +247,30 @@ class DocumentService:
         presentation_key = ""
         if document_format in PAPER_FORMATS:
             presentation_key = credit_note_presentation(credit_note).key()
-        key = CreditNoteRenditionKey(
-            tenant_id=credit_note.tenant_id,
-            credit_note_id=credit_note.id,
-            format=document_format.value,
-            paper_size=request.paper_size,
-            renderer_version=RENDERERS[document_format].version,
-            presentation_key=presentation_key,
-        )
-        repository = CreditNoteDocumentRepository(session, scope)
-        stored = await repository.find(key)
-        if stored is None:
+
+        async def render() -> RenderedDocument:
             try:
                 document = build_credit_note_document(credit_note)
             except DocumentError as exc:
                 raise InvoiceDocumentInvalid(f"The credit note cannot be rendered: {exc}") from exc
-            rendered = await self._render(document, request, render_pool)
-            await repository.insert_if_absent(key, rendered)
+            return await self._render(document, request, render_pool)
+
+        return await self._stored(
+            CreditNoteDocumentRepository(session, scope),
+            _rendition_key(credit_note.tenant_id, credit_note.id, request, presentation_key),
+            render,
+        )
+
+    async def _stored(
+        self,
+        repository: RenditionRepository[Rendition],
+        key: RenditionKey,
+        render: Callable[[], Awaitable[RenderedDocument]],
+    ) -> DocumentFile:
+        """The stored rendition of ``key``, rendered and stored first if there is none."""
+        stored = await repository.find(key)
+        if stored is None:
+            await repository.insert_if_absent(key, await render())
             stored = await repository.find(key)
             if stored is None:  # pragma: no cover - the row exists once the insert returns
                 raise RuntimeError("the stored document vanished after its insert")

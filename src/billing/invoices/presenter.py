@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import TypedDict
 
 from sqlalchemy import inspect
 from sqlalchemy.orm.base import NO_VALUE
@@ -20,7 +21,7 @@ from billing.invoices.schemas import (
     PaymentStatus,
     TaxBreakdownRead,
 )
-from billing.models.credit_note import CreditNote
+from billing.models.credit_note import CreditNote, CreditNoteLine
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.ledger import CashTransaction
 from billing.models.states import InvoiceStatus
@@ -175,6 +176,31 @@ def line_read(line: InvoiceLine, currency: str) -> InvoiceLineRead:
         id=line.id,
         position=line.position,
         product_id=line.product_id,
+        **line_display(line, currency),
+        variant_info=line.variant_info,
+        source_invoice_id=line.source_invoice_id,
+    )
+
+
+class LineDisplay(TypedDict):
+    """What invoice and credit note lines show alike, as the API displays it."""
+
+    sku: str | None
+    name: str
+    description: str | None
+    quantity: Decimal
+    unit_code: str
+    unit_price: Decimal
+    tax_rate: Decimal
+    tax_category: str
+    tax_exemption_reason_code: str | None
+    tax_exemption_reason: str | None
+    line_total: Decimal
+
+
+def line_display(line: InvoiceLine | CreditNoteLine, currency: str) -> LineDisplay:
+    """The line's product, quantity and price without storage padding, its VAT and total."""
+    return LineDisplay(
         sku=line.sku,
         name=line.name,
         description=line.description,
@@ -186,8 +212,6 @@ def line_read(line: InvoiceLine, currency: str) -> InvoiceLineRead:
         tax_exemption_reason_code=line.tax_exemption_reason_code,
         tax_exemption_reason=line.tax_exemption_reason,
         line_total=round_money(line.line_total, currency),
-        variant_info=line.variant_info,
-        source_invoice_id=line.source_invoice_id,
     )
 
 

@@ -174,20 +174,19 @@ async def list_paid_invoices(
     return await _page(session, scope, page, presentation, paid)
 
 
+_CREATE_ERRORS = error_responses(
+    TenantNotFound,
+    InvoiceNumberTaken,
+    InvoiceInvalid,
+    CurrencyNotEnabled,
+    PaymentMethodNotEnabled,
+    PaymentStatusNotSettable,
+    SellerIncomplete,
+)
+
+
 @admin_router.post(
-    "",
-    name="invoices_create",
-    status_code=201,
-    dependencies=Writes,
-    responses=error_responses(
-        TenantNotFound,
-        InvoiceNumberTaken,
-        InvoiceInvalid,
-        CurrencyNotEnabled,
-        PaymentMethodNotEnabled,
-        PaymentStatusNotSettable,
-        SellerIncomplete,
-    ),
+    "", name="invoices_create", status_code=201, dependencies=Writes, responses=_CREATE_ERRORS
 )
 async def create_invoice(
     body: InvoiceCreate,

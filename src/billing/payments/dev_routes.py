@@ -13,13 +13,11 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from billing.auth.dependencies import DevelopmentScope
 from billing.auth.principal import ROLE_PERMISSIONS, Principal, Role
 from billing.core.envelope import ApiResponse
-from billing.core.errors import NotFound
 from billing.core.session import Session
 from billing.invoices.dependencies import PresentationDep
 from billing.invoices.schemas import InvoiceCreate, InvoiceRead, LineInput
@@ -31,25 +29,12 @@ from billing.payments.schemas import PaymentRead, TransactionRead
 from billing.payments.service import payment as payment_service
 from billing.payments.webhooks.receive import receive
 from billing.providers.base import ProviderKey
-from billing.routing import WebhookRoute
+from billing.routing import development_router
 from billing.settings.schemas import SettingsUpdate
 from billing.settings.service import settings as settings_service
 from billing.tenants.repository import TenantRepository
 
-
-async def require_test_routes(request: Request) -> None:
-    """Hide every route of this router unless test routes are enabled."""
-    if not request.app.state.settings.enable_test_routes:
-        raise NotFound
-
-
-router = APIRouter(
-    prefix="/test",
-    tags=["development"],
-    route_class=WebhookRoute,
-    include_in_schema=False,
-    dependencies=[Depends(require_test_routes)],
-)
+router = development_router()
 
 TEST_PRINCIPAL = Principal(
     kind="user", subject="test-routes", role=Role.ADMIN, permissions=ROLE_PERMISSIONS[Role.ADMIN]

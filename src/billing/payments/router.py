@@ -20,7 +20,7 @@ from billing.auth.dependencies import (
 )
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
-from billing.core.errors import error_response
+from billing.core.errors import render_error
 from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.ratelimit import RateLimited
@@ -167,20 +167,23 @@ async def list_invoice_payments(
     return ApiResponse(data=[_payment_read(payment, net) for payment, net in rows])
 
 
+_CASH_PAY_ERRORS = error_responses(
+    InvoiceNotFound,
+    PaymentMethodRequired,
+    PaymentMethodNotEnabled,
+    AmountGivenRequired,
+    AmountGivenTooLow,
+    InvoiceAlreadyPaid,
+    InvoiceNotPayable,
+    PaymentMethodNotSupported,
+)
+
+
 @admin_router.post(
     "/invoices/{invoice_id}/pay",
     name="invoices_pay_cash",
     dependencies=Writes,
-    responses=error_responses(
-        InvoiceNotFound,
-        PaymentMethodRequired,
-        PaymentMethodNotEnabled,
-        AmountGivenRequired,
-        AmountGivenTooLow,
-        InvoiceAlreadyPaid,
-        InvoiceNotPayable,
-        PaymentMethodNotSupported,
-    ),
+    responses=_CASH_PAY_ERRORS,
 )
 async def pay_invoice_cash(
     body: CashPayRequest,
@@ -630,6 +633,5 @@ async def verify_cod(
     )
     if cod.status != CodStatus.VERIFIED:
         # Returned, not raised: the failed attempt must be committed to count towards the lock.
-        error = wrong_code_error(cod)
-        return error_response(error.status_code, error.code, error.detail_message)
+        return render_error(wrong_code_error(cod))
     return ApiResponse(data=_cod_read(cod, transaction))

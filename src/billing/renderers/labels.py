@@ -10,6 +10,42 @@ from decimal import Decimal
 
 from billing.core.money import minor_unit, round_money
 
+STATUS_LABELS = {
+    "en": {
+        "status_draft": "Draft",
+        "status_issued": "Issued",
+        "status_sent": "Sent",
+        "status_paid": "Paid",
+        "status_overdue": "Overdue",
+        "status_cancelled": "Cancelled",
+    },
+    "fr": {
+        "status_draft": "Brouillon",
+        "status_issued": "Émise",
+        "status_sent": "Envoyée",
+        "status_paid": "Payée",
+        "status_overdue": "En retard",
+        "status_cancelled": "Annulée",
+    },
+    "de": {
+        "status_draft": "Entwurf",
+        "status_issued": "Ausgestellt",
+        "status_sent": "Versendet",
+        "status_paid": "Bezahlt",
+        "status_overdue": "Überfällig",
+        "status_cancelled": "Storniert",
+    },
+    "rw": {
+        "status_draft": "Imbanziriza",
+        "status_issued": "Yatanzwe",
+        "status_sent": "Yoherejwe",
+        "status_paid": "Yishyuwe",
+        "status_overdue": "Yarengeje igihe",
+        "status_cancelled": "Yahagaritswe",
+    },
+}
+"""Invoice statuses in each language, for the rendered documents and the public page."""
+
 _EN = {
     "invoice": "Invoice",
     "credit_note": "Credit note",
@@ -68,12 +104,7 @@ _EN = {
     "page": "Page {page} of {pages}",
     "draft": "DRAFT",
     "contact": "Contact",
-    "status_draft": "Draft",
-    "status_issued": "Issued",
-    "status_sent": "Sent",
-    "status_paid": "Paid",
-    "status_overdue": "Overdue",
-    "status_cancelled": "Cancelled",
+    **STATUS_LABELS["en"],
 }
 
 _FR = {
@@ -132,12 +163,7 @@ _FR = {
     "page": "Page {page} sur {pages}",
     "draft": "BROUILLON",
     "contact": "Contact",
-    "status_draft": "Brouillon",
-    "status_issued": "Émise",
-    "status_sent": "Envoyée",
-    "status_paid": "Payée",
-    "status_overdue": "En retard",
-    "status_cancelled": "Annulée",
+    **STATUS_LABELS["fr"],
 }
 
 _DE = {
@@ -197,12 +223,7 @@ _DE = {
     "page": "Seite {page} von {pages}",
     "draft": "ENTWURF",
     "contact": "Kontakt",
-    "status_draft": "Entwurf",
-    "status_issued": "Ausgestellt",
-    "status_sent": "Versendet",
-    "status_paid": "Bezahlt",
-    "status_overdue": "Überfällig",
-    "status_cancelled": "Storniert",
+    **STATUS_LABELS["de"],
 }
 
 _RW = {
@@ -262,12 +283,7 @@ _RW = {
     "page": "Urupapuro {page} kuri {pages}",
     "draft": "IMBANZIRIZA",
     "contact": "Aho tubarizwa",
-    "status_draft": "Imbanziriza",
-    "status_issued": "Yatanzwe",
-    "status_sent": "Yoherejwe",
-    "status_paid": "Yishyuwe",
-    "status_overdue": "Yarengeje igihe",
-    "status_cancelled": "Yahagaritswe",
+    **STATUS_LABELS["rw"],
 }
 
 LABELS: dict[str, dict[str, str]] = {"en": _EN, "fr": _FR, "de": _DE, "rw": _RW}

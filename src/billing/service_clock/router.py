@@ -11,32 +11,18 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from fastapi import APIRouter, Depends, Request
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
 from billing.core import clock
 from billing.core.envelope import ApiResponse
-from billing.core.errors import BadRequest, NotFound
+from billing.core.errors import BadRequest
 from billing.core.jobs import BILLING_CYCLE_TASK, defer
 from billing.core.schemas import WriteSchema
 from billing.core.session import Session
-from billing.routing import WebhookRoute
+from billing.routing import development_router
 from billing.settings.service import settings as settings_service
 
-
-async def require_test_routes(request: Request) -> None:
-    """Hide the route unless test routes are enabled."""
-    if not request.app.state.settings.enable_test_routes:
-        raise NotFound
-
-
-router = APIRouter(
-    prefix="/test",
-    tags=["development"],
-    route_class=WebhookRoute,
-    include_in_schema=False,
-    dependencies=[Depends(require_test_routes)],
-)
+router = development_router()
 
 _LONGEST = 100 * 366
 

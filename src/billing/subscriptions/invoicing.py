@@ -174,6 +174,28 @@ async def _credit(
         charge.wallet_entry_id = entry_id
 
 
+async def settle_now(
+    session: AsyncSession,
+    scope: AccessScope,
+    subscription: Subscription,
+    kind: SubscriptionInvoiceKind,
+    settings: OperatorSettings,
+    today: date,
+) -> Settled:
+    """Invoice (or credit) what is pending right away, outside any period; its collection
+    is deferred until the transaction commits."""
+    return await settle_pending(
+        session,
+        scope,
+        subscription,
+        kind=kind,
+        period=None,
+        settings=settings,
+        today=today,
+        defer_collection=True,
+    )
+
+
 async def settle_pending(
     session: AsyncSession,
     scope: AccessScope,

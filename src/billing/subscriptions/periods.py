@@ -29,6 +29,7 @@ from billing.subscriptions.ledger import (
     Catalog,
     Draft,
     adjustment_drafts,
+    load_catalog,
     per_period,
     renewal_draft,
     runs_of,
@@ -77,6 +78,10 @@ class PeriodState:
         """What was billed for an item's period so far (pending, invoiced or credited)."""
         return sum((c.amount for c in self.charges if c.item_id == item_id), ZERO)
 
+    def price_ids(self) -> set[uuid.UUID]:
+        """The prices the period's segments and charges were billed at."""
+        return {s.price_id for s in self.segments} | {c.price_id for c in self.charges}
+
     def item_ids(self) -> list[uuid.UUID]:
         """Items with segments or charges in the period, in first-seen order."""
         seen: dict[uuid.UUID, None] = {}
@@ -99,6 +104,15 @@ async def load_period(
     segments = await SegmentRepository(session, scope).for_period(subscription.id, period.start)
     charges = await ChargeRepository(session, scope).for_period(subscription.id, period.start)
     return PeriodState(period=period, segments=list(segments), charges=list(charges))
+
+
+async def load_period_catalog(
+    session: AsyncSession, subscription: Subscription, state: PeriodState
+) -> Catalog:
+    """The prices of the subscription's items and those the period was billed at."""
+    return await load_catalog(
+        session, {item.price_id for item in subscription.items} | state.price_ids()
+    )
 
 
 def _segment(

@@ -27,8 +27,15 @@ from billing.models.subscription import (
 from billing.settings.schemas import OperatorSettings
 from billing.subscriptions.events import emit_changes, snapshot
 from billing.subscriptions.invoicing import Settled, settle_pending
-from billing.subscriptions.ledger import load_catalog
-from billing.subscriptions.periods import anchored, load_period, open_segments, settle_renewals
+from billing.subscriptions.ledger import Catalog, load_catalog
+from billing.subscriptions.periods import (
+    PeriodState,
+    anchored,
+    load_period,
+    load_period_catalog,
+    open_segments,
+    settle_renewals,
+)
 from billing.subscriptions.periods import in_advance as in_advance  # its home before periods
 from billing.subscriptions.repository import ChargeRepository, SubscriptionRepository
 from billing.subscriptions.usage import renewal_due
@@ -200,19 +207,15 @@ async def begin_period(
     if not bill:
         return None
     catalog = await load_catalog(session, {item.price_id for item in subscription.items})
-    drafts = settle_renewals(subscription, state, catalog, always=True)
-    ChargeRepository(session, scope).add_all(draft.store(subscription) for draft in drafts)
-    await session.flush()
-    return await settle_pending(
+    return await _invoice_renewal(
         session,
         scope,
         subscription,
-        kind=SubscriptionInvoiceKind.RENEWAL,
-        period=period,
+        state,
+        catalog,
         settings=settings,
         today=today,
         defer_collection=defer_collection,
-        catalog=catalog,
     )
 
 
@@ -228,12 +231,31 @@ async def bill_arrears(
     """The renewal invoice of the current period, billed at its end (in arrears)."""
     period = anchored(subscription, subscription.current_period_start)
     state = await load_period(session, scope, subscription, period)
-    catalog = await load_catalog(
+    catalog = await load_period_catalog(session, subscription, state)
+    return await _invoice_renewal(
         session,
-        {s.price_id for s in state.segments}
-        | {c.price_id for c in state.charges}
-        | {item.price_id for item in subscription.items},
+        scope,
+        subscription,
+        state,
+        catalog,
+        settings=settings,
+        today=today,
+        defer_collection=defer_collection,
     )
+
+
+async def _invoice_renewal(
+    session: AsyncSession,
+    scope: AccessScope,
+    subscription: Subscription,
+    state: PeriodState,
+    catalog: Catalog,
+    *,
+    settings: OperatorSettings,
+    today: date,
+    defer_collection: bool,
+) -> Settled:
+    """Charge the renewal of every item for the period and invoice it with what is pending."""
     drafts = settle_renewals(subscription, state, catalog, always=True)
     ChargeRepository(session, scope).add_all(draft.store(subscription) for draft in drafts)
     await session.flush()
@@ -242,7 +264,7 @@ async def bill_arrears(
         scope,
         subscription,
         kind=SubscriptionInvoiceKind.RENEWAL,
-        period=period,
+        period=state.period,
         settings=settings,
         today=today,
         defer_collection=defer_collection,

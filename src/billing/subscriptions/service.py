@@ -45,7 +45,7 @@ from billing.subscriptions.errors import (
     SubscriptionStateConflict,
 )
 from billing.subscriptions.events import emit_subscription
-from billing.subscriptions.invoicing import settle_pending
+from billing.subscriptions.invoicing import settle_now
 from billing.subscriptions.ledger import ZERO, Catalog, load_catalog
 from billing.subscriptions.operations import Outcome, pending_amount, store_segments, today_of
 from billing.subscriptions.periods import (
@@ -311,22 +311,8 @@ class SubscriptionService:
         if status is SubscriptionStatus.TRIALING and subscription.current_period_end > today:
             return _trial_quote(subscription, item, price_id, quantity, today)
         state = await _state_as_of(session, scope, subscription, today, catalog)
-        catalog = await load_catalog(
-            session,
-            {item.price_id, price_id}
-            | {s.price_id for s in state.segments}
-            | {c.price_id for c in state.charges},
-        )
-        change = change_item(
-            subscription,
-            state,
-            catalog,
-            item=item,
-            on=today,
-            new_price_id=price_id,
-            new_quantity=quantity,
-            in_advance=in_advance(subscription),
-            write=False,
+        change = await _priced_change(
+            session, subscription, state, item, price_id, quantity, today, write=False
         )
         return _quote(subscription, item, change, price_id, quantity)
 
@@ -373,22 +359,8 @@ class SubscriptionService:
             return outcome
         period = anchored(subscription, subscription.current_period_start)
         state = await load_period(session, scope, subscription, period)
-        catalog = await load_catalog(
-            session,
-            {item.price_id, price_id}
-            | {s.price_id for s in state.segments}
-            | {c.price_id for c in state.charges},
-        )
-        change = change_item(
-            subscription,
-            state,
-            catalog,
-            item=item,
-            on=today,
-            new_price_id=price_id,
-            new_quantity=quantity,
-            in_advance=in_advance(subscription),
-            write=True,
+        change = await _priced_change(
+            session, subscription, state, item, price_id, quantity, today, write=True
         )
         store_segments(session, state)
         ChargeRepository(session, scope).add_all(d.store(subscription) for d in change.drafts)
@@ -396,18 +368,38 @@ class SubscriptionService:
         item.price_id, item.quantity = price_id, quantity
         await session.flush()
         if behavior is ProrationBehavior.INVOICE_NOW:
-            outcome.settled = await settle_pending(
-                session,
-                scope,
-                subscription,
-                kind=SubscriptionInvoiceKind.PRORATION,
-                period=None,
-                settings=settings,
-                today=today,
-                defer_collection=True,
+            outcome.settled = await settle_now(
+                session, scope, subscription, SubscriptionInvoiceKind.PRORATION, settings, today
             )
         outcome.pending_amount = await pending_amount(session, scope, subscription)
         return outcome
+
+
+async def _priced_change(
+    session: AsyncSession,
+    subscription: Subscription,
+    state: PeriodState,
+    item: SubscriptionItem,
+    price_id: uuid.UUID,
+    quantity: Decimal,
+    today: date,
+    *,
+    write: bool,
+) -> ItemChange:
+    """The change of ``item`` to ``quantity`` at ``price_id`` from ``today`` in the period,
+    with every price it involves loaded (``write``: the period's segments are changed)."""
+    catalog = await load_catalog(session, {item.price_id, price_id} | state.price_ids())
+    return change_item(
+        subscription,
+        state,
+        catalog,
+        item=item,
+        on=today,
+        new_price_id=price_id,
+        new_quantity=quantity,
+        in_advance=in_advance(subscription),
+        write=write,
+    )
 
 
 def _new_price(prices: dict[uuid.UUID, Price], price_id: uuid.UUID, position: int) -> Price:

@@ -22,6 +22,7 @@ from billing.core.tenancy import AccessScope
 from billing.invoices.calculation import totals_of
 from billing.invoices.schemas import TaxBreakdownRead
 from billing.invoices.service import invoice as invoice_service
+from billing.models.invoice import Invoice
 from billing.models.states import InvoiceStatus
 from billing.models.subscription import (
     ChargeKind,
@@ -39,6 +40,7 @@ from billing.subscriptions.periods import (
     PeriodState,
     anchored,
     load_period,
+    load_period_catalog,
     open_segments,
     settle_renewals,
 )
@@ -96,12 +98,7 @@ async def _plan(
         state = await load_period(session, scope, subscription, period)
         issue = end
         starts = subscription.current_period_start
-    catalog = await load_catalog(
-        session,
-        {item.price_id for item in subscription.items}
-        | {s.price_id for s in state.segments}
-        | {c.price_id for c in state.charges},
-    )
+    catalog = await load_period_catalog(session, subscription, state)
     drafts = settle_renewals(subscription, state, catalog, always=True)
     return Plan(
         subscription,
@@ -161,21 +158,25 @@ async def _preview(
     kind = SubscriptionInvoiceKind.RENEWAL if plan.renewal else SubscriptionInvoiceKind.FINAL
     sources = plan.sources
     wallet_credit = ZERO
-    invoice = await invoice_service.preview(
-        session,
-        scope=scope,
-        body=invoice_body(
-            subscription,
-            sources,
-            catalog,
-            kind=kind,
-            period=plan.period,
-            issue_date=plan.issue_date,
-            settings=settings,
-            status=InvoiceStatus.DRAFT,
-            usage=[usage_input(line, subscription) for line in usage_lines],
-        ),
-    )
+
+    async def preview(sources: list[LineSource]) -> Invoice:
+        return await invoice_service.preview(
+            session,
+            scope=scope,
+            body=invoice_body(
+                subscription,
+                sources,
+                catalog,
+                kind=kind,
+                period=plan.period,
+                issue_date=plan.issue_date,
+                settings=settings,
+                status=InvoiceStatus.DRAFT,
+                usage=[usage_input(line, subscription) for line in usage_lines],
+            ),
+        )
+
+    invoice = await preview(sources)
     if invoice.total_amount < 0 and plan.renewal:
         # As the renewal will: credits that would make the invoice negative go to the wallet.
         credits = [s for s in sources if s.kind is not ChargeKind.RENEWAL]
@@ -195,21 +196,7 @@ async def _preview(
             ),
         )
         wallet_credit = -credited.total_amount
-        invoice = await invoice_service.preview(
-            session,
-            scope=scope,
-            body=invoice_body(
-                subscription,
-                sources,
-                catalog,
-                kind=kind,
-                period=plan.period,
-                issue_date=plan.issue_date,
-                settings=settings,
-                status=InvoiceStatus.DRAFT,
-                usage=[usage_input(line, subscription) for line in usage_lines],
-            ),
-        )
+        invoice = await preview(sources)
     totals = totals_of(invoice, invoice.items)
     available = await wallet_balance(session, subscription.tenant_id, currency) + wallet_credit
     applied = min(max(invoice.total_amount, ZERO), max(available, ZERO))

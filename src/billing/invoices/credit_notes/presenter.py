@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from billing.core.money import display_decimal, minor_unit, round_money
+from billing.core.money import round_money
 from billing.invoices.credit_notes.planning import note_totals
 from billing.invoices.credit_notes.schemas import CreditNoteLineRead, CreditNoteRead
+from billing.invoices.presenter import line_display
 from billing.invoices.schemas import CreditNoteKind, CreditNoteSettlement, TaxBreakdownRead
 from billing.models.credit_note import CreditNote, CreditNoteLine
 
@@ -60,15 +61,5 @@ def line_read(line: CreditNoteLine, currency: str) -> CreditNoteLineRead:
         id=line.id,
         position=line.position,
         invoice_item_id=line.invoice_line_id,
-        sku=line.sku,
-        name=line.name,
-        description=line.description,
-        quantity=display_decimal(line.quantity),
-        unit_code=line.unit_code,
-        unit_price=display_decimal(line.unit_price, min_places=minor_unit(currency)),
-        tax_rate=display_decimal(line.tax_rate, min_places=2),
-        tax_category=line.tax_category,
-        tax_exemption_reason_code=line.tax_exemption_reason_code,
-        tax_exemption_reason=line.tax_exemption_reason,
-        line_total=round_money(line.line_total, currency),
+        **line_display(line, currency),
     )

@@ -10,9 +10,11 @@ A charge that succeeded or is still processing (SEPA) answers 201 with the attem
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.dependencies import (
     CurrentPrincipal,
@@ -20,14 +22,15 @@ from billing.auth.dependencies import (
     TenantScope,
     require,
 )
-from billing.auth.principal import Permission
+from billing.auth.principal import Permission, Principal
 from billing.core.envelope import ApiResponse, error_responses
-from billing.core.errors import error_response
+from billing.core.errors import render_error
 from billing.core.session import Session
-from billing.invoices.dependencies import PresentationDep
+from billing.core.tenancy import AccessScope
+from billing.invoices.dependencies import Presentation, PresentationDep
 from billing.invoices.errors import InvoiceNotFound
+from billing.payments.callback_urls import CallbackUrls
 from billing.payments.charges.schemas import ChargeRead, ChargeRequest
-from billing.payments.charges.service import Charged
 from billing.payments.charges.service import charge as charge_service
 from billing.payments.checkout.schemas import AttemptRead
 from billing.payments.dependencies import Callbacks, Providers
@@ -48,6 +51,7 @@ from billing.payments.errors import (
 )
 from billing.payments.links.errors import PaymentLinkExpired, PaymentMethodNotAccepted
 from billing.payments.methods.schemas import NextActionRead
+from billing.providers.registry import ProviderFactory
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 
@@ -77,19 +81,59 @@ CHARGE_ERRORS = error_responses(
 )
 
 
-def _answer(charged: Charged, presentation: PresentationDep) -> Any:
-    if charged.error is not None:
-        # Returned rather than raised so the failed attempt is committed for the audit trail.
-        error = charged.error
-        return error_response(error.status_code, error.code, error.detail_message, error.details)
-    return ApiResponse(
-        data=ChargeRead(
-            attempt=AttemptRead.model_validate(charged.attempt),
-            payment_method_id=charged.method.id,
-            invoice=presentation.read(charged.invoice),
-            next_action=NextActionRead.of(charged.result.next_action if charged.result else None),
+@dataclass(frozen=True, slots=True)
+class InvoiceCharger:
+    """Charges an invoice to a saved method on behalf of the caller, and answers: the charge
+    in the envelope, or the provider's refusal as an error (the failed attempt is kept)."""
+
+    session: AsyncSession
+    principal: Principal
+    providers: ProviderFactory
+    callbacks: CallbackUrls
+    presentation: Presentation
+
+    async def charge(
+        self, invoice_id: uuid.UUID, body: ChargeRequest | None, scope: AccessScope
+    ) -> Any:
+        """Charge the named method, or the default one, for the amount asked or the balance."""
+        body = body or ChargeRequest()
+        charged = await charge_service.charge(
+            self.session,
+            scope=scope,
+            providers=self.providers,
+            invoice_id=invoice_id,
+            method_id=body.payment_method_id,
+            amount=body.amount,
+            initiated_by=self.principal.key,
+            callbacks=self.callbacks,
         )
-    )
+        if charged.error is not None:
+            # Returned rather than raised so the failed attempt is committed for the audit trail.
+            return render_error(charged.error)
+        return ApiResponse(
+            data=ChargeRead(
+                attempt=AttemptRead.model_validate(charged.attempt),
+                payment_method_id=charged.method.id,
+                invoice=self.presentation.read(charged.invoice),
+                next_action=NextActionRead.of(
+                    charged.result.next_action if charged.result else None
+                ),
+            )
+        )
+
+
+async def get_invoice_charger(
+    principal: CurrentPrincipal,
+    session: Session,
+    providers: Providers,
+    callbacks: Callbacks,
+    presentation: PresentationDep,
+) -> InvoiceCharger:
+    """The charger of this request."""
+    return InvoiceCharger(session, principal, providers, callbacks, presentation)
+
+
+Charger = Annotated[InvoiceCharger, Depends(get_invoice_charger)]
 
 
 @tenant_router.post(
@@ -103,11 +147,7 @@ def _answer(charged: Charged, presentation: PresentationDep) -> Any:
 async def pay_my_invoice(
     invoice_id: uuid.UUID,
     scope: TenantScope,
-    principal: CurrentPrincipal,
-    session: Session,
-    providers: Providers,
-    callbacks: Callbacks,
-    presentation: PresentationDep,
+    charger: Charger,
     body: ChargeRequest | None = None,
 ) -> Any:
     """Pay one of the caller's invoices with a saved method (the default unless one is named).
@@ -115,18 +155,7 @@ async def pay_my_invoice(
     201 when the provider took it (or is processing a SEPA debit); 402 ``payment_failed`` with
     the failed attempt and ``next_action`` when it was declined or needs authentication.
     """
-    body = body or ChargeRequest()
-    charged = await charge_service.charge(
-        session,
-        scope=scope,
-        providers=providers,
-        invoice_id=invoice_id,
-        method_id=body.payment_method_id,
-        amount=body.amount,
-        initiated_by=principal.key,
-        callbacks=callbacks,
-    )
-    return _answer(charged, presentation)
+    return await charger.charge(invoice_id, body, scope)
 
 
 @admin_router.post(
@@ -140,11 +169,7 @@ async def pay_my_invoice(
 async def charge_invoice(
     invoice_id: uuid.UUID,
     scope: StaffScope,
-    principal: CurrentPrincipal,
-    session: Session,
-    providers: Providers,
-    callbacks: Callbacks,
-    presentation: PresentationDep,
+    charger: Charger,
     body: ChargeRequest | None = None,
 ) -> Any:
     """Charge an invoice off-session to one of its tenant's saved methods (default if unnamed).
@@ -153,15 +178,4 @@ async def charge_invoice(
     the failed attempt and ``next_action`` for the tenant to complete when it was declined or
     needs authentication.
     """
-    body = body or ChargeRequest()
-    charged = await charge_service.charge(
-        session,
-        scope=scope,
-        providers=providers,
-        invoice_id=invoice_id,
-        method_id=body.payment_method_id,
-        amount=body.amount,
-        initiated_by=principal.key,
-        callbacks=callbacks,
-    )
-    return _answer(charged, presentation)
+    return await charger.charge(invoice_id, body, scope)

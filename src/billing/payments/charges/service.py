@@ -20,24 +20,20 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.errors import BillingError
-from billing.core.money import format_money, minor_unit, round_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.service import invoice as invoice_service
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction
 from billing.models.payment_method import PaymentMethod
 from billing.models.states import PaymentMethodStatus, TransactionStatus
+from billing.payments.attempts import attempt_amount, online_provider
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.errors import (
-    AmountExceedsBalance,
-    CurrencyNotSupported,
-    InvalidCheckoutAmount,
     InvoiceAlreadyPaid,
     NoDefaultPaymentMethod,
     PaymentFailed,
     PaymentInProgress,
     PaymentMethodNotActive,
-    ProviderNotConfigured,
     upstream_error,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference, try_advisory_lock
@@ -134,14 +130,8 @@ class ChargeService:
         key = ProviderKey(method.provider)
         settings_service.check_payment_method(await settings_service.get(session), key.value)
         await check_can_start(session, scope=scope, invoice=invoice, method=key.value)
-        plugin = providers.build(key)
-        if not plugin.supports_currency(invoice.currency):
-            raise CurrencyNotSupported(
-                f"{plugin.display_name} does not charge in {invoice.currency}."
-            )
-        if not providers.configured(key):
-            raise ProviderNotConfigured(f"{plugin.display_name} is not configured.")
-        charge_amount = _amount(invoice, due, amount)
+        plugin = online_provider(providers, key, invoice.currency)
+        charge_amount = attempt_amount(invoice, due, amount)
         await self._no_open_charge(session, scope, invoice)
         earlier = await TransactionRepository(session, scope).for_invoice(invoice.id)
         attempt = PaymentTransaction(
@@ -248,21 +238,6 @@ class ChargeService:
                     f"Charge {attempt.reference} of this invoice is still {attempt.status}; "
                     "wait for the provider's answer."
                 )
-
-
-def _amount(invoice: Invoice, due: Decimal, requested: Decimal | None) -> Decimal:
-    amount = due if requested is None else requested
-    if round_money(amount, invoice.currency) != amount:
-        raise InvalidCheckoutAmount(
-            f"The amount has more decimals than {invoice.currency} allows "
-            f"({minor_unit(invoice.currency)})."
-        )
-    if amount > due:
-        raise AmountExceedsBalance(
-            f"Amount {format_money(amount, invoice.currency)} exceeds the balance "
-            f"{format_money(due, invoice.currency)}."
-        )
-    return round_money(amount, invoice.currency)
 
 
 def _still_open(result: PaymentResult) -> PaymentResult:

@@ -8,11 +8,11 @@ import html
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.envelope import ApiResponse, error_responses
-from billing.core.errors import error_response
+from billing.core.errors import render_error
 from billing.core.ratelimit import RateLimited
 from billing.core.session import Session
 from billing.invoices.errors import InvoiceNotFound
@@ -27,8 +27,8 @@ from billing.payments.checkout.schemas import (
     PesapalInitiate,
     PesapalInitiated,
 )
-from billing.payments.checkout.service import Started, checkout_methods
 from billing.payments.checkout.service import checkout as checkout_service
+from billing.payments.checkout.service import checkout_methods
 from billing.payments.dependencies import Callbacks, Providers
 from billing.payments.errors import (
     AmountExceedsBalance,
@@ -128,14 +128,6 @@ async def _attempt_status(
     return ApiResponse(data=AttemptRead.model_validate(attempt))
 
 
-def _failed(started: Started) -> JSONResponse | None:
-    # Returned rather than raised so the failed attempt is committed for the audit trail.
-    if started.error is None:
-        return None
-    error = started.error
-    return error_response(error.status_code, error.code, error.detail_message)
-
-
 @router.post(
     "/payments/mpesa/initiate",
     name="checkout_mpesa_initiate",
@@ -163,9 +155,9 @@ async def mpesa_initiate(
     started = await checkout_service.start_mpesa(
         session, providers=providers, body=body, callbacks=callbacks, before_push=before_push
     )
-    failed = _failed(started)
-    if failed is not None:
-        return failed
+    if started.error is not None:
+        # Returned rather than raised so the failed attempt is committed for the audit trail.
+        return render_error(started.error)
     assert started.result is not None
     read = AttemptRead.model_validate(started.attempt)
     return ApiResponse(
@@ -206,9 +198,9 @@ async def pesapal_initiate(
     started = await checkout_service.start_pesapal(
         session, providers=providers, body=body, callbacks=callbacks
     )
-    failed = _failed(started)
-    if failed is not None:
-        return failed
+    if started.error is not None:
+        # Returned rather than raised so the failed attempt is committed for the audit trail.
+        return render_error(started.error)
     assert started.result is not None
     assert started.result.next_action is not None
     read = AttemptRead.model_validate(started.attempt)

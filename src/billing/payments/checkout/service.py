@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth import capabilities
 from billing.core.errors import BillingError
 from billing.core.jobs import POLL_TASK, defer
-from billing.core.money import format_money, minor_unit, round_money
+from billing.core.money import format_money
 from billing.core.tenancy import AccessScope
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.repository import InvoiceRepository
 from billing.models.invoice import Invoice
 from billing.models.ledger import PaymentTransaction
 from billing.models.states import InvoiceStatus, Method, TransactionStatus
+from billing.payments.attempts import attempt_amount, online_provider
 from billing.payments.callback_urls import CallbackUrls
 from billing.payments.checkout.schemas import (
     CheckoutMethod,
@@ -28,7 +29,6 @@ from billing.payments.checkout.schemas import (
     PesapalInitiate,
 )
 from billing.payments.errors import (
-    AmountExceedsBalance,
     AttemptNotFound,
     CurrencyNotSupported,
     InvalidCheckoutAmount,
@@ -36,7 +36,6 @@ from billing.payments.errors import (
     InvoiceAlreadyPaid,
     PayerContactRequired,
     ProviderFailed,
-    ProviderNotConfigured,
     ProviderTimeout,
 )
 from billing.payments.ledger import check_payable, invoice_balance, new_reference
@@ -155,7 +154,7 @@ class CheckoutService:
             phone = normalize_msisdn(body.phone_number)
         except InvalidPhoneNumberError as exc:
             raise InvalidPhoneNumber(str(exc)) from exc
-        amount = self._amount(invoice, body.amount)
+        amount = attempt_amount(invoice, invoice_balance(invoice), body.amount)
         if amount != amount.to_integral_value():
             raise InvalidCheckoutAmount(
                 f"M-Pesa takes whole shillings; {format_money(amount, 'KES')} has cents. "
@@ -206,7 +205,7 @@ class CheckoutService:
             )
         if not provider.supports_currency(invoice.currency):
             raise CurrencyNotSupported(f"Pesapal does not charge in {invoice.currency}.")
-        amount = self._amount(invoice, body.amount)
+        amount = attempt_amount(invoice, invoice_balance(invoice), body.amount)
         phone = body.phone_number or invoice.buyer.get("phone")
         email = body.email or invoice.buyer.get("email")
         if not phone and not email:
@@ -226,78 +225,39 @@ class CheckoutService:
             contact_email=email,
         )
 
-    async def start_card(
+    async def start_on_page(
         self,
         session: AsyncSession,
         *,
         providers: ProviderFactory,
         public_id: str,
         callbacks: CallbackUrls,
+        provider_key: ProviderKey,
+        return_url: str | None,
     ) -> Started:
-        """Create a Stripe PaymentIntent for the balance of the invoice behind a public page;
-        the page confirms it with Stripe.js (Payment Element) and the signed webhook settles
-        it (the browser's word counts for nothing)."""
+        """Start a payment of the balance of the invoice behind a public page with an online
+        provider: a Stripe PaymentIntent the page confirms with Stripe.js (Payment Element),
+        or a Mollie payment whose checkout the payer's browser goes to and comes back from to
+        ``return_url``. The provider's webhook settles it (the browser's word counts for
+        nothing)."""
+        method = Method(provider_key.value)
         settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.STRIPE)
-        payable = await self._payable_for(
-            session, InvoiceCapability(public_id=public_id), Method.STRIPE
-        )
+        settings_service.check_payment_method(settings, method)
+        payable = await self._payable_for(session, InvoiceCapability(public_id=public_id), method)
         invoice = payable.invoice
-        provider = self._online(providers, ProviderKey.STRIPE, invoice.currency)
+        provider = online_provider(providers, provider_key, invoice.currency)
         return await self._start(
             session,
             scope=payable.scope,
             invoice=invoice,
             provider=provider,
-            amount=self._amount(invoice, None),
+            amount=attempt_amount(invoice, invoice_balance(invoice), None),
             request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
-            callback_url=callbacks.webhook(ProviderKey.STRIPE),
-            return_url=None,
-            contact_phone=None,
-            contact_email=invoice.buyer.get("email"),
-        )
-
-    async def start_mollie(
-        self,
-        session: AsyncSession,
-        *,
-        providers: ProviderFactory,
-        public_id: str,
-        callbacks: CallbackUrls,
-        return_url: str,
-    ) -> Started:
-        """Create a Mollie payment for the balance of the invoice behind a public page; the
-        payer's browser goes to Mollie's checkout, then back to ``return_url``, and the
-        webhook (fetched back) settles it."""
-        settings = await settings_service.get(session)
-        settings_service.check_payment_method(settings, Method.MOLLIE)
-        payable = await self._payable_for(
-            session, InvoiceCapability(public_id=public_id), Method.MOLLIE
-        )
-        invoice = payable.invoice
-        provider = self._online(providers, ProviderKey.MOLLIE, invoice.currency)
-        return await self._start(
-            session,
-            scope=payable.scope,
-            invoice=invoice,
-            provider=provider,
-            amount=self._amount(invoice, None),
-            request_extra={"invoice_id": str(invoice.id), "origin": "payment_page"},
-            callback_url=callbacks.webhook(ProviderKey.MOLLIE),
+            callback_url=callbacks.webhook(provider_key),
             return_url=return_url,
             contact_phone=None,
             contact_email=invoice.buyer.get("email"),
         )
-
-    def _online(
-        self, providers: ProviderFactory, key: ProviderKey, currency: str
-    ) -> PaymentProvider:
-        provider = providers.build(key)
-        if not provider.supports_currency(currency):
-            raise CurrencyNotSupported(f"{provider.display_name} does not charge in {currency}.")
-        if not providers.configured(key):
-            raise ProviderNotConfigured(f"{provider.display_name} is not configured.")
-        return provider
 
     async def refresh(
         self,
@@ -334,21 +294,6 @@ class CheckoutService:
         # A payment link refuses new attempts once expired, and methods its account refuses.
         await check_can_start(session, scope=payable.scope, invoice=payable.invoice, method=method)
         return payable
-
-    def _amount(self, invoice: Invoice, requested: Decimal | None) -> Decimal:
-        due = invoice_balance(invoice)
-        amount = due if requested is None else requested
-        if round_money(amount, invoice.currency) != amount:
-            raise InvalidCheckoutAmount(
-                f"The amount has more decimals than {invoice.currency} allows "
-                f"({minor_unit(invoice.currency)})."
-            )
-        if amount > due:
-            raise AmountExceedsBalance(
-                f"Amount {format_money(amount, invoice.currency)} exceeds the balance "
-                f"{format_money(due, invoice.currency)}."
-            )
-        return round_money(amount, invoice.currency)
 
     async def _start(
         self,

@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import RedirectResponse
 
 from billing.core.envelope import ApiResponse, error_responses
-from billing.core.errors import error_response
+from billing.core.errors import error_response, render_error
 from billing.core.session import Session
 from billing.invoices.dependencies import PresentationDep
 from billing.invoices.errors import InvoiceNotFound
@@ -57,14 +57,6 @@ START_ERRORS = error_responses(
 )
 
 
-def _failed(started: Started) -> JSONResponse | None:
-    # Returned rather than raised so the failed attempt is committed for the audit trail.
-    if started.error is None:
-        return None
-    error = started.error
-    return error_response(error.status_code, error.code, error.detail_message)
-
-
 @router.post(
     "/{public_id}/payments/pesapal",
     name="payment_page_pesapal",
@@ -89,9 +81,9 @@ async def start_pesapal_payment(
         email=body.email,
         phone_number=body.phone_number,
     )
-    failed = _failed(started)
-    if failed is not None:
-        return failed
+    if started.error is not None:
+        # Returned rather than raised so the failed attempt is committed for the audit trail.
+        return render_error(started.error)
     assert started.result is not None
     assert started.result.next_action is not None
     return ApiResponse(
@@ -120,12 +112,16 @@ async def start_card_payment(
 ) -> Any:
     """Pay the balance by card: a Stripe PaymentIntent whose ``client_secret`` mounts the
     Payment Element; the signed webhook settles it, never the browser."""
-    started = await hosted_checkout.start_card(
-        session, providers=providers, callbacks=callbacks, public_id=public_id
+    started = await hosted_checkout.start_online(
+        session,
+        providers=providers,
+        callbacks=callbacks,
+        public_id=public_id,
+        provider_key=ProviderKey.STRIPE,
     )
-    failed = _failed(started)
-    if failed is not None:
-        return failed
+    if started.error is not None:
+        # Returned rather than raised so the failed attempt is committed for the audit trail.
+        return render_error(started.error)
     assert started.result is not None
     action = started.result.next_action
     publishable = providers.build(ProviderKey.STRIPE).public_config().get("publishable_key")
@@ -159,12 +155,16 @@ async def start_mollie_payment(
 ) -> Any:
     """Pay the balance with Mollie: send the payer to ``checkout_url``; Mollie brings them
     back to this invoice's page and its webhook (fetched back) settles the payment."""
-    started = await hosted_checkout.start_mollie(
-        session, providers=providers, callbacks=callbacks, public_id=public_id
+    started = await hosted_checkout.start_online(
+        session,
+        providers=providers,
+        callbacks=callbacks,
+        public_id=public_id,
+        provider_key=ProviderKey.MOLLIE,
     )
-    failed = _failed(started)
-    if failed is not None:
-        return failed
+    if started.error is not None:
+        # Returned rather than raised so the failed attempt is committed for the audit trail.
+        return render_error(started.error)
     assert started.result is not None
     action = started.result.next_action
     if action is None or action.url is None:

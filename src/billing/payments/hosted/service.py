@@ -76,36 +76,29 @@ class HostedCheckoutService:
             return_url=f"{callbacks.base_url}{page_url(public_id)}/pesapal-return",
         )
 
-    async def start_card(
+    async def start_online(
         self,
         session: AsyncSession,
         *,
         providers: ProviderFactory,
         callbacks: CallbackUrls,
         public_id: str,
+        provider_key: ProviderKey,
     ) -> Started:
-        """A Stripe PaymentIntent of the balance, for the page's Payment Element."""
+        """A payment of the balance with Stripe (a PaymentIntent for the page's Payment
+        Element) or Mollie (whose payer comes back to this page)."""
         await document_service.find_public(session, public_id=public_id)
-        return await checkout_service.start_card(
-            session, providers=providers, public_id=public_id, callbacks=callbacks
-        )
-
-    async def start_mollie(
-        self,
-        session: AsyncSession,
-        *,
-        providers: ProviderFactory,
-        callbacks: CallbackUrls,
-        public_id: str,
-    ) -> Started:
-        """A Mollie payment of the balance whose payer comes back to this page."""
-        await document_service.find_public(session, public_id=public_id)
-        return await checkout_service.start_mollie(
+        return await checkout_service.start_on_page(
             session,
             providers=providers,
             public_id=public_id,
             callbacks=callbacks,
-            return_url=f"{callbacks.base_url}{page_url(public_id)}?paid_with=mollie",
+            provider_key=provider_key,
+            return_url=(
+                f"{callbacks.base_url}{page_url(public_id)}?paid_with=mollie"
+                if provider_key is ProviderKey.MOLLIE
+                else None
+            ),
         )
 
     async def follow(

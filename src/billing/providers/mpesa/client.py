@@ -18,9 +18,7 @@ import httpx
 
 from billing.providers.base import ProviderError, ProviderKey
 from billing.providers.http import (
-    DEFAULT_RETRY,
     ProviderHTTPError,
-    RetryPolicy,
     TokenCache,
     default_error_details,
     json_object,
@@ -33,6 +31,7 @@ from billing.providers.mpesa.mapping import (
     INVALID_TOKEN_ERROR_CODE,
     is_being_processed,
 )
+from billing.providers.token_client import TokenClient
 
 __all__ = [
     "EAT",
@@ -48,7 +47,6 @@ __all__ = [
 EAT = timezone(timedelta(hours=3), "EAT")
 
 _PROVIDER = ProviderKey.MPESA
-_TOKENS = TokenCache()
 _TOKEN_PATH = "/oauth/v1/generate"
 _STK_PUSH_PATH = "/mpesa/stkpush/v1/processrequest"
 _STK_QUERY_PATH = "/mpesa/stkpushquery/v1/query"
@@ -126,54 +124,16 @@ def _query_processing(response: httpx.Response) -> bool:
     return is_being_processed(str(body.get("errorCode", "")), str(body.get("errorMessage", "")))
 
 
-class DarajaClient:
-    """Thin typed wrapper over the Daraja endpoints the plugin uses.
+class DarajaClient(TokenClient[MpesaConfig]):
+    """Thin typed wrapper over the Daraja endpoints the plugin uses (the token request and STK
+    Query are the idempotent calls ``retry`` applies to)."""
 
-    Args:
-        config: the deployment's Daraja credentials.
-        http: the shared client.
-        token_cache: where tokens are cached; the module-level per-process cache by default.
-        retry: backoff for idempotent calls (token, STK Query).
-        now: current time, replaceable in tests.
-    """
+    provider = _PROVIDER
+    shared_tokens = TokenCache()
+    not_configured = "M-Pesa is not configured (consumer key/secret, shortcode, passkey)"
 
-    def __init__(
-        self,
-        config: MpesaConfig,
-        http: httpx.AsyncClient,
-        *,
-        token_cache: TokenCache | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        now: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.config = config
-        self.http = http
-        self.tokens = token_cache if token_cache is not None else _TOKENS
-        self.retry = retry
-        self._now = now or (lambda: datetime.now(UTC))
-        self._base = config.base_url.rstrip("/")
-        self._token_key = TokenCache.key(
-            self._base, config.consumer_key, config.consumer_secret.get_secret_value()
-        )
-
-    def _secrets(self, *extra: str) -> tuple[str, ...]:
-        return (*self.config.secrets(), *extra)
-
-    def _require_configured(self) -> None:
-        if not self.config.configured:
-            raise ProviderError(
-                _PROVIDER,
-                "provider_not_configured",
-                "M-Pesa is not configured (consumer key/secret, shortcode, passkey)",
-            )
-
-    async def access_token(self, *, refresh: bool = False) -> str:
-        """A valid OAuth access token, from the cache unless ``refresh`` or due for renewal."""
-        self._require_configured()
-        if not refresh:
-            cached = self.tokens.get(self._token_key)
-            if cached is not None:
-                return cached
+    async def _request_token(self) -> tuple[str, float]:
+        """An OAuth access token for the consumer key and secret."""
         response = await send(
             self.http,
             _PROVIDER,
@@ -196,13 +156,7 @@ class DarajaClient:
             lifetime = float(body.get("expires_in", 3599))
         except (TypeError, ValueError):
             lifetime = 3599.0
-        self.tokens.put(
-            self._token_key,
-            token,
-            lifetime_s=lifetime,
-            margin_s=self.config.token_refresh_margin_seconds,
-        )
-        return token
+        return token, lifetime
 
     async def _authorized(
         self,

@@ -12,13 +12,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import httpx
-
 from billing.providers.base import ProviderError, ProviderKey, ProviderUnavailableError
 from billing.providers.http import (
-    DEFAULT_RETRY,
     ProviderHTTPError,
-    RetryPolicy,
     TokenCache,
     json_object,
     redact,
@@ -26,13 +22,13 @@ from billing.providers.http import (
 )
 from billing.providers.pesapal.config import IpnNotificationType, PesapalConfig
 from billing.providers.pesapal.mapping import body_error
+from billing.providers.token_client import TokenClient
 
 __all__ = ["MAX_TOKEN_LIFETIME_S", "PesapalClient", "parse_pesapal_datetime"]
 
 MAX_TOKEN_LIFETIME_S = 300.0
 
 _PROVIDER = ProviderKey.PESAPAL
-_TOKENS = TokenCache()
 # (token cache key of the account, IPN URL, method) -> ipn_id; registrations are permanent.
 _IPN_IDS: dict[tuple[str, str, str], str] = {}
 _JSON_HEADERS = {"Accept": "application/json", "Content-Type": "application/json"}
@@ -62,38 +58,13 @@ class _TokenRejected(Exception):
     """Pesapal answered 401 (in the status line or the body): fetch a new token once."""
 
 
-class PesapalClient:
-    """Thin typed wrapper over the Pesapal 3.0 endpoints the plugin uses.
+class PesapalClient(TokenClient[PesapalConfig]):
+    """Thin typed wrapper over the Pesapal 3.0 endpoints the plugin uses (``now`` is compared
+    with the ``expiryDate`` of tokens)."""
 
-    Args:
-        config: the deployment's Pesapal credentials.
-        http: the shared client.
-        token_cache: where tokens are cached; the module-level per-process cache by default.
-        retry: backoff for idempotent calls.
-        now: current time (aware), replaceable in tests; compared with ``expiryDate``.
-    """
-
-    def __init__(
-        self,
-        config: PesapalConfig,
-        http: httpx.AsyncClient,
-        *,
-        token_cache: TokenCache | None = None,
-        retry: RetryPolicy = DEFAULT_RETRY,
-        now: Callable[[], datetime] | None = None,
-    ) -> None:
-        self.config = config
-        self.http = http
-        self.tokens = token_cache if token_cache is not None else _TOKENS
-        self.retry = retry
-        self._now = now or (lambda: datetime.now(UTC))
-        self._base = config.base_url.rstrip("/")
-        self._token_key = TokenCache.key(
-            self._base, config.consumer_key, config.consumer_secret.get_secret_value()
-        )
-
-    def _secrets(self, *extra: str) -> tuple[str, ...]:
-        return (*self.config.secrets(), *extra)
+    provider = _PROVIDER
+    shared_tokens = TokenCache()
+    not_configured = "Pesapal is not configured (consumer key/secret)"
 
     def _check(self, body: Mapping[str, Any], token: str = "") -> None:
         error = body_error(body)
@@ -107,18 +78,8 @@ class PesapalClient:
             raise ProviderUnavailableError(_PROVIDER, f"status_{status}", message)
         raise ProviderError(_PROVIDER, redact(code or f"status_{status}", self._secrets()), message)
 
-    async def access_token(self, *, refresh: bool = False) -> str:
-        """A valid bearer token, from the cache unless ``refresh`` or due for renewal."""
-        if not self.config.configured:
-            raise ProviderError(
-                _PROVIDER,
-                "provider_not_configured",
-                "Pesapal is not configured (consumer key/secret)",
-            )
-        if not refresh:
-            cached = self.tokens.get(self._token_key)
-            if cached is not None:
-                return cached
+    async def _request_token(self) -> tuple[str, float]:
+        """A token for the consumer key and secret, trusted for at most five minutes."""
         response = await send(
             self.http,
             _PROVIDER,
@@ -146,13 +107,7 @@ class PesapalClient:
         if expiry is not None:
             # Never trust a token beyond five minutes, whatever the clocks say.
             lifetime = min(lifetime, (expiry - self._now()).total_seconds())
-        self.tokens.put(
-            self._token_key,
-            token,
-            lifetime_s=lifetime,
-            margin_s=self.config.token_refresh_margin_seconds,
-        )
-        return token
+        return token, lifetime
 
     async def _call(
         self,

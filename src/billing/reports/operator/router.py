@@ -7,9 +7,7 @@ naming ``text/csv`` (``?format`` wins over the header). Amounts are per currency
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -33,14 +31,18 @@ from billing.reports.operator.schemas import (
     RevenueReport,
     RevenueRow,
 )
-from billing.reports.operator.service import operator_reports
+from billing.reports.operator.service import ReportRange, operator_reports
 from billing.routing import TransactionalRoute
 
 ReportT = TypeVar("ReportT", bound=BaseModel)
 
-router = APIRouter(prefix="/reports", tags=["reports"], route_class=TransactionalRoute)
+router = APIRouter(
+    prefix="/reports",
+    tags=["reports"],
+    route_class=TransactionalRoute,
+    dependencies=[require(Permission.REPORTS_READ)],
+)
 
-Reads = [require(Permission.REPORTS_READ)]
 _RANGE_ERRORS = error_responses(InvalidDateRange, DateRangeTooLong)
 _CSV: dict[int | str, dict[str, Any]] = {
     200: {"content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}}}
@@ -56,15 +58,6 @@ FromQuery = Annotated[
 ]
 ToQuery = Annotated[IsoDate | None, Query(description="Last day, inclusive (default: today).")]
 TenantQuery = Annotated[uuid.UUID | None, Query(description="One tenant only.")]
-
-
-@dataclass(frozen=True, slots=True)
-class ReportRange:
-    """The months a report covers and, optionally, the one tenant it is about."""
-
-    date_from: date | None
-    date_to: date | None
-    tenant_id: uuid.UUID | None
 
 
 def report_range(
@@ -91,36 +84,58 @@ def answer(
     return ApiResponse(data=report)
 
 
-@router.get(
+MonthlyReport = RevenueReport | MrrReport | PaymentsReport
+
+
+def add_monthly_report(
+    path: str,
+    *,
+    name: str,
+    response_model: Any,
+    fetch: Callable[..., Awaitable[MonthlyReport]],
+    row_model: type[BaseModel],
+    filename: str,
+    description: str,
+) -> None:
+    """Add the route of a report over a range of months: the range parameters (or their
+    defaults), its errors, and the answer as JSON or CSV."""
+
+    async def monthly_report(
+        request: Request,
+        scope: StaffScope,
+        session: Session,
+        period: Range,
+        format_: FormatQuery = None,
+    ) -> ApiResponse[MonthlyReport] | Response:
+        report = await fetch(session, scope=scope, period=period)
+        return answer(request, format_, report, report.rows, row_model, filename)
+
+    router.add_api_route(
+        path,
+        monthly_report,
+        methods=["GET"],
+        name=name,
+        response_model=response_model,
+        responses={**_RANGE_ERRORS, **_CSV},
+        description=description,
+    )
+
+
+add_monthly_report(
     "/revenue",
     name="reports_revenue",
     response_model=ApiResponse[RevenueReport],
-    dependencies=Reads,
-    responses={**_RANGE_ERRORS, **_CSV},
+    fetch=operator_reports.revenue,
+    row_model=RevenueRow,
+    filename="revenue.csv",
+    description="Invoiced, credited, collected and refunded per month and currency.",
 )
-async def revenue_report(
-    request: Request,
-    scope: StaffScope,
-    session: Session,
-    period: Range,
-    format_: FormatQuery = None,
-) -> ApiResponse[RevenueReport] | Response:
-    """Invoiced, credited, collected and refunded per month and currency."""
-    report = await operator_reports.revenue(
-        session,
-        scope=scope,
-        date_from=period.date_from,
-        date_to=period.date_to,
-        tenant_id=period.tenant_id,
-    )
-    return answer(request, format_, report, report.rows, RevenueRow, "revenue.csv")
 
 
 @router.get(
     "/receivables",
     name="reports_receivables_ageing",
     response_model=ApiResponse[AgeingReport],
-    dependencies=Reads,
     responses=_CSV,
 )
 async def receivables_ageing(
@@ -138,51 +153,21 @@ async def receivables_ageing(
     return answer(request, format_, report, report.rows, AgeingRow, "receivables.csv")
 
 
-@router.get(
+add_monthly_report(
     "/mrr",
     name="reports_mrr",
     response_model=ApiResponse[MrrReport],
-    dependencies=Reads,
-    responses={**_RANGE_ERRORS, **_CSV},
+    fetch=operator_reports.mrr,
+    row_model=MrrRow,
+    filename="mrr.csv",
+    description="MRR and ARR per month and currency with new, expansion, contraction and churn.",
 )
-async def mrr_report(
-    request: Request,
-    scope: StaffScope,
-    session: Session,
-    period: Range,
-    format_: FormatQuery = None,
-) -> ApiResponse[MrrReport] | Response:
-    """MRR and ARR per month and currency with new, expansion, contraction and churn."""
-    report = await operator_reports.mrr(
-        session,
-        scope=scope,
-        date_from=period.date_from,
-        date_to=period.date_to,
-        tenant_id=period.tenant_id,
-    )
-    return answer(request, format_, report, report.rows, MrrRow, "mrr.csv")
-
-
-@router.get(
+add_monthly_report(
     "/payments",
     name="reports_payments",
     response_model=ApiResponse[PaymentsReport],
-    dependencies=Reads,
-    responses={**_RANGE_ERRORS, **_CSV},
+    fetch=operator_reports.payments,
+    row_model=PaymentsRow,
+    filename="payments.csv",
+    description="Payments and refunds per currency, method and provider.",
 )
-async def payments_report(
-    request: Request,
-    scope: StaffScope,
-    session: Session,
-    period: Range,
-    format_: FormatQuery = None,
-) -> ApiResponse[PaymentsReport] | Response:
-    """Payments and refunds per currency, method and provider."""
-    report = await operator_reports.payments(
-        session,
-        scope=scope,
-        date_from=period.date_from,
-        date_to=period.date_to,
-        tenant_id=period.tenant_id,
-    )
-    return answer(request, format_, report, report.rows, PaymentsRow, "payments.csv")

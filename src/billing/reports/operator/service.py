@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -31,14 +32,24 @@ ZERO = Decimal(0)
 TWELVE = Decimal(12)
 
 
+@dataclass(frozen=True, slots=True)
+class ReportRange:
+    """The months a report covers and, optionally, the one tenant it is about."""
+
+    date_from: date | None
+    date_to: date | None
+    tenant_id: uuid.UUID | None
+
+
 async def _today_and_zone(session: AsyncSession) -> tuple[date, str]:
     settings = await settings_service.get(session)
     return today_in(settings.timezone), settings.timezone
 
 
-def _default_range(today: date, date_from: date | None, date_to: date | None) -> tuple[date, date]:
+def _default_range(today: date, period: ReportRange) -> tuple[date, date]:
     """Both ends; by default the twelve months up to ``date_to`` (or today)."""
-    end = date_to or today
+    end = period.date_to or today
+    date_from = period.date_from
     if date_from is None:
         months = end.year * 12 + end.month - 1 - 11
         date_from = date(months // 12, months % 12 + 1, 1)
@@ -54,16 +65,14 @@ class OperatorReportService:
         session: AsyncSession,
         *,
         scope: AccessScope,
-        date_from: date | None,
-        date_to: date | None,
-        tenant_id: uuid.UUID | None,
+        period: ReportRange,
     ) -> RevenueReport:
         """Per month (of issue, payment or refund, in the operator's time zone) and currency."""
         today, zone = await _today_and_zone(session)
-        start, end = _default_range(today, date_from, date_to)
+        start, end = _default_range(today, period)
         month_starts(start, end)  # bounds the range
         measures = await OperatorReportRepository(session, scope).revenue(
-            date_from=start, date_to=end, timezone=zone, tenant_id=tenant_id
+            date_from=start, date_to=end, timezone=zone, tenant_id=period.tenant_id
         )
         sums: dict[tuple[str, str], dict[str, Decimal]] = defaultdict(dict)
         for measure in measures:
@@ -125,9 +134,7 @@ class OperatorReportService:
         session: AsyncSession,
         *,
         scope: AccessScope,
-        date_from: date | None,
-        date_to: date | None,
-        tenant_id: uuid.UUID | None,
+        period: ReportRange,
     ) -> MrrReport:
         """MRR at the start and end of each month, and what moved it, per currency.
 
@@ -136,14 +143,14 @@ class OperatorReportService:
         add up to the difference of the two MRRs exactly.
         """
         today, _ = await _today_and_zone(session)
-        start, end = _default_range(today, date_from, date_to)
+        start, end = _default_range(today, period)
         months = month_starts(start, end)
         edges = [*months, _next_month(months[-1])]
         # A month still running ends today: later days have no segments yet.
         days = sorted({min(edge, today) for edge in edges})
         snapshots: dict[date, dict[tuple[uuid.UUID, str], Decimal]] = defaultdict(dict)
         for row in await OperatorReportRepository(session, scope).mrr(
-            days=days, tenant_id=tenant_id
+            days=days, tenant_id=period.tenant_id
         ):
             snapshots[row.day][(row.subscription_id, row.currency)] = round_money(
                 row.mrr, row.currency
@@ -195,15 +202,13 @@ class OperatorReportService:
         session: AsyncSession,
         *,
         scope: AccessScope,
-        date_from: date | None,
-        date_to: date | None,
-        tenant_id: uuid.UUID | None,
+        period: ReportRange,
     ) -> PaymentsReport:
         """Payments received (and refunds given) in the range per currency, method, provider."""
         today, zone = await _today_and_zone(session)
-        start, end = _default_range(today, date_from, date_to)
+        start, end = _default_range(today, period)
         groups = await OperatorReportRepository(session, scope).payments(
-            date_from=start, date_to=end, timezone=zone, tenant_id=tenant_id
+            date_from=start, date_to=end, timezone=zone, tenant_id=period.tenant_id
         )
         table: dict[tuple[str, str, str | None], list[Decimal]] = defaultdict(
             lambda: [ZERO, ZERO, ZERO]

@@ -130,8 +130,10 @@ class InvoiceRenderer(ABC):
     * A renderer of an e-invoice format runs ``completeness.require_complete`` first and raises
       ``EInvoiceIncompleteError`` listing every missing field instead of emitting a file
       that a receiver would reject.
-    * ``version`` is stored next to every rendered document; bump it whenever the output
-      for the same input changes, so stored documents are re-rendered.
+    * ``version`` is stored next to every rendered document; bump it whenever what the
+      document says or shows for the same input changes, so stored documents are re-rendered.
+      A change that only writes the same pages and data with other bytes (compression, how
+      text objects are grouped) keeps the version: a stored file stays the file that was sent.
     """
 
     format: ClassVar[DocumentFormat]

@@ -87,9 +87,20 @@ async def get_pdf_request(context: ContextDep, paper: PaperQuery = None) -> Docu
     )
 
 
+# A download of an issued invoice is a stored file: the invoice's own row says which one, so
+# its lines are read only when the file has to be rendered (``DocumentService.get``).
+
+
 async def get_staff_invoice(invoice_id: uuid.UUID, scope: StaffScope, session: Session) -> Invoice:
-    """The invoice if the staff scope sees it (else 404); reads take no row lock."""
-    return await invoice_service.get(session, scope=scope, invoice_id=invoice_id)
+    """The invoice's row if the staff scope sees it (else 404); reads take no row lock."""
+    return await invoice_service.get(session, scope=scope, invoice_id=invoice_id, collections=False)
+
+
+async def get_tenant_invoice(
+    invoice_id: uuid.UUID, scope: TenantScope, session: Session
+) -> Invoice:
+    """The row of one of the caller's invoices (another tenant's is 404)."""
+    return await invoice_service.get(session, scope=scope, invoice_id=invoice_id, collections=False)
 
 
 async def get_staff_credit_note(

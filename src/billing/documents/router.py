@@ -28,6 +28,7 @@ from billing.documents.dependencies import (
     get_staff_credit_note,
     get_staff_invoice,
     get_tenant_credit_note,
+    get_tenant_invoice,
 )
 from billing.documents.errors import (
     EInvoiceIncomplete,
@@ -46,7 +47,6 @@ from billing.documents.responses import (
 from billing.documents.service import DocumentContext, DocumentFile, DocumentRequest
 from billing.documents.service import document as document_service
 from billing.invoices.credit_notes.errors import CreditNoteNotFound
-from billing.invoices.dependencies import get_tenant_invoice
 from billing.invoices.errors import InvoiceNotFound
 from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice

@@ -62,6 +62,7 @@ from billing.invoices.document import (
 )
 from billing.invoices.errors import InvoiceNotFound
 from billing.invoices.presenter import public_url
+from billing.invoices.service import invoice as invoice_service
 from billing.models.credit_note import CreditNote
 from billing.models.invoice import Invoice
 from billing.models.states import InvoiceStatus
@@ -202,13 +203,18 @@ class DocumentService:
             InvoiceDocumentInvalid: the invoice's content cannot form a document.
         """
         document_format = request.format
+
+        async def render() -> RenderedDocument:
+            # Routes read the invoice's row alone; the lines are needed only from here.
+            await invoice_service.load_collections(session, scope=scope, invoice=invoice)
+            return await self._render(
+                self._document(invoice, context), request, context.render_pool
+            )
+
         if invoice.status == DRAFT:
             if document_format.is_einvoice:
                 raise EInvoiceRequiresIssuedInvoice
-            rendered = await self._render(
-                self._document(invoice, context), request, context.render_pool
-            )
-            return _file(rendered, filename=f"draft-{invoice.id}.pdf")
+            return _file(await render(), filename=f"draft-{invoice.id}.pdf")
 
         presentation_key = ""
         if document_format in PAPER_FORMATS:
@@ -222,7 +228,7 @@ class DocumentService:
         return await self._stored(
             StoredDocumentRepository(session, scope),
             _rendition_key(invoice.tenant_id, invoice.id, request, presentation_key),
-            lambda: self._render(self._document(invoice, context), request, context.render_pool),
+            render,
         )
 
     async def credit_note(

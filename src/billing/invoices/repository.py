@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, inspect, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -19,6 +19,9 @@ from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
 from billing.repositories import ScopedRepository
+
+COLLECTIONS = ("items", "cash_transactions", "credit_notes")
+"""What every read of an invoice brings with it (relationships are lazy=raise)."""
 
 # Loader options are immutable: built once, not on every read (a read by id built three).
 _SELECTED_COLLECTIONS: tuple[ExecutableOption, ...] = (
@@ -128,11 +131,14 @@ class InvoiceRepository(ScopedRepository[Invoice]):
             statement = statement.where(Invoice.id == self.scope.invoice_id)
         return statement
 
-    async def get(self, invoice_id: uuid.UUID, *, for_update: bool = False) -> Invoice | None:
+    async def get(
+        self, invoice_id: uuid.UUID, *, for_update: bool = False, collections: bool = True
+    ) -> Invoice | None:
         """One visible invoice; ``for_update`` locks its row for the transaction.
 
         One statement: the lines and cash records are joined in (a list uses one statement
-        per collection instead, which is cheaper for many invoices).
+        per collection instead, which is cheaper for many invoices); ``collections=False``
+        reads the invoice's own row only (``load_collections`` adds them when needed).
         """
         if for_update:
             # The locked read must refresh an instance the session already holds: amounts read
@@ -147,8 +153,16 @@ class InvoiceRepository(ScopedRepository[Invoice]):
                 .execution_options(populate_existing=True)
             )
             return await self.get_one_or_none(statement)
-        statement = self.base_statement(eager=_JOINED_COLLECTIONS).where(Invoice.id == invoice_id)
+        eager = _JOINED_COLLECTIONS if collections else ()
+        statement = self.base_statement(eager=eager).where(Invoice.id == invoice_id)
         return await self.get_one_or_none(statement)
+
+    async def load_collections(self, invoice: Invoice) -> None:
+        """Load the lines, cash records and credit notes of an invoice read without them."""
+        state = inspect(invoice)
+        missing = [name for name in COLLECTIONS if name in state.unloaded]
+        if missing:
+            await self.session.refresh(invoice, attribute_names=missing)
 
     async def get_by_number(self, invoice_number: str) -> Invoice | None:
         """One visible invoice by its number."""

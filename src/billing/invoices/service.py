@@ -69,12 +69,22 @@ class InvoiceService:
         scope: AccessScope,
         invoice_id: uuid.UUID,
         for_update: bool = False,
+        collections: bool = True,
     ) -> Invoice:
-        """A visible invoice with its lines, or ``InvoiceNotFound``."""
-        invoice = await InvoiceRepository(session, scope).get(invoice_id, for_update=for_update)
+        """A visible invoice with its lines (its row alone with ``collections=False``), or
+        ``InvoiceNotFound``."""
+        invoice = await InvoiceRepository(session, scope).get(
+            invoice_id, for_update=for_update, collections=collections
+        )
         if invoice is None:
             raise InvoiceNotFound
         return invoice
+
+    async def load_collections(
+        self, session: AsyncSession, *, scope: AccessScope, invoice: Invoice
+    ) -> None:
+        """Bring the lines, cash records and credit notes of an invoice read without them."""
+        await InvoiceRepository(session, scope).load_collections(invoice)
 
     async def list(
         self,

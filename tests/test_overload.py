@@ -234,7 +234,7 @@ def test_every_served_worker_process_configures_its_logging(
 
 
 def test_a_process_admits_as_many_requests_as_it_has_connections() -> None:
-    assert Settings(db_pool_size=10, db_max_overflow=5).effective_max_in_flight == 30
+    assert Settings(db_pool_size=10, db_max_overflow=5).effective_max_in_flight == 15
     assert Settings(max_in_flight=3).effective_max_in_flight == 3
 
 
@@ -273,3 +273,38 @@ async def test_a_lagging_loop_sheds_beyond_the_floor_and_admits_again_when_it_ca
         release.set()
         assert (await admitted).status_code == 200
         assert [(await task).status_code for task in held] == [200, 200]
+
+
+async def test_a_request_beyond_the_limit_waits_briefly_for_a_slot_then_is_shed() -> None:
+    release = asyncio.Event()
+
+    async def slow_app(scope: Scope, receive: Receive, send: Send) -> None:
+        await release.wait()
+        await PlainTextResponse("done")(scope, receive, send)
+
+    app = InFlightLimitMiddleware(slow_app, limit=1, admission_wait_seconds=0.3)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    async with client:
+        # A slot freed within the wait: the request beyond the limit is served.
+        first = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.05)
+        assert app.waiting == 1
+        release.set()
+        assert (await first).status_code == 200
+        assert (await waiting).status_code == 200
+        # No slot within the wait: 503 once it has passed, not before and not much after.
+        release.clear()
+        held = asyncio.create_task(client.get("/work"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        shed = await client.get("/work")
+        waited = time.monotonic() - started
+        assert shed.status_code == 503
+        assert shed.json()["error"]["code"] == "service_busy"
+        assert 0.25 <= waited < 2.0
+        assert app.waiting == 0
+        release.set()
+        assert (await held).status_code == 200
+        assert app.in_flight == 0

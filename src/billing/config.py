@@ -86,8 +86,15 @@ class Settings(BaseSettings):
         default=None,
         ge=1,
         description="Requests one process serves at once; beyond, 503 service_busy at once. "
-        "Unset: twice the process's database connections (pool size + overflow): every request "
-        "holds one for its transaction, and one more per connection may wait for it.",
+        "Unset: the process's database connections (pool size + overflow), since every request "
+        "holds one for its transaction and more would only queue for a connection.",
+    )
+    admission_wait_ms: float = Field(
+        default=10.0,
+        ge=0,
+        description="How long a request that finds every in-flight slot taken may wait for one "
+        "before 503 service_busy (a busy process frees one every few milliseconds; 0: never "
+        "wait).",
     )
     max_loop_lag_ms: float = Field(
         default=100.0,
@@ -261,17 +268,12 @@ class Settings(BaseSettings):
 
     @property
     def effective_max_in_flight(self) -> int:
-        """Requests one process admits at once: twice its database connections by default.
-
-        Every request holds a connection for its transaction; a second one per connection may
-        wait for it, for about one transaction. Admitting only as many as there are
-        connections refused the next client of a busy but healthy process: 16 clients on 15
-        connections had one client's requests answered 503 in a loop, whose refusals then took
-        the CPU from the requests being served.
-        """
+        """Requests one process admits at once: its database connections by default, since
+        every request holds one for its transaction (``admission_wait_ms`` lets a request
+        beyond them wait briefly for a slot)."""
         if self.max_in_flight is not None:
             return self.max_in_flight
-        return 2 * (self.db_pool_size + self.db_max_overflow)
+        return self.db_pool_size + self.db_max_overflow
 
     @property
     def effective_render_processes(self) -> int:

@@ -104,6 +104,7 @@ def create_app(
     app.add_middleware(
         InFlightLimitMiddleware,
         limit=settings.effective_max_in_flight,
+        admission_wait_seconds=settings.admission_wait_ms / 1000,
         lag=loop_lag,
         max_lag_seconds=settings.max_loop_lag_ms / 1000,
     )

@@ -80,42 +80,66 @@ class LoopLag:
 
 class InFlightLimitMiddleware:
     """Admit at most ``limit`` concurrent HTTP requests, and no more than ``floor`` while the
-    event loop lags by more than ``max_lag_seconds``; answer the rest 503 immediately."""
+    event loop lags by more than ``max_lag_seconds``; answer the rest 503.
+
+    A request that finds every slot taken may wait ``admission_wait_seconds`` for one (no
+    more than ``limit`` requests wait at once): a busy process frees a slot every few
+    milliseconds, so a client one beyond the limit is served instead of refused, while a
+    burst far beyond it is still answered 503 within that wait.
+    """
 
     def __init__(
         self,
         app: ASGIApp,
         *,
         limit: int,
+        admission_wait_seconds: float = 0.0,
         lag: LoopLag | None = None,
         max_lag_seconds: float = 0.0,
         floor: int = 8,
     ) -> None:
         self.app = app
         self.limit = limit
+        self.admission_wait_seconds = admission_wait_seconds
         self.lag = lag
         self.max_lag_seconds = max_lag_seconds
         self.floor = floor
         self.in_flight = 0
+        self.waiting = 0
+        self._slots = asyncio.Semaphore(limit)
 
-    def _refusal(self) -> str | None:
-        """Why a request arriving now is refused, or ``None`` when it is admitted."""
-        if self.in_flight >= self.limit:
-            return "in_flight"
-        if (
+    def _lagging(self) -> bool:
+        return (
             self.lag is not None
             and self.max_lag_seconds > 0
             and self.in_flight >= self.floor
             and self.lag.seconds > self.max_lag_seconds
-        ):
+        )
+
+    async def _admit(self) -> str | None:
+        """Take a slot, or say why the request is refused (``None``: admitted)."""
+        if self._lagging():
             return "loop_lag"
+        if not self._slots.locked():
+            await self._slots.acquire()  # a free slot: taken without suspending
+            return None
+        if self.admission_wait_seconds <= 0 or self.waiting >= self.limit:
+            return "in_flight"
+        self.waiting += 1
+        try:
+            async with asyncio.timeout(self.admission_wait_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            return "in_flight"
+        finally:
+            self.waiting -= 1
         return None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in _EXEMPT:
             await self.app(scope, receive, send)
             return
-        refusal = self._refusal()
+        refusal = await self._admit()
         if refusal is not None:
             SHED.labels(refusal).inc()
             response = busy_response("The service is at capacity; retry in a moment.")
@@ -126,6 +150,7 @@ class InFlightLimitMiddleware:
             await self.app(scope, receive, send)
         finally:
             self.in_flight -= 1
+            self._slots.release()
 
 
 async def _pool_timeout_handler(request: Request, exc: Exception) -> JSONResponse:

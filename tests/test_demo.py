@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from billing.cli import run_migrations
 from billing.config import Settings
 from billing.core.db import Database
 from billing.demo import ACME_ID, GLOBEX_ID, seed
 from billing.devenv import provider_variables
 from billing.main import create_app
 from tests.fixtures.auth import Tokens
-from tests.fixtures.database import drop_database, recreate_database
+from tests.fixtures.database import drop_database, migrated_database
 
 ADMIN = "/api/v1/admin"
 FORMATS = ("pdf", "ubl", "xrechnung", "cii", "zugferd")
@@ -26,8 +25,7 @@ FORMATS = ("pdf", "ubl", "xrechnung", "cii", "zugferd")
 def demo_database(server_url: str) -> Iterator[str]:
     """A database of its own: the demo writes the operator's settings."""
     name = f"billing_demo_{uuid.uuid4().hex[:10]}"
-    url = recreate_database(server_url, name)
-    run_migrations(url)
+    url = migrated_database(server_url, name)
     yield url
     drop_database(server_url, name)
 

@@ -27,7 +27,6 @@ import pytest
 
 from billing.auth.principal import Role
 from billing.auth.tokens import mint_token
-from billing.cli import run_migrations
 from billing.config import Settings
 from billing.core.db import Database
 from billing.main import create_app
@@ -38,7 +37,7 @@ from billing_fakes.server import FakeServer
 from billing_fakes.stripe import create_stripe_app
 from tests.conftest import GENEROUS_RATE_LIMIT, OPERATOR_SELLER
 from tests.fixtures.auth import Tokens
-from tests.fixtures.database import drop_database, recreate_database
+from tests.fixtures.database import drop_database, migrated_database
 from tests.fixtures.factories import Factory
 from tests.fixtures.servers import server_processes
 
@@ -255,9 +254,8 @@ def fuzz_url(server_url: str) -> Iterator[str]:
     """A database of its own, migrated: the fuzzer changes settings and deletes objects at
     random, which must not reach the other tests of this worker."""
     name = f"billing_fuzz_{uuid.uuid4().hex[:10]}"
-    url = recreate_database(server_url, name)
+    url = migrated_database(server_url, name)
     try:
-        run_migrations(url)
         yield url
     finally:
         drop_database(server_url, name)

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from billing.cli import run_migrations
 from billing.config import Settings
 from billing.core import clock
 from billing.core.db import Database
@@ -21,15 +20,14 @@ from billing.providers.registry import ProviderFactory, ProviderSettings
 from billing.subscriptions.cycle import CycleContext
 from tests.conftest import GENEROUS_RATE_LIMIT, OPERATOR_SELLER
 from tests.fixtures.auth import Tokens
-from tests.fixtures.database import drop_database, recreate_database
+from tests.fixtures.database import drop_database, migrated_database
 from tests.subscriptions.support import Billing
 
 
 @pytest.fixture(scope="module")
 def subs_database_url(server_url: str) -> Iterator[str]:
     name = f"billing_subs_{uuid.uuid4().hex[:10]}"
-    url = recreate_database(server_url, name)
-    run_migrations(url)
+    url = migrated_database(server_url, name)
     yield url
     drop_database(server_url, name)
 

@@ -344,6 +344,45 @@ class TestCharging:
         state = await invoice_state(http, tokens, invoice["id"])
         assert (state["status"], state["amount_paid"]) == ("issued", "0.00")
 
+    async def test_a_provider_error_keeps_the_failed_attempt_and_tells_the_saas(
+        self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack
+    ) -> None:
+        hooked = await http.post(
+            "/api/v1/admin/webhook-endpoints",
+            json={"url": "https://saas.example/hooks", "event_types": ["payment.failed"]},
+            headers=tokens.admin(),
+        )
+        assert hooked.status_code == 201, hooked.text
+        tenant = await create_tenant(http, tokens)
+        await save_stripe_method(http, cards, tenant)
+        invoice = await create_invoice(http, tokens, tenant)
+        await cards.stripe.control("faults", {"status": 500, "path": "/v1/payment_intents"})
+
+        response = await pay(http, tenant, invoice)
+
+        assert response.status_code in (502, 503), response.text
+        attempts = await http.get(
+            f"/api/v1/admin/transactions?tenant_id={tenant.id}", headers=tokens.admin()
+        )
+        [attempt] = [a for a in attempts.json()["data"] if a["invoice_id"] == invoice["id"]]
+        assert attempt["status"] == "failed"
+        deliveries = await http.get(
+            "/api/v1/admin/deliveries?event_type=payment.failed", headers=tokens.admin()
+        )
+        assert deliveries.status_code == 200, deliveries.text
+        endpoint_id = hooked.json()["data"]["id"]
+        events = [
+            d
+            for d in deliveries.json()["data"]
+            if d["tenant_id"] == str(tenant.id) and d["endpoint_id"] == endpoint_id
+        ]
+        assert len(events) == 1
+        await http.patch(
+            f"/api/v1/admin/webhook-endpoints/{endpoint_id}",
+            json={"enabled": False},
+            headers=tokens.admin(),
+        )
+
     async def test_authentication_required_asks_for_the_payer(
         self, http: httpx.AsyncClient, tokens: Tokens, cards: CardsStack
     ) -> None:

@@ -36,6 +36,7 @@ from billing.payments.errors import (
     PaymentMethodNotActive,
     upstream_error,
 )
+from billing.payments.events import emit_failed_attempt
 from billing.payments.ledger import check_payable, invoice_balance, new_reference, try_advisory_lock
 from billing.payments.links.guard import check_can_start
 from billing.payments.methods.repository import PaymentMethodRepository
@@ -174,6 +175,7 @@ class ChargeService:
             attempt.status = TransactionStatus.FAILED
             attempt.failure_code = exc.code[:100]
             attempt.failure_message = exc.message[:500]
+            await emit_failed_attempt(session, attempt)
             return Charged(
                 attempt,
                 method,

@@ -91,12 +91,14 @@ async def get_pdf_request(context: ContextDep, paper: PaperQuery = None) -> Docu
 # its lines are read only when the file has to be rendered (``DocumentService.get``).
 
 
-async def get_staff_invoice(invoice_id: uuid.UUID, scope: StaffScope, session: Session) -> Invoice:
+async def get_staff_invoice_row(
+    invoice_id: uuid.UUID, scope: StaffScope, session: Session
+) -> Invoice:
     """The invoice's row if the staff scope sees it (else 404); reads take no row lock."""
     return await invoice_service.get(session, scope=scope, invoice_id=invoice_id, collections=False)
 
 
-async def get_tenant_invoice(
+async def get_tenant_invoice_row(
     invoice_id: uuid.UUID, scope: TenantScope, session: Session
 ) -> Invoice:
     """The row of one of the caller's invoices (another tenant's is 404)."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
+import httpx._transports.default as httpx_transports
 import pytest
 from fastapi import FastAPI
 
@@ -20,6 +24,27 @@ __all__ = ["database_url", "server_url"]
 
 
 GENEROUS_RATE_LIMIT = "100000/minute"
+
+
+def _share_the_default_tls_context() -> None:
+    """Every httpx client loads the CA bundle again (about 20 ms), and the suite builds
+    thousands of clients to talk plain HTTP to its fakes and servers. The default context
+    (``verify=True``, no client certificate) is the same every time, so they share one."""
+    create = httpx.create_ssl_context
+    default = functools.cache(lambda: create())
+
+    def create_ssl_context(
+        verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None and trust_env:
+            return default()
+        return create(verify=verify, cert=cert, trust_env=trust_env)
+
+    # The transports call the name they imported from httpx._config.
+    setattr(httpx_transports, "create_ssl_context", create_ssl_context)  # noqa: B010
+
+
+_share_the_default_tls_context()
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 
 from billing import __version__
 from billing.api import api_router
@@ -15,7 +17,7 @@ from billing.core import heap
 from billing.core.db import Database
 from billing.core.errors import install_error_handlers
 from billing.core.logging import RequestContextMiddleware, configure_logging
-from billing.core.methods import MethodGuard
+from billing.core.methods import MethodGuard, Template, route_templates
 from billing.core.metrics import MetricsMiddleware
 from billing.core.overload import InFlightLimitMiddleware, LoopLag, install_overload_handlers
 from billing.delivery.notifier import OutboxNotifier
@@ -98,7 +100,7 @@ def create_app(
     app.state.render_pool = render_pool
     install_error_handlers(app)
     install_overload_handlers(app)
-    app.add_middleware(MethodGuard, routes=lambda: app.routes)
+    app.add_middleware(MethodGuard, templates=method_table)
     install_rate_limits(app, settings)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(
@@ -109,11 +111,30 @@ def create_app(
         max_lag_seconds=settings.max_loop_lag_ms / 1000,
     )
     app.add_middleware(RequestContextMiddleware)
+    include_routes(app)
+    install_openapi(app)
+    return app
+
+
+def include_routes(app: FastAPI) -> None:
+    """Every route the service serves, in routing order."""
     app.include_router(health_router)
     app.include_router(api_router)
-    install_openapi(app)
     install_docs(app)
-    return app
+
+
+@functools.cache
+def method_table() -> tuple[Template, ...]:
+    """The methods each path serves (``MethodGuard``), built once per process.
+
+    Every app includes the same module-level routers (``include_routes``), so one table serves
+    them all. It is read from an app of its own because listing an app's routes makes FastAPI
+    build every route's handler and dependency tree for that app (about 0.4 s); the apps that
+    serve requests then build a router's routes on the first request that reaches it.
+    """
+    probe = FastAPI(docs_url=None, redoc_url=None)
+    include_routes(probe)
+    return tuple(route_templates(probe.routes))
 
 
 def create_served_app() -> FastAPI:
@@ -121,4 +142,10 @@ def create_served_app() -> FastAPI:
     too (uvicorn's worker processes do not inherit the parent's configuration)."""
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
-    return create_app(settings)
+    app = create_app(settings)
+    # Built before the first request instead of by it: the first request reaching each router
+    # would otherwise wait while its handlers and dependency trees are built (up to 0.5 s).
+    method_table()
+    for _ in iter_route_contexts(app.routes):
+        pass
+    return app

@@ -101,9 +101,9 @@ class TestUnsendableUrls:
         assert attempt["error"].startswith("The endpoint URL is invalid")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 async def production(settings: Settings, database: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app as production runs it (only the environment differs)."""
+    """The app as production runs it (only the environment differs); one for the module."""
     app = create_app(settings.model_copy(update={"environment": "production"}), database)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="https://billing.example") as http:

@@ -22,12 +22,14 @@ from billing.core.errors import error_response
 
 
 @dataclass(frozen=True, slots=True)
-class _Template:
+class Template:
+    """A route template (full path) and every method its routes serve."""
+
     pattern: re.Pattern[str]
     methods: frozenset[str]
 
 
-def route_templates(routes: Sequence[BaseRoute]) -> list[_Template]:
+def route_templates(routes: Sequence[BaseRoute]) -> list[Template]:
     """Every route template (full path) in routing order, with all the methods it serves."""
     order: list[str] = []
     methods: dict[str, set[str]] = {}
@@ -41,21 +43,26 @@ def route_templates(routes: Sequence[BaseRoute]) -> list[_Template]:
             methods[path] = set()
             patterns[path] = compile_path(path)[0]
         methods[path].update(method.upper() for method in served)
-    return [_Template(patterns[path], frozenset(methods[path])) for path in order]
+    return [Template(patterns[path], frozenset(methods[path])) for path in order]
 
 
 class MethodGuard:
-    """Pure ASGI: refuse an unserved method on a known path before any route runs."""
+    """Pure ASGI: refuse an unserved method on a known path before any route runs.
 
-    def __init__(self, app: ASGIApp, routes: Callable[[], Sequence[BaseRoute]]) -> None:
+    ``templates`` gives the table on the first request (every router is included by then).
+    Reading it from the app's own routes would make FastAPI build every route's handler and
+    dependency tree, which it otherwise builds per router on the first request that reaches
+    it; the application factory shares one table between its apps instead (``billing.main``).
+    """
+
+    def __init__(self, app: ASGIApp, templates: Callable[[], Sequence[Template]]) -> None:
         self.app = app
-        self._routes = routes
-        self._templates: list[_Template] | None = None
+        self._table = templates
+        self._templates: Sequence[Template] | None = None
 
-    def _owner(self, path: str) -> _Template | None:
+    def _owner(self, path: str) -> Template | None:
         if self._templates is None:
-            # Built on the first request: every router is included by then.
-            self._templates = route_templates(self._routes())
+            self._templates = self._table()
         return next((t for t in self._templates if t.pattern.match(path)), None)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
 
 from billing import __version__
-from billing.api import api_router
+from billing.api import API_PREFIX, api_router
 from billing.config import Settings, get_settings
 from billing.core import heap
 from billing.core.db import Database
@@ -119,7 +119,7 @@ def create_app(
 def include_routes(app: FastAPI) -> None:
     """Every route the service serves, in routing order."""
     app.include_router(health_router)
-    app.include_router(api_router)
+    app.include_router(api_router, prefix=API_PREFIX)
     install_docs(app)
 
 

@@ -20,9 +20,11 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 
 # The Schemathesis run (tests/test_fuzz.py) goes last, alone: it loads the machine enough to
 # slow the timed waits of other tests.
+# Bytecode is cached even where the environment turns it off (PYTHONDONTWRITEBYTECODE): each
+# worker collects every test module, and rewriting their assertions anew took 4 s a process.
 test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded), then the fuzzer
-	$(BIN)/pytest -n $(WORKERS) --dist loadfile -q -m "not fuzz"
-	$(BIN)/pytest -q -m fuzz
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -n $(WORKERS) --dist loadfile -q -m "not fuzz"
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest -q -m fuzz
 
 FUZZ_EXAMPLES ?= 25
 fuzz: $(STAMP) ## A longer Schemathesis run (part of `make test` with 3 examples per operation)

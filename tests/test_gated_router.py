@@ -49,3 +49,32 @@ def test_a_gate_refuses_paths_outside_its_prefix_without_asking_its_routes() -> 
 def test_the_route_path_is_read_below_the_root_path() -> None:
     assert route_path({"path": "/svc/api/v1/billing", "root_path": "/svc"}) == "/api/v1/billing"
     assert route_path({"path": "/api/v1/billing"}) == "/api/v1/billing"
+
+
+def test_a_domain_router_refuses_paths_that_hold_the_beginning_of_none_of_its_routes() -> None:
+    from billing.subscriptions.router import admin_router as subscriptions_router
+
+    assert isinstance(subscriptions_router, GatedRouter)
+    assert subscriptions_router.owns(f"/api/v1/admin/subscriptions/{SAMPLE}/cancel")
+    assert subscriptions_router.owns("/api/v1/admin/subscriptions")
+    assert not subscriptions_router.owns(f"/api/v1/admin/invoices/{SAMPLE}")
+    scope = {"type": "http", "method": "GET", "path": f"/api/v1/admin/invoices/{SAMPLE}"}
+    assert subscriptions_router.matches(scope) == (Match.NONE, {})
+
+
+def test_a_router_with_a_route_that_begins_with_a_parameter_has_no_gate() -> None:
+    router = GatedRouter()
+
+    @router.get("/things")
+    async def things() -> None:
+        """A fixed route."""
+
+    assert router.route_beginnings() == ("/things",)
+    assert not router.owns("/api/v1/other")
+
+    @router.get("/{anything}")
+    async def anything(anything: str) -> None:
+        """A route any path may match."""
+
+    assert router.route_beginnings() is None
+    assert router.owns("/api/v1/other")

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from contextvars import ContextVar
 from typing import Any, ClassVar, Protocol
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 
@@ -25,6 +25,7 @@ from billing.config import Settings
 from billing.core import clock
 from billing.core.crypto import encryptor_for
 from billing.core.errors import NotFound, Unprocessable
+from billing.core.gated_router import GatedRouter
 from billing.core.network import client_address
 from billing.core.text import text_problem
 from billing.idempotency import IdempotentReplay, claim, store_response
@@ -199,10 +200,10 @@ async def require_test_routes(request: Request) -> None:
         raise NotFound
 
 
-def development_router() -> APIRouter:
+def development_router() -> GatedRouter:
     """A router of development-only routes under ``/test``: left out of the schema, 404
     unless test routes are enabled."""
-    return APIRouter(
+    return GatedRouter(
         prefix="/test",
         tags=["development"],
         route_class=WebhookRoute,

@@ -5,20 +5,19 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
-
 from billing.api_keys.errors import ApiKeyNotFound, InvalidApiKeyScopes
 from billing.api_keys.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyRead
 from billing.api_keys.service import api_key as api_key_service
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission, Principal
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.routing import TransactionalRoute
 from billing.tenants.errors import TenantNotFound
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/api-keys", tags=["api-keys"], route_class=TransactionalRoute)
 
 ApiKeyManager = Annotated[Principal, require(Permission.API_KEYS_MANAGE)]
 

@@ -6,24 +6,23 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.billing_profiles.errors import InvalidBillingProfile
 from billing.billing_profiles.schemas import BillingProfileRead, BillingProfileUpdate
 from billing.billing_profiles.service import billing_profile as billing_profile_service
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.models.billing_profile import BillingProfile
 from billing.routing import TransactionalRoute
 from billing.tenants.errors import TenantNotFound
 
-tenant_router = APIRouter(
+tenant_router = GatedRouter(
     prefix="/billing-profile", tags=["billing-profile"], route_class=TransactionalRoute
 )
-admin_router = APIRouter(
+admin_router = GatedRouter(
     prefix="/tenants/{tenant_id}/billing-profile",
     tags=["billing-profile"],
     route_class=TransactionalRoute,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
@@ -35,16 +35,17 @@ from billing.catalog.schemas import (
 from billing.catalog.service import product as product_service
 from billing.catalog.service import tax_rate as tax_rate_service
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import CountryCode, CurrencyCode
 from billing.core.session import Session
 from billing.core.totals import VatCategory
 from billing.routing import TransactionalRoute
 
-tax_rates_router = APIRouter(
+tax_rates_router = GatedRouter(
     prefix="/tax-rates", tags=["tax-rates"], route_class=TransactionalRoute
 )
-products_router = APIRouter(prefix="/products", tags=["products"], route_class=TransactionalRoute)
+products_router = GatedRouter(prefix="/products", tags=["products"], route_class=TransactionalRoute)
 
 
 @tax_rates_router.post(

@@ -8,13 +8,14 @@ import uuid
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from billing.app_settings import AppSettings
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import IsoDateTime
 from billing.core.session import Session
@@ -48,19 +49,19 @@ from billing.invoices.errors import InvoiceNotFound
 from billing.models.states import DeliveryChannel, DeliveryStatus, EventType
 from billing.routing import TransactionalRoute
 
-deliveries_router = APIRouter(
+deliveries_router = GatedRouter(
     prefix="/deliveries", tags=["deliveries"], route_class=TransactionalRoute
 )
-endpoints_router = APIRouter(
+endpoints_router = GatedRouter(
     prefix="/webhook-endpoints",
     tags=["webhook-endpoints"],
     route_class=TransactionalRoute,
     dependencies=[Depends(operator_only)],
 )
-admin_invoices_router = APIRouter(
+admin_invoices_router = GatedRouter(
     prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute
 )
-tenant_invoices_router = APIRouter(
+tenant_invoices_router = GatedRouter(
     prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
 )
 

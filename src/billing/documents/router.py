@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from billing.auth.dependencies import get_staff_scope, get_tenant_scope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.documents.dependencies import (
@@ -55,25 +56,25 @@ from billing.routing import TransactionalRoute
 _STAFF_READ = [require(Permission.INVOICES_READ)]
 _TENANT_READ = [require(Permission.BILLING_READ)]
 
-admin_router = APIRouter(
+admin_router = GatedRouter(
     prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute, dependencies=_STAFF_READ
 )
-tenant_router = APIRouter(
+tenant_router = GatedRouter(
     prefix="/invoices",
     tags=["billing-invoices"],
     route_class=TransactionalRoute,
     dependencies=_TENANT_READ,
 )
-public_router = APIRouter(
+public_router = GatedRouter(
     prefix="/public/invoices", tags=["public-invoices"], route_class=TransactionalRoute
 )
-admin_credit_notes_router = APIRouter(
+admin_credit_notes_router = GatedRouter(
     prefix="/credit-notes",
     tags=["credit-notes"],
     route_class=TransactionalRoute,
     dependencies=_STAFF_READ,
 )
-tenant_credit_notes_router = APIRouter(
+tenant_credit_notes_router = GatedRouter(
     prefix="/credit-notes",
     tags=["billing-credit-notes"],
     route_class=TransactionalRoute,

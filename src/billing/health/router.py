@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel
 from sqlalchemy import text
 
 from billing import __version__
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import BillingError
+from billing.core.gated_router import GatedRouter
 from billing.core.metrics import render_metrics
 from billing.core.session import Session
 from billing.routing import TransactionalRoute
 
-router = APIRouter(tags=["health"], route_class=TransactionalRoute)
+router = GatedRouter(tags=["health"], route_class=TransactionalRoute)
 
 
 class DatabaseUnavailable(BillingError):

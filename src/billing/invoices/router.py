@@ -6,13 +6,14 @@ import uuid
 from dataclasses import replace
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 from pydantic import BaseModel
 
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import Unprocessable
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import CurrencyCode, IsoDate
 from billing.core.session import Session
@@ -55,8 +56,8 @@ from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 from billing.tenants.errors import TenantNotFound
 
-admin_router = APIRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
-tenant_router = APIRouter(
+admin_router = GatedRouter(prefix="/invoices", tags=["invoices"], route_class=TransactionalRoute)
+tenant_router = GatedRouter(
     prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
 )
 

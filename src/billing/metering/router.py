@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.metering.dependencies import UsageReporter
@@ -40,10 +39,10 @@ from billing.routing import TransactionalRoute
 from billing.tenants.errors import TenantNotFound
 from billing.tenants.service import tenant as tenant_service
 
-metrics_router = APIRouter(
+metrics_router = GatedRouter(
     prefix="/billable-metrics", tags=["billable-metrics"], route_class=TransactionalRoute
 )
-events_router = APIRouter(prefix="/usage-events", tags=["usage"], route_class=ExactJsonRoute)
+events_router = GatedRouter(prefix="/usage-events", tags=["usage"], route_class=ExactJsonRoute)
 
 
 @metrics_router.post(

@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import Field
 
 from billing.auth import capabilities
@@ -21,6 +21,7 @@ from billing.auth.dependencies import (
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.errors import render_error
+from billing.core.gated_router import GatedRouter
 from billing.core.money import round_money
 from billing.core.pagination import Page
 from billing.core.ratelimit import RateLimited
@@ -104,9 +105,9 @@ from billing.tenants.errors import TenantNotFound
 from billing.tenants.service import tenant as tenant_service
 from billing.throttling import policies, throttle
 
-admin_router = APIRouter(tags=["payments"], route_class=TransactionalRoute)
-tenant_router = APIRouter(tags=["billing-wallet"], route_class=TransactionalRoute)
-public_router = APIRouter(tags=["checkout"], route_class=TransactionalRoute)
+admin_router = GatedRouter(tags=["payments"], route_class=TransactionalRoute)
+tenant_router = GatedRouter(tags=["billing-wallet"], route_class=TransactionalRoute)
+public_router = GatedRouter(tags=["checkout"], route_class=TransactionalRoute)
 
 Reads = [require(Permission.PAYMENTS_READ)]
 Writes = [require(Permission.PAYMENTS_WRITE)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.resellers.errors import (
@@ -22,7 +23,7 @@ from billing.resellers.schemas import ResellerCreate, ResellerRead, ResellerUpda
 from billing.resellers.service import reseller as reseller_service
 from billing.routing import TransactionalRoute
 
-router = APIRouter(prefix="/resellers", tags=["resellers"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/resellers", tags=["resellers"], route_class=TransactionalRoute)
 
 
 @router.post(

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.routing import TransactionalRoute
 from billing.settings.errors import InvalidSettings
 from billing.settings.schemas import OperatorSettings, SettingsUpdate
 from billing.settings.service import settings as settings_service
 
-router = APIRouter(prefix="/settings", tags=["settings"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/settings", tags=["settings"], route_class=TransactionalRoute)
 
 
 @router.get("", name="settings_get", dependencies=[require(Permission.SETTINGS_READ)])

@@ -8,12 +8,13 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.catalog.prices.errors import PriceInactive, UnknownPrice
 from billing.core.envelope import ApiResponse, ListResponse, Pagination, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.money import round_money
 from billing.core.pagination import Page, PageOf
 from billing.core.session import Session
@@ -55,19 +56,19 @@ from billing.subscriptions.upcoming import upcoming_invoice
 from billing.subscriptions.usage_report import current_usage
 from billing.tenants.errors import TenantNotFound
 
-admin_router = APIRouter(
+admin_router = GatedRouter(
     prefix="/subscriptions", tags=["subscriptions"], route_class=TransactionalRoute
 )
-proration_router = APIRouter(
+proration_router = GatedRouter(
     prefix="/proration", tags=["subscriptions"], route_class=TransactionalRoute
 )
-admin_upcoming_router = APIRouter(
+admin_upcoming_router = GatedRouter(
     prefix="/tenants", tags=["subscriptions"], route_class=TransactionalRoute
 )
-tenant_router = APIRouter(
+tenant_router = GatedRouter(
     prefix="/subscriptions", tags=["billing-subscriptions"], route_class=TransactionalRoute
 )
-tenant_upcoming_router = APIRouter(tags=["billing-subscriptions"], route_class=TransactionalRoute)
+tenant_upcoming_router = GatedRouter(tags=["billing-subscriptions"], route_class=TransactionalRoute)
 
 Reads = [require(Permission.SUBSCRIPTIONS_READ)]
 Writes = [require(Permission.SUBSCRIPTIONS_WRITE)]

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.models.states import TenantStatus
@@ -18,7 +19,7 @@ from billing.tenants.errors import ResellerOutOfScope, TenantNotFound
 from billing.tenants.schemas import TenantCreate, TenantRead, TenantUpdate
 from billing.tenants.service import tenant as tenant_service
 
-router = APIRouter(prefix="/tenants", tags=["tenants"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/tenants", tags=["tenants"], route_class=TransactionalRoute)
 
 
 @router.post(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
@@ -24,13 +24,14 @@ from billing.catalog.prices.errors import (
 from billing.catalog.prices.schemas import PriceCreate, PriceRead, PriceUpdate
 from billing.catalog.prices.service import price as price_service
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import CurrencyCode
 from billing.core.session import Session
 from billing.metering.errors import UnknownMetric
 from billing.routing import TransactionalRoute
 
-router = APIRouter(prefix="/prices", tags=["prices"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/prices", tags=["prices"], route_class=TransactionalRoute)
 
 
 @router.post(

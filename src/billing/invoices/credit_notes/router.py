@@ -9,11 +9,12 @@ import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
@@ -24,10 +25,10 @@ from billing.invoices.credit_notes.schemas import CreditNoteRead
 from billing.invoices.credit_notes.service import credit_note as credit_note_service
 from billing.routing import TransactionalRoute
 
-admin_router = APIRouter(
+admin_router = GatedRouter(
     prefix="/credit-notes", tags=["credit-notes"], route_class=TransactionalRoute
 )
-tenant_router = APIRouter(
+tenant_router = GatedRouter(
     prefix="/credit-notes", tags=["billing-credit-notes"], route_class=TransactionalRoute
 )
 

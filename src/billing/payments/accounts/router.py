@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.session import Session
 from billing.payments.accounts.errors import (
@@ -28,7 +27,7 @@ from billing.payments.accounts.schemas import (
 from billing.payments.accounts.service import payment_account as account_service
 from billing.routing import TransactionalRoute
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/payment-accounts", tags=["payment-accounts"], route_class=TransactionalRoute
 )
 Reads = [require(Permission.SETTINGS_READ)]

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.auth.dependencies import (
@@ -25,6 +25,7 @@ from billing.auth.dependencies import (
 from billing.auth.principal import Permission, Principal
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import render_error
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.invoices.dependencies import Presentation, PresentationDep
@@ -55,10 +56,10 @@ from billing.providers.registry import ProviderFactory
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 
-tenant_router = APIRouter(
+tenant_router = GatedRouter(
     prefix="/invoices", tags=["billing-invoices"], route_class=TransactionalRoute
 )
-admin_router = APIRouter(prefix="/invoices", tags=["payments"], route_class=TransactionalRoute)
+admin_router = GatedRouter(prefix="/invoices", tags=["payments"], route_class=TransactionalRoute)
 
 CHARGE_ERRORS = error_responses(
     InvoiceNotFound,

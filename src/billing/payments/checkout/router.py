@@ -7,12 +7,13 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import render_error
+from billing.core.gated_router import GatedRouter
 from billing.core.ratelimit import RateLimited
 from billing.core.session import Session
 from billing.invoices.errors import InvoiceNotFound
@@ -51,7 +52,7 @@ from billing.settings.errors import PaymentMethodNotEnabled
 from billing.settings.service import settings as settings_service
 from billing.throttling import policies, throttle
 
-router = APIRouter(tags=["checkout"], route_class=TransactionalRoute)
+router = GatedRouter(tags=["checkout"], route_class=TransactionalRoute)
 
 START_ERROR_TYPES = (
     InvoiceNotFound,

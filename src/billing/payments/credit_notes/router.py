@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import CurrentPrincipal, StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.invoices.credit_notes.errors import (
     CreditExceedsBalance,
@@ -23,7 +22,7 @@ from billing.payments.credit_notes import service
 from billing.payments.errors import NothingPaidToReturn, RefundThroughProvider
 from billing.routing import TransactionalRoute
 
-router = APIRouter(tags=["credit-notes"], route_class=TransactionalRoute)
+router = GatedRouter(tags=["credit-notes"], route_class=TransactionalRoute)
 
 
 @router.post(

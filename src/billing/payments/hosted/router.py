@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 from fastapi.responses import RedirectResponse
 
 from billing.core.envelope import ApiResponse, error_responses
 from billing.core.errors import error_response, render_error
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.invoices.dependencies import PresentationDep
 from billing.invoices.errors import InvoiceNotFound
@@ -40,7 +41,9 @@ from billing.providers.base import ProviderKey
 from billing.routing import TransactionalRoute
 from billing.settings.errors import PaymentMethodNotEnabled
 
-router = APIRouter(prefix="/public/invoices", tags=["payment-page"], route_class=TransactionalRoute)
+router = GatedRouter(
+    prefix="/public/invoices", tags=["payment-page"], route_class=TransactionalRoute
+)
 
 START_ERRORS = error_responses(
     InvoiceNotFound,

@@ -7,7 +7,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import Depends, Header, Query
 from pydantic import Field
 
 from billing.auth.dependencies import Merchant, StaffScope, merchant_scope, require
@@ -15,6 +15,7 @@ from billing.auth.principal import Permission
 from billing.core.clock import utcnow
 from billing.core.envelope import ListResponse
 from billing.core.errors import Forbidden, Unauthorized
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import MoneyString, ReadSchema
 from billing.core.session import Session
@@ -54,8 +55,8 @@ from billing.payments.links.service import LinkedInvoice, present
 from billing.payments.links.service import payment_link as link_service
 from billing.routing import TransactionalRoute
 
-router = APIRouter(prefix="/payments/invoices", tags=["payment-links"], route_class=SeedRoute)
-admin_router = APIRouter(
+router = GatedRouter(prefix="/payments/invoices", tags=["payment-links"], route_class=SeedRoute)
+admin_router = GatedRouter(
     prefix="/payment-links", tags=["payment-links"], route_class=TransactionalRoute
 )
 

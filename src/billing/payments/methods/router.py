@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import OptionalPrincipal, TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.payments.dependencies import Callbacks, Providers
@@ -48,12 +47,12 @@ from billing.tenants.errors import TenantNotFound
 
 # No principal needed: what a frontend needs before the user signs in. Credentials are optional
 # here, but sent ones must be valid (401), as everywhere else.
-catalogue_router = APIRouter(
+catalogue_router = GatedRouter(
     prefix="/payment-providers",
     tags=["billing-payment-providers"],
     route_class=TransactionalRoute,
 )
-tenant_router = APIRouter(tags=["billing-payment-methods"], route_class=TransactionalRoute)
+tenant_router = GatedRouter(tags=["billing-payment-methods"], route_class=TransactionalRoute)
 
 Reads = [require(Permission.BILLING_READ)]
 Writes = [require(Permission.BILLING_WRITE)]

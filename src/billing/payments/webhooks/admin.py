@@ -7,13 +7,14 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from billing.auth import capabilities
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ListResponse
 from billing.core.errors import Forbidden
+from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
 from billing.core.schemas import ReadSchema
 from billing.core.session import Session
@@ -21,7 +22,7 @@ from billing.core.tenancy import ScopeKind
 from billing.payments.webhooks.inbox import InboxRepository
 from billing.routing import TransactionalRoute
 
-router = APIRouter(prefix="/provider-events", tags=["payments"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/provider-events", tags=["payments"], route_class=TransactionalRoute)
 
 
 class ProviderEventRead(ReadSchema):

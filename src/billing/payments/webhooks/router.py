@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import JSONResponse
 
 from billing.config import Settings
 from billing.core.envelope import error_responses
 from billing.core.errors import error_response
+from billing.core.gated_router import GatedRouter
 from billing.core.network import client_address, in_networks
 from billing.core.schemas import ReadSchema
 from billing.core.session import Session
@@ -38,8 +39,8 @@ from billing.providers.mpesa.provider import TRANSACTION_STATUS_KIND
 from billing.providers.pesapal import ipn_acknowledgement
 from billing.routing import WebhookRoute
 
-callbacks_router = APIRouter(prefix="/callbacks", tags=["webhooks"], route_class=WebhookRoute)
-webhooks_router = APIRouter(prefix="/webhooks", tags=["webhooks"], route_class=WebhookRoute)
+callbacks_router = GatedRouter(prefix="/callbacks", tags=["webhooks"], route_class=WebhookRoute)
+webhooks_router = GatedRouter(prefix="/webhooks", tags=["webhooks"], route_class=WebhookRoute)
 
 DELIVERY_ERRORS = error_responses(400, CallbackNotFound)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import Query
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.schemas import IsoDate
 from billing.core.session import Session
 from billing.reports.commissions.errors import OtherResellerCommission, ResellerRequired
@@ -19,7 +20,7 @@ from billing.reports.errors import InvalidDateRange
 from billing.resellers.errors import ResellerNotFound
 from billing.routing import TransactionalRoute
 
-router = APIRouter(prefix="/commissions", tags=["reports"], route_class=TransactionalRoute)
+router = GatedRouter(prefix="/commissions", tags=["reports"], route_class=TransactionalRoute)
 
 
 @router.get(

@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from billing.auth.dependencies import StaffScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.schemas import IsoDate
 from billing.core.session import Session
 from billing.reports.errors import DateRangeTooLong, InvalidDateRange
@@ -36,7 +37,7 @@ from billing.routing import TransactionalRoute
 
 ReportT = TypeVar("ReportT", bound=BaseModel)
 
-router = APIRouter(
+router = GatedRouter(
     prefix="/reports",
     tags=["reports"],
     route_class=TransactionalRoute,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from billing.auth.dependencies import TenantScope, require
 from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, error_responses
+from billing.core.gated_router import GatedRouter
 from billing.core.session import Session
 from billing.metering.errors import UsageTooLarge
 from billing.reports.overview.schemas import BillingOverview
@@ -14,7 +13,7 @@ from billing.reports.overview.service import overview as overview_service
 from billing.routing import TransactionalRoute
 from billing.settings.errors import CurrencyNotEnabled
 
-router = APIRouter(tags=["billing-overview"], route_class=TransactionalRoute)
+router = GatedRouter(tags=["billing-overview"], route_class=TransactionalRoute)
 
 
 @router.get(

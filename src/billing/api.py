@@ -61,13 +61,15 @@ from billing.tenants.router import router as tenants_router
 from billing.throttling import PublicRateLimit
 
 API_PREFIX = "/api/v1"
+ADMIN_PREFIX = "/admin"
+BILLING_PREFIX = "/billing"
 
 _AUTHENTICATED_ERRORS = error_responses(401, 403, 422, 429, 500)
 _LIMITED_DEPENDENCIES = [PublicRateLimit]
 _LIMITED_ERRORS = error_responses(429)
 
 # The groups under fixed prefixes are gated: a request is matched against its own group only.
-admin_router = GatedRouter(mounted_at=f"{API_PREFIX}/admin", responses=_AUTHENTICATED_ERRORS)
+admin_router = GatedRouter(mounted_at=API_PREFIX + ADMIN_PREFIX, responses=_AUTHENTICATED_ERRORS)
 admin_router.include_router(tenants_router)
 admin_router.include_router(admin_billing_profile_router)
 admin_router.include_router(resellers_router)
@@ -96,7 +98,9 @@ admin_router.include_router(admin_delivery_invoices_router)
 admin_router.include_router(outbox_router)
 admin_router.include_router(webhook_endpoints_router)
 
-billing_router = GatedRouter(mounted_at=f"{API_PREFIX}/billing", responses=_AUTHENTICATED_ERRORS)
+billing_router = GatedRouter(
+    mounted_at=API_PREFIX + BILLING_PREFIX, responses=_AUTHENTICATED_ERRORS
+)
 billing_router.include_router(billing_profile_router)
 billing_router.include_router(tenant_invoices_router)
 billing_router.include_router(tenant_documents_router)
@@ -145,12 +149,12 @@ merchant_router.include_router(payment_links_router)
 
 # The groups' prefixes are given where they are included, not to their routers: FastAPI checks
 # a router included without a prefix by building the handler of every route below it, for
-# routers that are never served themselves (an app serves copies of its own), which took a
-# second of every process's start.
+# router objects no app serves (an app serves copies of its own). For these two groups that
+# took 0.4 s of every process's start; the small groups below are still checked.
 api_router = GatedRouter(mounted_at=API_PREFIX)
 """Included by the app under ``API_PREFIX``."""
-api_router.include_router(admin_router, prefix="/admin")
-api_router.include_router(billing_router, prefix="/billing")
+api_router.include_router(admin_router, prefix=ADMIN_PREFIX)
+api_router.include_router(billing_router, prefix=BILLING_PREFIX)
 api_router.include_router(merchant_router)
 # Usage reports: tenant-bound API keys (or tenant users) and operator staff naming a tenant.
 usage_router = APIRouter(responses=_AUTHENTICATED_ERRORS)

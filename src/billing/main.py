@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 
 from billing import __version__
 from billing.api import API_PREFIX, api_router
@@ -123,18 +121,34 @@ def include_routes(app: FastAPI) -> None:
     install_docs(app)
 
 
-@functools.cache
-def method_table() -> tuple[Template, ...]:
-    """The methods each path serves (``MethodGuard``), built once per process.
+class MethodTable:
+    """The methods each path serves (``MethodGuard``), one table for every app of the process.
 
     Every app includes the same module-level routers (``include_routes``), so one table serves
-    them all. It is read from an app of its own because listing an app's routes makes FastAPI
-    build every route's handler and dependency tree for that app (about 0.4 s); the apps that
-    serve requests then build a router's routes on the first request that reaches it.
+    them all. Listing an app's routes makes FastAPI build every route's handler and dependency
+    tree for that app (about 0.5 s), which an app otherwise builds router by router on the
+    first request that reaches each; the table is therefore read from an app whose routes are
+    built anyway (``billing serve`` builds its app's before serving) or, failing one, from an
+    app of its own, once.
     """
-    probe = FastAPI(docs_url=None, redoc_url=None)
-    include_routes(probe)
-    return tuple(route_templates(probe.routes))
+
+    def __init__(self) -> None:
+        self._templates: tuple[Template, ...] | None = None
+
+    def __call__(self) -> tuple[Template, ...]:
+        """The table (read from an app of its own on the first call when none was given)."""
+        if self._templates is None:
+            probe = FastAPI(docs_url=None, redoc_url=None)
+            include_routes(probe)
+            self._templates = tuple(route_templates(probe.routes))
+        return self._templates
+
+    def read_from(self, app: FastAPI) -> None:
+        """Take the table of ``app``, building its routes."""
+        self._templates = tuple(route_templates(app.routes))
+
+
+method_table = MethodTable()
 
 
 def create_served_app() -> FastAPI:
@@ -143,9 +157,7 @@ def create_served_app() -> FastAPI:
     settings = get_settings()
     configure_logging(level=settings.log_level, json=settings.log_json)
     app = create_app(settings)
-    # Built before the first request instead of by it: the first request reaching each router
-    # would otherwise wait while its handlers and dependency trees are built (up to 0.5 s).
-    method_table()
-    for _ in iter_route_contexts(app.routes):
-        pass
+    # Every route is built before the first request instead of by it: the first request
+    # reaching each router would otherwise wait while its handlers are built (up to 0.5 s).
+    method_table.read_from(app)
     return app

@@ -49,10 +49,12 @@ def route_templates(routes: Sequence[BaseRoute]) -> list[Template]:
 class MethodGuard:
     """Pure ASGI: refuse an unserved method on a known path before any route runs.
 
-    ``templates`` gives the table on the first request (every router is included by then).
-    Reading it from the app's own routes would make FastAPI build every route's handler and
-    dependency tree, which it otherwise builds per router on the first request that reaches
-    it; the application factory shares one table between its apps instead (``billing.main``).
+    ``templates`` gives the table on the first request. Reading it from the app's own routes
+    would make FastAPI build every route's handler and dependency tree, which it otherwise
+    builds per router on the first request that reaches it; the application factory shares
+    one table between its apps instead (``billing.main.MethodTable``). A route added to an
+    app after it was built is not in that table: the guard lets its requests through to
+    routing, which answers them as FastAPI does.
     """
 
     def __init__(self, app: ASGIApp, templates: Callable[[], Sequence[Template]]) -> None:

@@ -70,16 +70,19 @@ def build_http_client(**kwargs: Any) -> httpx.AsyncClient:
     """
     kwargs.setdefault("timeout", httpx.Timeout(READ_TIMEOUT_S, connect=CONNECT_TIMEOUT_S))
     kwargs.setdefault("follow_redirects", False)
-    kwargs.setdefault("verify", tls_context())
+    if not kwargs.keys() & {"verify", "cert", "trust_env", "http2"}:
+        kwargs["verify"] = tls_context()
     return httpx.AsyncClient(**kwargs)
 
 
 @functools.cache
 def tls_context() -> ssl.SSLContext:
-    """The certificate store outgoing clients verify with, loaded once per process.
+    """The TLS settings of a client built with httpx's defaults, loaded once per process.
 
     Loading the CA bundle takes about 20 ms, two hundred times what the rest of building a
-    client takes; a context holds no per-connection state, so every client can share one.
+    client takes. Clients that keep the defaults (certificate checks on, no client
+    certificate, the environment's CA file, HTTP/1.1) make the same context and the same
+    changes to it, so they share one; a client built with any of those settings makes its own.
     """
     return httpx.create_ssl_context()
 

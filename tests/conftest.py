@@ -30,9 +30,10 @@ def _share_the_default_tls_context() -> None:
     """Every httpx client loads the CA bundle again (about 20 ms), and the suite builds
     thousands of clients to talk plain HTTP to its fakes and servers. The default context
     (``verify=True``, no client certificate) is the same every time, so they share one."""
-    if vars(httpx_transports).get("create_ssl_context") is not httpx.create_ssl_context:
-        raise RuntimeError("httpx's transports no longer build their TLS context here")
     create = httpx.create_ssl_context
+    imported: object = vars(httpx_transports).get("create_ssl_context")
+    if imported is not create:
+        raise RuntimeError("httpx's transports no longer build their TLS context here")
     default = functools.cache(lambda: create())
 
     def create_ssl_context(

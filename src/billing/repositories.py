@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Sequence
 from typing import ClassVar
 
-from sqlalchemy import ColumnElement, Select, select
+from sqlalchemy import ColumnElement, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.base import ExecutableOption
@@ -43,6 +43,32 @@ class ScopedRepository(Repository[M]):
         statement = super().base_statement(eager=eager)
         clause = self.scope_clause()
         return statement if clause is None else statement.where(clause)
+
+    def prebuilt_scope(self) -> tuple[bool, dict[str, uuid.UUID]] | None:
+        """For a statement built once and reused (``prebuilt_scope_clause``): whether the scope
+        has a tenant, and the bound parameters it needs; ``None`` when its filter is not a
+        plain tenant (a reseller's subtree) or is narrowed further.
+
+        Building a statement with its eager loads and computing its cache key cost about
+        0.15 ms, a fifth of a read by id; the hot reads build theirs once per shape.
+        """
+        scope = self.scope
+        if scope.invoice_id is not None or scope.attempt_id is not None:
+            return None
+        if scope.kind is ScopeKind.ADMIN:
+            return False, {}
+        if scope.kind is ScopeKind.TENANT and scope.tenant_id is not None:
+            return True, {SCOPE_TENANT_PARAMETER: scope.tenant_id}
+        return None
+
+
+SCOPE_TENANT_PARAMETER = "scope_tenant_id"
+
+
+def prebuilt_scope_clause(column: InstrumentedAttribute[uuid.UUID]) -> ColumnElement[bool]:
+    """``scope_filter`` of a one-tenant scope, with the tenant bound at execution
+    (``ScopedRepository.prebuilt_scope`` gives the parameter)."""
+    return column == bindparam(SCOPE_TENANT_PARAMETER)
 
 
 def scope_filter(

@@ -25,8 +25,9 @@ from billing.auth.principal import (
 )
 from billing.auth.repository import ApiKeyRepository, reseller_subtree_ids
 from billing.auth.tokens import principal_from_token
+from billing.config import Settings
 from billing.core.errors import Forbidden, NotFound, Unauthorized
-from billing.core.session import Session
+from billing.core.session import Session, request_session
 from billing.core.tenancy import AccessScope, apply_scope
 from billing.models.settings import VERSION_KEY, VERSION_QUERY
 from billing.throttling import policies, throttle
@@ -85,9 +86,7 @@ async def _principal_from_api_key(secret: str, session: Session) -> Principal:
     )
 
 
-async def get_optional_principal(
-    request: Request, session: Session, settings: AppSettings
-) -> Principal | None:
+async def get_optional_principal(request: Request) -> Principal | None:
     """The caller, or ``None`` without an Authorization header. Bad credentials are 401.
 
     Each principal is counted against the authenticated rate limit (seed 003: 300/min).
@@ -96,8 +95,9 @@ async def get_optional_principal(
     if token is None:
         return None
     if token.startswith(KEY_PREFIX):
-        principal = await _principal_from_api_key(token, session)
+        principal = await _principal_from_api_key(token, request_session(request))
     else:
+        settings: Settings = request.app.state.settings
         principal = principal_from_token(token, settings)
     # The route reads it to scope the Idempotency-Key it claims after authorization.
     request.state.principal = principal
@@ -118,8 +118,9 @@ async def get_principal(principal: OptionalPrincipal) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
-async def get_staff_scope(principal: CurrentPrincipal, session: Session) -> AccessScope:
+async def get_staff_scope(principal: CurrentPrincipal, request: Request) -> AccessScope:
     """Scope of an admin or reseller on ``/api/v1/admin`` (403 for tenant principals)."""
+    session = request_session(request)
     if principal.role is Role.ADMIN:
         scope = AccessScope.admin()
     elif principal.role is Role.RESELLER and principal.reseller_id is not None:
@@ -133,12 +134,12 @@ async def get_staff_scope(principal: CurrentPrincipal, session: Session) -> Acce
     return scope
 
 
-async def get_tenant_scope(principal: CurrentPrincipal, session: Session) -> AccessScope:
+async def get_tenant_scope(principal: CurrentPrincipal, request: Request) -> AccessScope:
     """Scope of a tenant principal on ``/api/v1/billing`` (403 for staff)."""
     if principal.tenant_id is None:
         raise Forbidden("This route is for tenant users; staff use /api/v1/admin.")
     scope = AccessScope.tenant(principal.tenant_id)
-    await _apply(session, scope)
+    await _apply(request_session(request), scope)
     return scope
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, inspect, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, inspect, not_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.sql.base import ExecutableOption
 
@@ -18,7 +19,7 @@ from billing.invoices.schemas import PaymentStatus, StatusFilter
 from billing.models.invoice import Invoice, InvoiceLine
 from billing.models.states import InvoiceStatus
 from billing.models.tenant import Tenant
-from billing.repositories import ScopedRepository
+from billing.repositories import ScopedRepository, prebuilt_scope_clause
 
 COLLECTIONS = ("items", "cash_transactions", "credit_notes")
 """What every read of an invoice brings with it (relationships are lazy=raise)."""
@@ -146,16 +147,18 @@ class InvoiceRepository(ScopedRepository[Invoice]):
             # the invoice row only (``FOR UPDATE OF invoices``), so the collections can come in
             # the same statement: every round trip here is made while holding the lock.
             await self.session.flush()
-            statement = (
-                self.base_statement(eager=_JOINED_COLLECTIONS)
-                .where(Invoice.id == invoice_id)
-                .with_for_update(of=Invoice)
-                .execution_options(populate_existing=True)
+        prebuilt = self.prebuilt_scope()
+        if prebuilt is not None:
+            tenant, parameters = prebuilt
+            statement = _by_id(tenant=tenant, collections=collections, locked=for_update)
+            result = await self.session.execute(statement, {**parameters, "invoice_id": invoice_id})
+            return result.unique().scalar_one_or_none()
+        eager = _JOINED_COLLECTIONS if collections or for_update else ()
+        return await self.get_one_or_none(
+            _by_id_options(
+                self.base_statement(eager=eager).where(Invoice.id == invoice_id), locked=for_update
             )
-            return await self.get_one_or_none(statement)
-        eager = _JOINED_COLLECTIONS if collections else ()
-        statement = self.base_statement(eager=eager).where(Invoice.id == invoice_id)
-        return await self.get_one_or_none(statement)
+        )
 
     async def load_collections(self, invoice: Invoice) -> None:
         """Load the lines, cash records and credit notes of an invoice read without them."""
@@ -230,3 +233,20 @@ class InvoiceRepository(ScopedRepository[Invoice]):
         """Remove one line of a draft."""
         invoice.items.remove(line)
         await self.session.flush()
+
+
+@functools.cache
+def _by_id(*, tenant: bool, collections: bool, locked: bool) -> Select[Invoice]:
+    """``InvoiceRepository.get`` for an admin or one-tenant scope, built once per shape: the
+    invoice (``:invoice_id``) and the scope's tenant are bound at execution."""
+    eager = _JOINED_COLLECTIONS if collections or locked else ()
+    statement = select(Invoice).options(*eager).where(Invoice.id == bindparam("invoice_id"))
+    if tenant:
+        statement = statement.where(prebuilt_scope_clause(Invoice.tenant_id))
+    return _by_id_options(statement, locked=locked)
+
+
+def _by_id_options(statement: Select[Invoice], *, locked: bool) -> Select[Invoice]:
+    if not locked:
+        return statement
+    return statement.with_for_update(of=Invoice).execution_options(populate_existing=True)

@@ -6,12 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from billing.auth.dependencies import CurrentPrincipal, get_staff_scope, get_tenant_scope
 from billing.auth.principal import Permission
 from billing.core.errors import Forbidden
-from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 
 
@@ -24,15 +23,15 @@ class Reporter:
     """The tenant of a tenant principal; None for staff (the body names the tenant)."""
 
 
-async def get_reporter(principal: CurrentPrincipal, session: Session) -> Reporter:
+async def get_reporter(principal: CurrentPrincipal, request: Request) -> Reporter:
     """Tenant principals need ``billing:write``; staff need ``subscriptions:write``."""
     if principal.tenant_id is not None:
         if not principal.has(Permission.BILLING_WRITE):
             raise Forbidden(f"Missing permission '{Permission.BILLING_WRITE.value}'.")
-        return Reporter(await get_tenant_scope(principal, session), principal.tenant_id)
+        return Reporter(await get_tenant_scope(principal, request), principal.tenant_id)
     if not principal.has(Permission.SUBSCRIPTIONS_WRITE):
         raise Forbidden(f"Missing permission '{Permission.SUBSCRIPTIONS_WRITE.value}'.")
-    return Reporter(await get_staff_scope(principal, session), None)
+    return Reporter(await get_staff_scope(principal, request), None)
 
 
 UsageReporter = Annotated[Reporter, Depends(get_reporter)]

@@ -5,13 +5,14 @@ turn whether one of its routes matches, and a router asks each of its own routes
 path. A tenant's ``GET /api/v1/billing/invoices/{id}`` was compared with every admin route
 first (about 180 templates, a fifth of the request's time in the service). A group router
 that knows the full prefix it is mounted at refuses a foreign path with one string
-comparison; a domain router refuses a path in which the fixed beginning of none of its routes
-(``/subscriptions/`` of ``/subscriptions/{id}``) appears. Only the routes that can match are
-tried, and an app builds a router's handlers only when a request could reach it.
+comparison; a domain router refuses, with one regular expression, a path whose end none of its
+routes' patterns matches (``/invoices/[^/]+/payments$``). Only the routes of the router that
+can match are tried, and an app builds a router's handlers only when a request could reach it.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter
@@ -31,33 +32,35 @@ def route_path(scope: Scope) -> str:
 
 class GatedRouter(APIRouter):
     """An ``APIRouter`` that refuses, without trying a route, a path none of its routes can
-    match: one outside ``mounted_at`` (its full path prefix) when it is given, else one that
-    contains the fixed beginning of none of its routes."""
+    match: one outside ``mounted_at`` (its full path prefix) when it is given, else one whose
+    end none of its routes' patterns matches."""
 
     def __init__(self, *, mounted_at: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.mounted_at = mounted_at.rstrip("/") if mounted_at is not None else None
-        self._beginnings: tuple[int, tuple[str, ...] | None] = (-1, None)
+        self._endings: tuple[int, re.Pattern[str] | None] = (-1, None)
 
     def owns(self, path: str) -> bool:
         """Whether a route of this router might match ``path``."""
         if self.mounted_at is not None:
             return path == self.mounted_at or path.startswith(self.mounted_at + "/")
-        beginnings = self.route_beginnings()
-        return beginnings is None or any(beginning in path for beginning in beginnings)
+        endings = self.route_endings()
+        return endings is None or endings.search(path) is not None
 
-    def route_beginnings(self) -> tuple[str, ...] | None:
-        """What each route's path template holds before its first parameter; ``None`` (no
-        gate) when one begins with a parameter or is not a plain route.
+    def route_endings(self) -> re.Pattern[str] | None:
+        """One pattern of the path endings its routes match: each route's own pattern
+        (``/invoices/[^/]+/payments$`` for ``/invoices/{invoice_id}/payments``) without its
+        start anchor; ``None`` (no gate) when a route is not a plain API route.
 
-        A path a route matches contains its beginning, wherever the router is mounted, so a
-        path containing none is no route's. Read again when routes are added.
+        The full path a route matches is the router's mount prefix followed by what the
+        route's pattern matches, so a path whose end no route's pattern matches is no route's,
+        wherever the router is mounted. Read again when routes are added.
         """
-        count, beginnings = self._beginnings
+        count, endings = self._endings
         if count != len(self.routes):
-            beginnings = _beginnings_of(self.routes)
-            self._beginnings = (len(self.routes), beginnings)
-        return beginnings
+            endings = _endings_of(self.routes)
+            self._endings = (len(self.routes), endings)
+        return endings
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         """No match without looking at a single route when none of them can match."""
@@ -66,12 +69,15 @@ class GatedRouter(APIRouter):
         return super().matches(scope)
 
 
-def _beginnings_of(routes: list[BaseRoute]) -> tuple[str, ...] | None:
-    beginnings: list[str] = []
+_NAMED_GROUP = re.compile(r"\(\?P<[^>]+>")
+
+
+def _endings_of(routes: list[BaseRoute]) -> re.Pattern[str] | None:
+    endings: list[str] = []
     for route in routes:
-        path = route.path if isinstance(route, APIRoute) else None
-        beginning = path.split("{", 1)[0] if path else ""
-        if beginning in ("", "/"):
+        if not isinstance(route, APIRoute):
             return None
-        beginnings.append(beginning)
-    return tuple(beginnings) or None
+        pattern = route.path_regex.pattern
+        # One alternation cannot repeat a group name: the groups only need to group.
+        endings.append(_NAMED_GROUP.sub("(?:", pattern.removeprefix("^")))
+    return re.compile("|".join(f"(?:{ending})" for ending in endings)) if endings else None

@@ -7,9 +7,12 @@ applies to everything the API does. Migrations use the connecting (owner) role d
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
@@ -59,6 +62,7 @@ def create_engine(
         pool_recycle=1800,
         echo=echo,
         connect_args={"prepared_statement_cache_size": statement_cache_size},
+        json_deserializer=read_json,
     )
     if role is not None:
         quoted = '"' + role.replace('"', '""') + '"'
@@ -70,6 +74,22 @@ def create_engine(
             cursor.close()
 
     return engine
+
+
+_LONG_DIGIT_RUN = re.compile(r"\d{19}")
+
+
+def read_json(text: str) -> Any:
+    """A JSON column's value, as ``json.loads`` reads it.
+
+    orjson reads it four times faster, and a read by id decodes the invoice's parties once per
+    joined line. orjson reads an integer beyond 64 bits as a float, losing digits, so a
+    document with a run of 19 digits anywhere (most are in strings: IBANs, references) is
+    read by ``json``.
+    """
+    if _LONG_DIGIT_RUN.search(text) is None:
+        return orjson.loads(text)
+    return json.loads(text)
 
 
 APP_ROLE_INFO = "app_role"

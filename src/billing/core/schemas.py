@@ -205,9 +205,12 @@ def _written_digit_count(number: Decimal) -> int:
     return whole + max(-exponent, 0)
 
 
+@functools.lru_cache(maxsize=4096)
 def _too_many_digits(number: Decimal) -> bool:
+    # Every amount of every response passes here, mostly the same few values; equal decimals
+    # need the same digits (16.0000 and 16 both need two), so the answer is kept per value.
     # Trailing zeros only ever add digits, so a number within the bound as written is within
-    # it; only the rest pay for normalize(), which every amount of every response paid.
+    # it; only the rest pay for normalize().
     if _written_digit_count(number) <= MAX_DECIMAL_DIGITS:
         return False
     return _digit_count(number) > MAX_DECIMAL_DIGITS

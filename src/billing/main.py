@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from billing import __version__
-from billing.api import API_PREFIX, api_router
+from billing.api import API_GROUPS, API_PREFIX
 from billing.config import Settings, get_settings
 from billing.core import heap
 from billing.core.db import Database
@@ -117,7 +117,8 @@ def create_app(
 def include_routes(app: FastAPI) -> None:
     """Every route the service serves, in routing order."""
     app.include_router(health_router)
-    app.include_router(api_router, prefix=API_PREFIX)
+    for group, prefix in API_GROUPS:
+        app.include_router(group, prefix=API_PREFIX + prefix)
     install_docs(app)
 
 

@@ -50,6 +50,13 @@ def _share_the_default_tls_context() -> None:
 _share_the_default_tls_context()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules marked ``slow`` first. ``--dist loadfile`` gives a worker a whole module
+    at a time, in collection order (``--no-loadscope-reorder``); a module of one 13-second test
+    handed out last keeps the other worker idle while it runs."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def worker_id(request: pytest.FixtureRequest) -> str:
     """The xdist worker id (``master`` without xdist)."""

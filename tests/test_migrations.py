@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from alembic import command
 
 from billing.cli import alembic_config, run_migrations
 from tests.fixtures.database import drop_database, recreate_database
+
+pytestmark = pytest.mark.slow
 
 
 def test_models_and_migrations_agree_and_round_trip(server_url: str) -> None:

@@ -24,6 +24,8 @@ from tests.fixtures.auth import Tokens
 from tests.fixtures.factories import Factory
 from tests.fixtures.servers import server_processes
 
+pytestmark = pytest.mark.slow
+
 ADMIN = "/api/v1/admin"
 REDIS = ("127.0.0.1", 6379)
 RATE_FIELDS = (

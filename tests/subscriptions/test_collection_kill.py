@@ -37,7 +37,7 @@ from tests.payments.cards.cards_support import StripeFake
 from tests.providers.stripe.stripe_support import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET
 from tests.subscriptions.live_support import ADMIN, D0, Live, Stack, intents_for, noon
 
-pytestmark = pytest.mark.usefixtures("clock_back")
+pytestmark = [pytest.mark.usefixtures("clock_back"), pytest.mark.slow]
 
 BILLING_CLI = Path(sys.executable).with_name("billing")
 

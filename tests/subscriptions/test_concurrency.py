@@ -25,7 +25,7 @@ from billing.worker.app import WorkerContext, create_worker_app
 from tests.fixtures.waiting import eventually
 from tests.subscriptions.support import Billing
 
-pytestmark = pytest.mark.usefixtures("clock_back")
+pytestmark = [pytest.mark.usefixtures("clock_back"), pytest.mark.slow]
 
 SUBSCRIPTIONS = 500
 BILLING_CLI = Path(sys.executable).with_name("billing")

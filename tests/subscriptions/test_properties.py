@@ -49,6 +49,8 @@ from tests.conftest import OPERATOR_SELLER
 from tests.fixtures.auth import Tokens
 from tests.subscriptions.support import ADMIN
 
+pytestmark = pytest.mark.slow
+
 T = TypeVar("T")
 HORIZON_DAYS = 3 * 365 + 1
 MONTHS = {"month": 1, "quarter": 3, "year": 12}

@@ -20,7 +20,7 @@ from tests.payments.checkout.conftest import (
     provider_events,
 )
 
-pytestmark = pytest.mark.usefixtures("checkout_ready")
+pytestmark = [pytest.mark.usefixtures("checkout_ready"), pytest.mark.slow]
 ADMIN = "/api/v1/admin"
 
 

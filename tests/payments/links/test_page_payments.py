@@ -25,6 +25,8 @@ from tests.providers.stripe.stripe_support import PUBLISHABLE_KEY
 from .conftest import ADMIN, API, Merchant, create_account, create_key, create_product, unique
 from .live import PayStack, pay_stack
 
+pytestmark = pytest.mark.slow
+
 PAGES = "/api/v1/public/invoices"
 
 

@@ -214,6 +214,19 @@ def _sql(tenant_id: uuid.UUID, page: PageParams) -> str:
     return str(compiled)
 
 
+ORDERED_INDEXES = {"ix_invoices_tenant_id_issue_date_id", "ix_invoices_issue_date_id"}
+
+
+def _rows_read(scan: dict[str, Any]) -> int:
+    """The rows a scan returned and the rows it read and threw away."""
+    return int(scan["Actual Rows"]) + int(scan.get("Rows Removed by Filter", 0))
+
+
+def _scan_summary(scan: dict[str, Any]) -> tuple[Any, ...]:
+    keys = ("Node Type", "Index Name", "Index Cond", "Filter", "Actual Rows")
+    return (*(scan.get(key) for key in keys), _rows_read(scan))
+
+
 def _plan_nodes(plan: dict[str, Any]) -> list[dict[str, Any]]:
     nodes = [plan]
     for child in plan.get("Plans", []):
@@ -270,10 +283,13 @@ async def test_a_deep_page_reads_what_the_first_page_reads(
             assert "Sort" not in kinds, kinds
             scans = [node for node in nodes if node.get("Relation Name") == "invoices"]
             assert scans, nodes
-            assert all(
-                scan.get("Index Name") == "ix_invoices_tenant_id_issue_date_id" for scan in scans
-            ), scans
-            assert all(scan["Actual Rows"] <= 21 for scan in scans), scans
+            # The tenant's (tenant_id, issue_date, id) range, or the staff's (issue_date, id)
+            # range filtered to the tenant when the tenant holds most of the table: the planner
+            # may take either, and both read about a page, whatever the depth.
+            shown = [_scan_summary(scan) for scan in scans]
+            assert all(scan.get("Index Name") in ORDERED_INDEXES for scan in scans), shown
+            assert all(scan["Actual Rows"] <= 21 for scan in scans), shown
+            assert all(_rows_read(scan) <= 4 * 21 for scan in scans), shown
             buffers.append(plan["Shared Hit Blocks"] + plan.get("Shared Read Blocks", 0))
         assert buffers[1] <= 2 * buffers[0] + 10, buffers
     finally:

@@ -7,13 +7,14 @@ import ssl
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import httpx._transports.default as httpx_transports
 import pytest
 from fastapi import FastAPI
 
 from billing.config import Settings
-from billing.core.db import Database
+from billing.core.db import Database, libpq_database_url
 from billing.core.logging import configure_logging
 from billing.main import create_app
 from tests.fixtures.auth import Tokens
@@ -55,6 +56,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     at a time, in collection order (``--no-loadscope-reorder``); a module of one 13-second test
     handed out last keeps the other worker idle while it runs."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def operator_settings_kept(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Each module finds the operator settings the way the module before it found them.
+
+    The settings are one row of the worker's database, and the modules a worker runs, and
+    their order, change from run to run: a module that switches a payment method on must not
+    change what a later module sees (a message listing the enabled methods, say).
+    """
+    items = [
+        item
+        for item in request.session.items
+        if isinstance(item, pytest.Function) and item.module is request.module
+    ]
+    if not any("database_url" in item.fixturenames for item in items):
+        yield  # the module never touches the database: nothing to keep
+        return
+    url = libpq_database_url(request.getfixturevalue("database_url"))
+    before = await _operator_settings_row(url)
+    yield
+    if await _operator_settings_row(url) == before:
+        return
+    connection = await asyncpg.connect(url)
+    try:
+        async with connection.transaction():
+            await connection.execute("DELETE FROM operator_settings")
+            if before is not None:
+                await connection.execute(
+                    "INSERT INTO operator_settings"
+                    " SELECT * FROM jsonb_populate_record(NULL::operator_settings, $1::jsonb)",
+                    before,
+                )
+    finally:
+        await connection.close()
+
+
+async def _operator_settings_row(url: str) -> str | None:
+    connection = await asyncpg.connect(url)
+    try:
+        row: str | None = await connection.fetchval(
+            "SELECT to_jsonb(settings)::text FROM operator_settings settings"
+        )
+        return row
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(scope="session")

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-import asyncpg
 import httpx
 import httpx._transports.default as httpx_transports
+import psycopg
 import pytest
 from fastapi import FastAPI
 
@@ -59,12 +59,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="module", autouse=True)
-async def operator_settings_kept(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+def operator_settings_kept(request: pytest.FixtureRequest) -> Iterator[None]:
     """Each module finds the operator settings the way the module before it found them.
 
     The settings are one row of the worker's database, and the modules a worker runs, and
     their order, change from run to run: a module that switches a payment method on must not
-    change what a later module sees (a message listing the enabled methods, say).
+    change what a later module sees (a message listing the enabled methods, say). Synchronous,
+    because the first module of a worker may be the one that creates its database.
     """
     items = [
         item
@@ -75,33 +76,21 @@ async def operator_settings_kept(request: pytest.FixtureRequest) -> AsyncIterato
         yield  # the module never touches the database: nothing to keep
         return
     url = libpq_database_url(request.getfixturevalue("database_url"))
-    before = await _operator_settings_row(url)
+    read = "SELECT to_jsonb(settings)::text FROM operator_settings settings"
+    with psycopg.connect(url, autocommit=True) as connection:
+        before = connection.execute(read).fetchone()
     yield
-    if await _operator_settings_row(url) == before:
-        return
-    connection = await asyncpg.connect(url)
-    try:
-        async with connection.transaction():
-            await connection.execute("DELETE FROM operator_settings")
-            if before is not None:
-                await connection.execute(
-                    "INSERT INTO operator_settings"
-                    " SELECT * FROM jsonb_populate_record(NULL::operator_settings, $1::jsonb)",
-                    before,
-                )
-    finally:
-        await connection.close()
-
-
-async def _operator_settings_row(url: str) -> str | None:
-    connection = await asyncpg.connect(url)
-    try:
-        row: str | None = await connection.fetchval(
-            "SELECT to_jsonb(settings)::text FROM operator_settings settings"
-        )
-        return row
-    finally:
-        await connection.close()
+    with psycopg.connect(url) as connection:  # one transaction, committed at the end
+        if connection.execute(read).fetchone() == before:
+            return
+        connection.execute("DELETE FROM operator_settings")
+        if before is not None:
+            (row,) = before
+            connection.execute(
+                "INSERT INTO operator_settings"
+                " SELECT * FROM jsonb_populate_record(NULL::operator_settings, %s::jsonb)",
+                (row,),
+            )
 
 
 @pytest.fixture(scope="session")

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -231,6 +234,50 @@ def test_every_served_worker_process_configures_its_logging(
         root.handlers[:], level = saved
         root.setLevel(level)
         get_settings.cache_clear()
+
+
+UNCONFIGURED_APP_FAILS = """
+import asyncio
+
+import httpx
+
+from billing.config import Settings
+from billing.main import create_app
+
+app = create_app(Settings(database_url="postgresql+asyncpg://nobody@127.0.0.1:9/none"))
+
+
+@app.get("/fails")
+async def fails() -> None:
+    card_secret = "sk_live_" + "kept-in-a-local"
+    raise RuntimeError(f"failed after reading {len(card_secret)} characters")
+
+
+async def main() -> None:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://app") as client:
+        print("status", (await client.get("/fails")).status_code)
+
+
+asyncio.run(main())
+"""
+
+
+def test_an_app_served_without_the_cli_logs_no_local_variables(tmp_path: Path) -> None:
+    """``uvicorn billing.main:create_app --factory`` configures nothing itself: the app does,
+    so a failing request logs one JSON record, not a traceback with its frames' locals."""
+    script = tmp_path / "serve_elsewhere.py"
+    script.write_text(UNCONFIGURED_APP_FAILS)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("BILLING_")}
+    run = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert run.returncode == 0, run.stderr
+    assert "status 500" in run.stdout
+    assert "kept-in-a-local" not in run.stdout + run.stderr
+    records = [json.loads(line) for line in run.stderr.splitlines()]  # every line is JSON
+    (failure,) = [record for record in records if record["event"] == "unhandled_error"]
+    assert "RuntimeError: failed after reading 23 characters" in failure["exception"]
 
 
 def test_a_process_admits_as_many_requests_as_it_has_connections() -> None:

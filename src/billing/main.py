@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import structlog
 from fastapi import FastAPI
 
 from billing import __version__
@@ -51,6 +52,11 @@ def create_app(
     """Build the ASGI app. The engine connects lazily; the lifespan disposes of it and of the
     shared provider HTTP client."""
     settings = settings or get_settings()
+    if not structlog.is_configured():
+        # Served by something other than ``billing serve`` (``uvicorn --factory``, a program
+        # embedding the app): structlog's development defaults print tracebacks with every
+        # local variable, secrets among them.
+        configure_logging(level=settings.log_level, json=settings.log_json)
     http = http or build_http_client()
     if database is None:
         if not settings.database_url:

@@ -26,7 +26,7 @@ run: $(STAMP) ## Migrate, seed demo data, print tokens and serve on http://127.0
 PYTEST := env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 
 test: $(STAMP) ## The whole suite against real PostgreSQL (DATABASE_URL or embedded), then the fuzzer
-	$(PYTEST) -n $(WORKERS) --dist loadfile -q -m "not fuzz"
+	$(PYTEST) -n $(WORKERS) --dist loadfile --no-loadscope-reorder -q -m "not fuzz"
 	$(PYTEST) -q -m fuzz
 
 FUZZ_EXAMPLES ?= 25

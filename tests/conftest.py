@@ -53,8 +53,8 @@ _share_the_default_tls_context()
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the modules marked ``slow`` first. ``--dist loadfile`` gives a worker a whole module
-    at a time, in collection order (``--no-loadscope-reorder``); a module of one 13-second test
-    handed out last keeps the other worker idle while it runs."""
+    at a time, in collection order (``make test`` passes ``--no-loadscope-reorder``); a module
+    of one 13-second test handed out last keeps the other worker idle while it runs."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
@@ -75,12 +75,17 @@ def operator_settings_kept(request: pytest.FixtureRequest) -> Iterator[None]:
     if not any("database_url" in item.fixturenames for item in items):
         yield  # the module never touches the database: nothing to keep
         return
+    if any("factory" in item.fixturenames for item in items):
+        # The session's factory gives the operator its seller once, when a test first asks for
+        # it: here, before the snapshot, not halfway through the module and lost at its end.
+        request.getfixturevalue("factory")
     url = libpq_database_url(request.getfixturevalue("database_url"))
     read = "SELECT to_jsonb(settings)::text FROM operator_settings settings"
     with psycopg.connect(url, autocommit=True) as connection:
         before = connection.execute(read).fetchone()
     yield
-    with psycopg.connect(url) as connection:  # one transaction, committed at the end
+    # One transaction, committed when the block ends; a lock left held fails here, not hangs.
+    with psycopg.connect(url, options="-c lock_timeout=10s") as connection:
         if connection.execute(read).fetchone() == before:
             return
         connection.execute("DELETE FROM operator_settings")

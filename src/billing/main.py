@@ -50,7 +50,11 @@ def create_app(
     http: httpx.AsyncClient | None = None,
 ) -> FastAPI:
     """Build the ASGI app. The engine connects lazily; the lifespan disposes of it and of the
-    shared provider HTTP client."""
+    shared provider HTTP client.
+
+    Unless structlog was configured first, this configures the service's logging, which takes
+    over the root logger's handlers: a program embedding the app that keeps its own logging
+    configures structlog (or calls ``configure_logging``) before."""
     settings = settings or get_settings()
     if not structlog.is_configured():
         # Served by something other than ``billing serve`` (``uvicorn --factory``, a program

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import stat
 import tempfile
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from billing.core.embedded import (
     EmbeddedPostgresError,
     ensure_traversable,
+    make_data_dir,
     repair_data_dir_mode,
     start_embedded_postgres,
 )
@@ -79,3 +82,30 @@ class TestParentFolders:
             start_embedded_postgres(outer / "test-pg")
         assert mode(outer) == 0o700
         assert not (outer / "test-pg").exists()
+
+
+def _make_when_all_ready(data: Path, start: threading.Barrier) -> None:
+    start.wait()
+    make_data_dir(data)
+
+
+class TestDataDirCreation:
+    def test_processes_starting_together_all_get_the_data_directory(self, tmp_path: Path) -> None:
+        # Test workers start the embedded server at the same moment: each finds the folders
+        # missing, and all but the first find them made by the time they create them.
+        rounds, racers = 30, 8
+        with ThreadPoolExecutor(max_workers=racers) as pool:
+            for round_ in range(rounds):
+                data = tmp_path / f"round-{round_}" / ".test-data" / "pg"
+                start = threading.Barrier(racers)
+                racing = [pool.submit(_make_when_all_ready, data, start) for _ in range(racers)]
+                for racer in racing:
+                    racer.result()  # raises what the racer raised
+                assert mode(data) == 0o700
+
+    def test_an_existing_data_directory_keeps_its_contents(self, tmp_path: Path) -> None:
+        data = tmp_path / "pg"
+        make_data_dir(data)
+        (data / "PG_VERSION").write_text("16\n")
+        make_data_dir(data)
+        assert (data / "PG_VERSION").read_text() == "16\n"

@@ -61,7 +61,7 @@ def start_embedded_postgres(data_dir: Path, *, notify: Notify | None = None) -> 
             f"{data_dir} is inside the PostgreSQL data directory {outer}; "
             "put the two side by side (each server needs its own private folder)"
         )
-    _make_data_dir(data_dir)
+    make_data_dir(data_dir)
     repair_data_dir_mode(data_dir, notify=notify)
     with warnings.catch_warnings():
         # platformdirs warns about XDG_RUNTIME_DIR on minimal machines; the fallback is fine.
@@ -104,12 +104,15 @@ def repair_data_dir_mode(data_dir: Path, *, notify: Notify | None = None) -> Non
         notify(f"repaired the mode of {data_dir} from {mode:04o} to 0700 (PostgreSQL needs it)")
 
 
-def _make_data_dir(data_dir: Path) -> None:
+def make_data_dir(data_dir: Path) -> None:
+    """Create ``data_dir`` (0700) and its missing parents (0711); keep what exists."""
     missing = [folder for folder in (data_dir, *data_dir.parents) if not folder.exists()]
     # Folders we create on the way are traversable, so no later chmod is needed; the data
     # directory itself is private.
+    # Another process (a second test worker) may create any of them between our look and our
+    # mkdir: one it made is the same as one we would have made.
     for folder in reversed(missing):
-        folder.mkdir(mode=0o700 if folder == data_dir else 0o711)
+        folder.mkdir(mode=0o700 if folder == data_dir else 0o711, exist_ok=True)
 
 
 def ensure_traversable(path: Path, owned: tuple[Path, ...]) -> None:

@@ -5,6 +5,7 @@ path does not have).
 
 ``make fuzz`` runs only this, with ``BILLING_FUZZ_EXAMPLES`` examples per operation (default
 3) and ``BILLING_FUZZ_SEED`` (default fixed, so CI is repeatable; ``random`` explores);
+``BILLING_FUZZ_PHASES`` chooses Schemathesis's phases (default all four);
 ``BILLING_FUZZ_REPORT_DIR`` keeps each run's whole output there.
 Real ids of seeded objects are given for path parameters, so operations reach their logic
 instead of answering 404.
@@ -55,6 +56,9 @@ CHECKS = ",".join(
     )
 )
 DEFAULT_SEED = "20261205"
+# Coverage sends each field its boundary and wrong-type values (an object where an id goes),
+# which random generation reaches only by chance; it roughly triples the run's length.
+DEFAULT_PHASES = "examples,coverage,fuzzing,stateful"
 
 
 async def seed_objects(factory: Factory) -> dict[str, str]:
@@ -210,7 +214,7 @@ def run_schemathesis(
         "--checks",
         CHECKS,
         "--phases",
-        "examples,fuzzing,stateful",
+        os.environ.get("BILLING_FUZZ_PHASES", DEFAULT_PHASES),
         "--max-examples",
         examples,
         "--workers",

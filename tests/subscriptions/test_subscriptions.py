@@ -570,6 +570,22 @@ class TestChange:
         assert len(response.json()["error"]["details"]) == 2
         assert both_names.status_code == 422
 
+    @pytest.mark.parametrize("value", [{}, [], [{}], {"id": "x"}])
+    async def test_a_quote_with_an_object_for_a_name_is_refused_clearly(
+        self, billing: Billing, value: Any
+    ) -> None:
+        tenant, _, _ = await june_subscriber(billing)
+        for body in (
+            {"tenant_id": tenant["id"], "price_id": value, "quantity": "0"},
+            {"tenant_id": value, "subscriber_id": value, "quantity": "2"},
+            {"tenant_id": tenant["id"], "price_id": value, "new_service_id": [value]},
+        ):
+            response = await billing.http.post(
+                f"{ADMIN}/proration/calculate", json=body, headers=billing.admin
+            )
+            assert response.status_code == 422, body
+            assert response.json()["error"]["code"] == "validation_error"
+
 
 class TestEnding:
     async def test_cancel_at_period_end_bills_nothing_more(self, billing: Billing) -> None:

@@ -184,8 +184,9 @@ class ProrationQuoteRequest(WriteSchema):
                 ("tenant_id", "subscriber_id"),
                 ("price_id", "new_price_id", "new_service_id"),
             ):
-                given = {data[name] for name in names if data.get(name) is not None}
-                if len(given) > 1:
+                # Compared by equality, not hashed: a value may be any JSON, an object too.
+                given = [data[name] for name in names if data.get(name) is not None]
+                if any(value != given[0] for value in given[1:]):
                     raise ValueError(f"{' and '.join(names)} name the same thing; send one")
         return data
 

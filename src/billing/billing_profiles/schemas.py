@@ -8,7 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, StrictBool, WithJsonSchema, model_validator
 
 from billing.core.schemas import (
     CountryCode,
@@ -111,7 +111,7 @@ class BillingProfileUpdate(WriteSchema):
         default=None, max_length=200, description="Default purchase order reference (BT-13)."
     )
     preferred_einvoice_format: EInvoiceFormat | None = None
-    attach_einvoice_to_email: bool | None = Field(
+    attach_einvoice_to_email: StrictBool | None = Field(
         default=None, description="Attach the e-invoice to invoice e-mails; null resets to false."
     )
     language: LanguageCode | None = Field(default=None, description="ISO 639-1, e.g. 'en'.")

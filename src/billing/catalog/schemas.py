@@ -13,6 +13,7 @@ from pydantic import (
     AliasChoices,
     BaseModel,
     Field,
+    StrictBool,
     WithJsonSchema,
     computed_field,
     field_validator,
@@ -116,7 +117,7 @@ class TaxRateCreate(WriteSchema):
     country_code: CountryCode | None = Field(
         default=None, description="Country the rate applies to; empty for any country."
     )
-    active: bool = True
+    active: StrictBool = True
 
 
 class TaxRateUpdate(WriteSchema):
@@ -132,7 +133,7 @@ class TaxRateUpdate(WriteSchema):
     )
     exemption_reason: str | None = Field(default=None, min_length=1, max_length=500)
     country_code: CountryCode | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
 
 class TaxRateRead(ReadSchema):
@@ -186,7 +187,7 @@ class ProductCreate(WriteSchema):
         default=None, description="Default tax rate of invoice lines for this product."
     )
     unit_code: UnitCode = Field(default="C62", description="UN/ECE Rec 20 unit (BT-130).")
-    active: bool = True
+    active: StrictBool = True
 
     @model_validator(mode="before")
     @classmethod
@@ -212,7 +213,7 @@ class ProductUpdate(WriteSchema):
     currency: CurrencyCode | None = None
     tax_rate_id: uuid.UUID | None = None
     unit_code: UnitCode | None = None
-    active: bool | None = None
+    active: StrictBool | None = None
 
     @model_validator(mode="before")
     @classmethod

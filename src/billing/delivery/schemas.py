@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StrictBool, StrictInt
 
 from billing.billing_profiles.schemas import PhoneNumber
 from billing.core.schemas import EmailAddress, ReadSchema, WriteSchema
@@ -107,7 +107,7 @@ class WebhookEndpointCreate(WriteSchema):
     url: WebhookUrl
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes = Field(default_factory=list)
-    enabled: bool = True
+    enabled: StrictBool = True
 
 
 class WebhookEndpointUpdate(WriteSchema):
@@ -116,13 +116,13 @@ class WebhookEndpointUpdate(WriteSchema):
     url: WebhookUrl | None = None
     description: str | None = Field(default=None, max_length=500)
     event_types: EventTypes | None = None
-    enabled: bool | None = None
+    enabled: StrictBool | None = None
 
 
 class SecretRotation(WriteSchema):
     """How long the previous secret keeps signing beside the new one."""
 
-    grace_period_hours: int = Field(default=24, ge=0, le=168)
+    grace_period_hours: StrictInt = Field(default=24, ge=0, le=168)
 
 
 class WebhookEndpointRead(ReadSchema):

@@ -67,6 +67,10 @@ Reads = [require(Permission.INVOICES_READ)]
 Writes = [require(Permission.INVOICES_WRITE)]
 
 
+SORT_CHOICES = tuple(sign + name for name in SORTABLE for sign in ("-", ""))
+"""The values ``sort`` takes: a sortable field, descending with ``-`` first."""
+
+
 def _filters(
     presentation: PresentationDep,
     status: Annotated[
@@ -98,9 +102,16 @@ def _filters(
     ] = None,
     reseller_id: uuid.UUID | None = None,
     currency: Annotated[CurrencyCode | None, Query()] = None,
-    sort: Annotated[str, Query(description="Field, '-' prefix for descending.")] = "-issue_date",
+    sort: Annotated[
+        str,
+        Query(
+            description="Field, '-' prefix for descending.",
+            json_schema_extra={"enum": list(SORT_CHOICES)},
+        ),
+    ] = "-issue_date",
 ) -> InvoiceFilters:
-    if sort.lstrip("-") not in SORTABLE:
+    # Checked here rather than by a Literal, to keep the message that lists the fields.
+    if sort not in SORT_CHOICES:
         raise Unprocessable(f"sort must be one of {', '.join(SORTABLE)} (optionally '-' first)")
     text = _one_of("q", q, "search", search)
     tenant = _one_of("tenant_id", tenant_id, "subscriber_id", subscriber_id)

@@ -64,7 +64,7 @@ class MetricCreate(WriteSchema):
         description="Only events whose property has one of the listed values count "
         '(every filter must match), e.g. {"region": ["eu", "us"]}.',
     )
-    active: bool = True
+    active: StrictBool = True
 
     @model_validator(mode="after")
     def _property_fits(self) -> MetricCreate:
@@ -85,7 +85,7 @@ class MetricUpdate(WriteSchema):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
-    active: bool | None = None
+    active: StrictBool | None = None
     aggregation: Aggregation | None = None
     property: PropertyName | None = None
     filters: dict[PropertyName, list[FilterValue]] | None = Field(default=None, max_length=10)

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
 from billing.core.schemas import (
     MONEY_DIGITS,
@@ -191,7 +191,7 @@ class RefundRequest(WriteSchema):
     reason: Annotated[str, AfterValidator(printable_text)] | None = Field(
         default=None, max_length=500
     )
-    credit_note: bool = Field(
+    credit_note: StrictBool = Field(
         default=False,
         description="Issue, for each invoice the refund takes money from, a credit note of "
         "exactly that amount (settlement 'refund', or 'wallet' for a wallet-funded payment). "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from pydantic import AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, Field, StrictBool, StrictInt, model_validator
 
 from billing.core import clock
 from billing.core.envelope import ApiResponse
@@ -38,10 +38,10 @@ class ClockMove(WriteSchema):
     """Where to move the clock: to an instant, by an amount, or back to the wall clock."""
 
     now: AwareDatetime | None = Field(default=None, description="The new current instant.")
-    advance_days: int | None = Field(default=None, ge=0, le=_LONGEST)
-    advance_seconds: int | None = Field(default=None, ge=0, le=_LONGEST * 86400)
-    reset: bool = False
-    run_cycle: bool = Field(
+    advance_days: StrictInt | None = Field(default=None, ge=0, le=_LONGEST)
+    advance_seconds: StrictInt | None = Field(default=None, ge=0, le=_LONGEST * 86400)
+    reset: StrictBool = False
+    run_cycle: StrictBool = Field(
         default=True, description="Queue a billing cycle run for what became due."
     )
 

@@ -10,7 +10,15 @@ from itertools import pairwise
 from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 
 from billing.core.schemas import (
     BaseUrl,
@@ -301,7 +309,7 @@ class SettingsUpdate(WriteSchema):
     default_tax_rate: RateString | None = Field(
         default=None, ge=0, le=100, max_digits=7, decimal_places=4
     )
-    default_due_days: int | None = Field(default=None, ge=0, le=3650)
+    default_due_days: StrictInt | None = Field(default=None, ge=0, le=3650)
     default_paper_size: PaperSizeName | None = None
     numbering_series: NumberingSeries | None = None
     number_prefix: Annotated[str, AfterValidator(_prefix)] | None = None
@@ -316,10 +324,10 @@ class SettingsUpdate(WriteSchema):
     notifications: NotificationSettingsUpdate | None = Field(
         default=None, description="Any subset of the notification settings."
     )
-    enable_cash: bool | None = None
-    enable_mpesa: bool | None = None
-    enable_bank_payments: bool | None = None
-    enable_cash_on_delivery: bool | None = None
-    enable_pesapal: bool | None = None
-    enable_stripe: bool | None = None
-    enable_mollie: bool | None = None
+    enable_cash: StrictBool | None = None
+    enable_mpesa: StrictBool | None = None
+    enable_bank_payments: StrictBool | None = None
+    enable_cash_on_delivery: StrictBool | None = None
+    enable_pesapal: StrictBool | None = None
+    enable_stripe: StrictBool | None = None
+    enable_mollie: StrictBool | None = None

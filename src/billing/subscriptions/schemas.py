@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, StrictBool, StrictInt, model_validator
 
 from billing.core.schemas import (
     MoneyString,
@@ -67,21 +67,21 @@ class SubscriptionCreate(WriteSchema):
         description="First day of service (operator's time zone); today when left out. "
         "Not in the future; a past date bills the periods since then.",
     )
-    billing_anchor_day: int | None = Field(
+    billing_anchor_day: StrictInt | None = Field(
         default=None,
         ge=1,
         le=31,
         description="Day of the month periods start on (month, quarter and year prices); "
         "clamped to short months (31 -> Feb 28/29 -> Mar 31). Left out: the day billing starts.",
     )
-    trial_days: int | None = Field(
+    trial_days: StrictInt | None = Field(
         default=None,
         ge=0,
         le=730,
         description="Free days before billing starts; left out: the longest trial of the prices.",
     )
     collection_method: CollectionMethod = CollectionMethod.CHARGE_AUTOMATICALLY
-    days_until_due: int | None = Field(
+    days_until_due: StrictInt | None = Field(
         default=None,
         ge=0,
         le=3650,
@@ -94,9 +94,9 @@ class SubscriptionCreate(WriteSchema):
 class SubscriptionUpdate(WriteSchema):
     """Changes that move no money; fields left out keep their values."""
 
-    cancel_at_period_end: bool | None = None
+    cancel_at_period_end: StrictBool | None = None
     collection_method: CollectionMethod | None = None
-    days_until_due: int | None = Field(default=None, ge=0, le=3650)
+    days_until_due: StrictInt | None = Field(default=None, ge=0, le=3650)
     notes: str | None = Field(default=None, max_length=2000)
 
 
@@ -124,7 +124,7 @@ class ChangeRequest(WriteSchema):
 class SubscriptionCancelRequest(WriteSchema):
     """Cancel now, or at the end of the current period."""
 
-    at_period_end: bool = False
+    at_period_end: StrictBool = False
     proration_behavior: EndBehavior = Field(
         default=EndBehavior.INVOICE_NOW,
         description="Cancelling now: invoice_now credits the unused days to the wallet "

@@ -7,7 +7,15 @@ import uuid
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    StrictBool,
+    StrictInt,
+    computed_field,
+    field_validator,
+    model_validator,
+)
 
 from billing.core.money import display_decimal, minor_unit
 from billing.core.schemas import (
@@ -106,14 +114,14 @@ class PriceCreate(WriteSchema):
         description="per_unit: amount x quantity (seats); flat: the amount, quantity 1.",
     )
     interval: PriceInterval
-    interval_count: int = Field(default=1, ge=1, le=365, description=_COUNT_DESCRIPTION)
+    interval_count: StrictInt = Field(default=1, ge=1, le=365, description=_COUNT_DESCRIPTION)
     billing_timing: BillingTiming = Field(
         default=BillingTiming.IN_ADVANCE,
         description="in_advance: billed at the start of the period; in_arrears: at its end.",
     )
-    trial_days: int = Field(default=0, ge=0, le=730, description=_TRIAL_DESCRIPTION)
+    trial_days: StrictInt = Field(default=0, ge=0, le=730, description=_TRIAL_DESCRIPTION)
     tax_rate_id: uuid.UUID | None = Field(default=None, description=_TAX_DESCRIPTION)
-    active: bool = True
+    active: StrictBool = True
     replaces_price_id: uuid.UUID | None = Field(
         default=None,
         description="A price this one replaces for new subscriptions: it is deactivated; "
@@ -136,15 +144,17 @@ class PriceUpdate(WriteSchema):
     no subscription used the price (409 ``price_in_use`` otherwise)."""
 
     nickname: str | None = Field(default=None, min_length=1, max_length=200)
-    active: bool | None = None
+    active: StrictBool | None = None
     unit_amount: PriceString | None = Field(
         default=None, ge=0, max_digits=20, decimal_places=6, description=_AMOUNT_DESCRIPTION
     )
     billing_scheme: BillingScheme | None = None
     interval: PriceInterval | None = None
-    interval_count: int | None = Field(default=None, ge=1, le=365, description=_COUNT_DESCRIPTION)
+    interval_count: StrictInt | None = Field(
+        default=None, ge=1, le=365, description=_COUNT_DESCRIPTION
+    )
     billing_timing: BillingTiming | None = None
-    trial_days: int | None = Field(default=None, ge=0, le=730, description=_TRIAL_DESCRIPTION)
+    trial_days: StrictInt | None = Field(default=None, ge=0, le=730, description=_TRIAL_DESCRIPTION)
     tax_rate_id: uuid.UUID | None = Field(default=None, description=_TAX_DESCRIPTION)
     usage_model: UsageModel | None = Field(default=None, description=_MODEL_DESCRIPTION)
     package_size: QuantityString | None = Field(

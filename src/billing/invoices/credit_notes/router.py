@@ -6,7 +6,6 @@ by cancelling an issued invoice, or by a refund with ``credit_note: true``."""
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from typing import Annotated
 
 from fastapi import Query
@@ -16,6 +15,7 @@ from billing.auth.principal import Permission
 from billing.core.envelope import ApiResponse, ListResponse, error_responses
 from billing.core.gated_router import GatedRouter
 from billing.core.pagination import Page
+from billing.core.schemas import IsoDate
 from billing.core.session import Session
 from billing.core.tenancy import AccessScope
 from billing.invoices.credit_notes.errors import CreditNoteNotFound
@@ -49,8 +49,8 @@ async def list_credit_notes(
     page: Page,
     invoice_id: uuid.UUID | None = None,
     tenant_id: uuid.UUID | None = None,
-    date_from: Annotated[date | None, Query(description="Issue date from (inclusive).")] = None,
-    date_to: Annotated[date | None, Query(description="Issue date to (inclusive).")] = None,
+    date_from: Annotated[IsoDate | None, Query(description="Issue date from (inclusive).")] = None,
+    date_to: Annotated[IsoDate | None, Query(description="Issue date to (inclusive).")] = None,
 ) -> ListResponse[CreditNoteRead]:
     """Credit notes, newest first; filter by invoice, tenant or issue date."""
     filters = CreditNoteFilters(

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator
+from pydantic import BeforeValidator, Field, StrictBool, field_validator
 
 from billing.core.schemas import CurrencyCode, ReadSchema, WriteSchema
 
@@ -66,7 +66,7 @@ class PaymentAccountCreate(WriteSchema):
         description="Methods a payer may use on the hosted page (also limited by the enabled "
         "methods in the settings and by what each provider charges in the currency).",
     )
-    active: bool = True
+    active: StrictBool = True
 
     @field_validator("accepted_methods")
     @classmethod
@@ -86,7 +86,7 @@ class PaymentAccountUpdate(WriteSchema):
     accepted_methods: list[AcceptedMethodInput] | None = Field(
         default=None, min_length=1, max_length=len(AcceptedMethod)
     )
-    active: bool | None = None
+    active: StrictBool | None = None
 
     @field_validator("accepted_methods")
     @classmethod

@@ -1,7 +1,8 @@
 """A bounded Schemathesis run over every operation of the spec, as an admin and as a tenant
 owner, against the service in a process of its own: no 5xx, and every response conforms to
 the spec (status code, content type, headers, body schema; 405 with ``Allow`` for methods a
-path does not have).
+path does not have). Requests the spec forbids (wrong types, missing required headers, no
+credentials) are refused, and a deleted object is gone from every route that reads it.
 
 ``make fuzz`` runs only this, with ``BILLING_FUZZ_EXAMPLES`` examples per operation (default
 3) and ``BILLING_FUZZ_SEED`` (default fixed, so CI is repeatable; ``random`` explores);
@@ -53,6 +54,11 @@ CHECKS = ",".join(
         "response_schema_conformance",
         "unsupported_method",
         "allow_header_conformance",
+        "negative_data_rejection",
+        "missing_required_header",
+        "ignored_auth",
+        "use_after_free",
+        "ensure_resource_availability",
     )
 )
 DEFAULT_SEED = "20261205"
@@ -182,6 +188,7 @@ def fake_providers() -> Iterator[dict[str, str]]:
             "BILLING_PESAPAL_CONSUMER_SECRET": "fake-pesapal-consumer-secret",
             "BILLING_STRIPE_API_BASE": stripe.base_url,
             "BILLING_STRIPE_SECRET_KEY": "sk_test_fake",
+            "BILLING_STRIPE_PUBLISHABLE_KEY": "pk_test_fake",
             "BILLING_MOLLIE_API_BASE": mollie.base_url,
             "BILLING_MOLLIE_API_KEY": "test_fake",
         }

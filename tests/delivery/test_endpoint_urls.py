@@ -5,15 +5,19 @@ service's network (SSRF: loopback, private ranges, the metadata address)."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from pydantic import ValidationError
 
 from billing.config import Settings
 from billing.core.db import Database
+from billing.delivery.schemas import WEBHOOK_URL_PATTERN, WebhookEndpointCreate
 from billing.main import create_app
 from tests.delivery.conftest import ADMIN, Receiver, fetch
 from tests.delivery.test_webhooks import deliveries, endpoint
@@ -149,3 +153,39 @@ class TestInternalUrlsInProduction:
                 f"{ADMIN}/webhook-endpoints/{created.json()['data']['id']}",
                 headers=tokens.admin(),
             )
+
+
+class TestDocumentedPattern:
+    """``openapi.json`` states the URL's scheme as a pattern; the service refuses every URL the
+    pattern refuses, so a client that checks it never sends what is accepted anyway."""
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "ftp://saas.example/hook",
+            "HTTPS://saas.example/hook",
+            "saas.example/hook",
+            "//saas.example/hook",
+            "https:/saas.example/hook",
+            "mailto:ops@saas.example",
+            "https://saas.example/\x7fhook",
+        ],
+    )
+    def test_what_the_pattern_refuses_is_refused(self, url: str) -> None:
+        assert re.search(WEBHOOK_URL_PATTERN, url) is None
+        with pytest.raises(ValidationError):
+            WebhookEndpointCreate.model_validate({"url": url})
+
+    @pytest.mark.parametrize(
+        "url", ["https://saas.example/hooks/billing", "  http://saas.example:8443/h?x=1  "]
+    )
+    def test_what_the_service_takes_matches_the_pattern(self, url: str) -> None:
+        assert re.search(WEBHOOK_URL_PATTERN, url) is not None
+        assert WebhookEndpointCreate.model_validate({"url": url}).url == url.strip()
+
+    def test_the_pattern_is_in_the_spec(self, app: FastAPI) -> None:
+        schemas = app.openapi()["components"]["schemas"]
+        for name in ("WebhookEndpointCreate", "WebhookEndpointUpdate"):
+            url = schemas[name]["properties"]["url"]
+            options = url.get("anyOf", [url])
+            assert any(option.get("pattern") == WEBHOOK_URL_PATTERN for option in options)

@@ -91,7 +91,14 @@ def _https_or_http(value: str) -> str:
     return value
 
 
-WebhookUrl = Annotated[str, Field(min_length=11, max_length=2000), AfterValidator(_https_or_http)]
+# The pattern documents the scheme (leading white space is stripped before it is checked); the
+# validator checks the rest as the delivery's HTTP client will read the URL.
+WEBHOOK_URL_PATTERN = r"^\s*https?://[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$"
+WebhookUrl = Annotated[
+    str,
+    Field(min_length=11, max_length=2000, json_schema_extra={"pattern": WEBHOOK_URL_PATTERN}),
+    AfterValidator(_https_or_http),
+]
 
 
 def _unique(values: list[EventType]) -> list[EventType]:

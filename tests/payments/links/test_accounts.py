@@ -124,3 +124,13 @@ def _valid() -> dict[str, Any]:
         "currency": "KES",
         "accepted_methods": ["mpesa"],
     }
+
+
+async def test_the_spec_says_each_method_is_listed_once(client: httpx.AsyncClient) -> None:
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    created = schemas["PaymentAccountCreate"]["properties"]["accepted_methods"]
+    # On the optional field the keyword sits beside anyOf; it applies to the array option.
+    updated = schemas["PaymentAccountUpdate"]["properties"]["accepted_methods"]
+    assert created["uniqueItems"] is True
+    assert updated["uniqueItems"] is True
+    assert {option.get("type") for option in updated["anyOf"]} == {"array", "null"}

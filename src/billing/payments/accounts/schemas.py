@@ -63,6 +63,7 @@ class PaymentAccountCreate(WriteSchema):
     accepted_methods: list[AcceptedMethodInput] = Field(
         min_length=1,
         max_length=len(AcceptedMethod),
+        json_schema_extra={"uniqueItems": True},
         description="Methods a payer may use on the hosted page (also limited by the enabled "
         "methods in the settings and by what each provider charges in the currency).",
     )
@@ -84,7 +85,10 @@ class PaymentAccountUpdate(WriteSchema):
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=TEXT_PATTERN)
     currency: CurrencyCode | None = None
     accepted_methods: list[AcceptedMethodInput] | None = Field(
-        default=None, min_length=1, max_length=len(AcceptedMethod)
+        default=None,
+        min_length=1,
+        max_length=len(AcceptedMethod),
+        json_schema_extra={"uniqueItems": True},
     )
     active: StrictBool | None = None
 

@@ -199,6 +199,13 @@ class TestCreate:
         )
         assert response.status_code == 400
         assert errors_of(response) == ["UNSUPPORTED_API_VERSION"]
+        spec = (await client.get("/openapi.json")).json()
+        header = next(
+            parameter
+            for parameter in spec["paths"]["/api/v1/payments/invoices"]["post"]["parameters"]
+            if parameter["name"] == "X-API-Version"
+        )
+        assert header["schema"]["enum"] == ["2"]
 
     async def test_language_in_any_case(
         self,

@@ -70,6 +70,7 @@ async def check_api_version(
             alias="X-API-Version",
             description="Seed 004's API version: 2 (optional).",
             examples=["2"],
+            json_schema_extra={"enum": sorted(SUPPORTED_API_VERSIONS)},
         ),
     ] = None,
 ) -> None:

@@ -3,7 +3,8 @@
 * A request body model refuses any JSON it does not take with a ``ValidationError``. A
   validator that raises anything else (a ``TypeError`` from hashing an object, say) escapes
   FastAPI's validation and answers 500 instead of 422. The fuzzer finds such a field only when
-  it happens to send the right shape to it; this walks every field of every body.
+  it happens to send the right shape to it; this walks every field of every body and of the
+  models nested in them.
 * A boolean or integer field takes only a JSON boolean or integer: Pydantic would read ``0``
   as ``false`` and ``false`` as ``0``, accepting what ``openapi.json`` says is invalid.
 * A date in a query is written ``YYYY-MM-DD``: Pydantic would read ``0`` as 1970-01-01.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -54,15 +56,23 @@ ODD_VALUES: tuple[Any, ...] = (
 
 
 def _body_models(app: FastAPI) -> Iterator[type[BaseModel]]:
+    """The models of the bodies ``openapi.json`` describes, and the models nested in them."""
     seen: set[type[BaseModel]] = set()
+    pending: list[type[BaseModel]] = []
     for context in iter_route_contexts(app.routes):
-        if not isinstance(context.route, APIRoute):
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        for field in _body_params(context.route.dependant):
-            for candidate in _types_in(field.field_info.annotation):
-                if candidate not in seen:
-                    seen.add(candidate)
-                    yield candidate
+        for body in _body_params(route.dependant):
+            pending.extend(_types_in(body.field_info.annotation))
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        yield model
+        for field in model.model_fields.values():
+            pending.extend(_types_in(field.annotation))
 
 
 def _body_params(dependant: Dependant) -> Iterator[ModelField]:
@@ -126,36 +136,54 @@ def test_the_fields_of_one_body_are_walked_under_each_name(app: FastAPI, value: 
     assert _escapes(ProrationQuoteRequest, payload) is None
 
 
-# JSON values of the wrong type that Pydantic's lax mode would turn into the right one.
-NOT_BOOLEANS: tuple[Any, ...] = (0, 1, "true", "false", "yes", "1", 0.0)
-NOT_INTEGERS: tuple[Any, ...] = (True, False, "1", "12", 1.5)
+# JSON values of the wrong type that Pydantic's lax mode would turn into the right one (a
+# form's blank input included).
+NOT_BOOLEANS: tuple[Any, ...] = (0, 1, "true", "false", "yes", "1", 0.0, "", " ")
+NOT_INTEGERS: tuple[Any, ...] = (True, False, "1", "12", 1.5, "")
 
 
-def _scalar_fields(model: type[BaseModel]) -> Iterator[tuple[str, str]]:
-    """(name, JSON type) of the fields ``openapi.json`` types as boolean or integer."""
+@dataclass(frozen=True, slots=True)
+class ScalarField:
+    """A body field ``openapi.json`` types as boolean or integer, or as an array of them."""
+
+    name: str
+    json_type: str
+    is_array: bool
+
+    def payload(self, value: Any) -> dict[str, Any]:
+        return {self.name: [value] if self.is_array else value}
+
+
+def _scalar_fields(model: type[BaseModel]) -> Iterator[ScalarField]:
     schema = model.model_json_schema(by_alias=True)
     for name, prop in schema.get("properties", {}).items():
-        types = {prop.get("type")} | {option.get("type") for option in prop.get("anyOf", [])}
-        for json_type in ("boolean", "integer"):
-            if json_type in types:
-                yield name, json_type
+        options = [prop, *prop.get("anyOf", [])]
+        for option in options:
+            item = option.get("items", {}) if option.get("type") == "array" else option
+            json_type = item.get("type")
+            if json_type in ("boolean", "integer"):
+                yield ScalarField(name, json_type, is_array=item is not option)
+                break
+
+
+def _refused(model: type[BaseModel], field: ScalarField, value: Any) -> bool:
+    """Whether the field itself refused ``value`` (other fields may be missing)."""
+    try:
+        model.model_validate(field.payload(value))
+    except ValidationError as exc:
+        return any(error["loc"][:1] == (field.name,) for error in exc.errors())
+    return False
 
 
 def test_booleans_and_integers_take_only_their_own_json_type(app: FastAPI) -> None:
     accepted: list[str] = []
-    checked = 0
-    for model in _body_models(app):
-        for name, json_type in _scalar_fields(model):
-            checked += 1
-            for value in NOT_BOOLEANS if json_type == "boolean" else NOT_INTEGERS:
-                try:
-                    model.model_validate({name: value})
-                except ValidationError as exc:
-                    if not any(error["loc"][:1] == (name,) for error in exc.errors()):
-                        accepted.append(f"{model.__name__}.{name} = {value!r}")
-                else:
-                    accepted.append(f"{model.__name__}.{name} = {value!r}")
-    assert checked > 30
+    fields = [(model, field) for model in _body_models(app) for field in _scalar_fields(model)]
+    for model, field in fields:
+        for value in NOT_BOOLEANS if field.json_type == "boolean" else NOT_INTEGERS:
+            if not _refused(model, field, value):
+                accepted.append(f"{model.__name__}.{field.name} = {field.payload(value)!r}")
+    assert len(fields) > 35
+    assert {field.is_array for _, field in fields} == {True, False}
     assert accepted == []
 
 

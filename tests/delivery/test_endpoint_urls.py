@@ -169,6 +169,8 @@ class TestDocumentedPattern:
             "https:/saas.example/hook",
             "mailto:ops@saas.example",
             "https://saas.example/\x7fhook",
+            "\x0bhttps://saas.example/hook",
+            "\x1chttps://saas.example/hook",
         ],
     )
     def test_what_the_pattern_refuses_is_refused(self, url: str) -> None:
@@ -177,7 +179,12 @@ class TestDocumentedPattern:
             WebhookEndpointCreate.model_validate({"url": url})
 
     @pytest.mark.parametrize(
-        "url", ["https://saas.example/hooks/billing", "  http://saas.example:8443/h?x=1  "]
+        "url",
+        [
+            "https://saas.example/hooks/billing",
+            "  http://saas.example:8443/h?x=1  ",
+            "\u0085\u00a0\u3000https://saas.example/hook\u2028",
+        ],
     )
     def test_what_the_service_takes_matches_the_pattern(self, url: str) -> None:
         assert re.search(WEBHOOK_URL_PATTERN, url) is not None

@@ -76,6 +76,10 @@ PhoneNumber = Annotated[
 """A phone number: an optional leading ``+``, digits and common separators."""
 
 
+_FLAGS = frozenset({"attach_einvoice_to_email"})
+"""The update's boolean fields."""
+
+
 class BillingProfileUpdate(WriteSchema):
     """A create-or-merge: fields left out keep their values, null (or "") clears a field."""
 
@@ -120,10 +124,13 @@ class BillingProfileUpdate(WriteSchema):
     @model_validator(mode="before")
     @classmethod
     def _blank_is_null(cls, data: Any) -> Any:
-        # Forms send "" for an emptied input; treat it like null (clear the field).
+        # Forms send "" for an emptied input; treat it like null (clear the field). A flag is
+        # no text input: "" there stays what it is, not a boolean.
         if isinstance(data, dict):
             return {
-                key: None if isinstance(value, str) and not value.strip() else value
+                key: None
+                if key not in _FLAGS and isinstance(value, str) and not value.strip()
+                else value
                 for key, value in data.items()
             }
         return data

@@ -13,7 +13,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, Field
 
 from billing.auth.dependencies import DevelopmentScope
 from billing.auth.principal import ROLE_PERMISSIONS, Principal, Role
@@ -52,7 +52,7 @@ class SimulatedMpesaCallback(BaseModel):
     """An STK result to simulate."""
 
     checkout_request_id: str
-    result_code: StrictInt = 0
+    result_code: int = 0
     amount: Decimal | None = None
     receipt: str = Field(default_factory=lambda: "TST" + uuid.uuid4().hex[:7].upper())
     phone_number: str = "254708374149"

@@ -164,7 +164,7 @@ def _retry_days(value: list[int]) -> list[int]:
 
 
 RetryDays = Annotated[
-    list[Annotated[int, Field(ge=1, le=90)]],
+    list[Annotated[StrictInt, Field(ge=1, le=90)]],
     Field(max_length=10),
     AfterValidator(_retry_days),
 ]
@@ -185,7 +185,7 @@ class SubscriptionSettings(BaseModel):
         description="What happens after the last retry failed: cancel, pause, or leave_unpaid "
         "(past_due with the invoice open).",
     )
-    usage_grace_minutes: int = Field(
+    usage_grace_minutes: StrictInt = Field(
         default=60,
         ge=0,
         le=7 * 24 * 60,
@@ -202,7 +202,7 @@ class SubscriptionSettingsUpdate(BaseModel):
 
     dunning_retry_days: RetryDays | None = None
     dunning_final_action: DunningFinalAction | None = None
-    usage_grace_minutes: int | None = Field(default=None, ge=0, le=7 * 24 * 60)
+    usage_grace_minutes: StrictInt | None = Field(default=None, ge=0, le=7 * 24 * 60)
 
 
 def _reminder_days(value: list[int]) -> list[int]:
@@ -212,7 +212,7 @@ def _reminder_days(value: list[int]) -> list[int]:
 
 
 ReminderDays = Annotated[
-    list[Annotated[int, Field(ge=-60, le=365)]],
+    list[Annotated[StrictInt, Field(ge=-60, le=365)]],
     Field(max_length=12),
     AfterValidator(_reminder_days),
 ]
@@ -241,9 +241,9 @@ class NotificationSettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    reminders_enabled: bool | None = None
+    reminders_enabled: StrictBool | None = None
     reminder_days: ReminderDays | None = None
-    reminder_whatsapp: bool | None = None
+    reminder_whatsapp: StrictBool | None = None
     brand_color: BrandColor | None = None
 
 
